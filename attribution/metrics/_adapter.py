@@ -1,0 +1,306 @@
+"""One ``forward_func`` adapter shared by every metric, plus input conversion and batching.
+
+Every metric calls a model through :class:`ForwardAdapter`, whatever the user passed:
+
+* a :class:`torch.nn.Module` or any callable ``f(tensor) -> tensor`` (logits / raw scores);
+* a fitted ECSEL estimator, used through its ``to_torch()`` module;
+* a scikit-learn classifier with ``predict_proba`` (perturbation metrics need no gradients).
+
+Inputs may be tensors, numpy arrays or pandas DataFrames. Tensors keep their device; the
+adapter never moves a torch model, so the device follows the inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["ForwardAdapter", "as_forward_func", "to_tensor"]
+
+ArrayLike = Any  # Tensor | np.ndarray | pandas.DataFrame | sequence
+
+
+def to_tensor(
+    data: ArrayLike,
+    *,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+    name: str = "inputs",
+) -> Tensor:
+    """Convert a tensor, numpy array, DataFrame or nested sequence to a floating tensor.
+
+    Parameters
+    ----------
+    data : Tensor, ndarray, DataFrame or sequence
+        The data. DataFrames are converted through ``to_numpy(dtype=float)``.
+    device : torch.device or str, optional
+        Target device. Tensors keep their own device when ``None``.
+    dtype : torch.dtype, optional
+        Target floating dtype. Defaults to the tensor's own floating dtype, else
+        ``torch.get_default_dtype()``.
+    name : str, default "inputs"
+        Name used in error messages.
+
+    Returns
+    -------
+    Tensor
+        A floating tensor (never requires grad).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_tensor(np.ones((2, 3))).dtype
+    torch.float32
+    """
+    if isinstance(data, Tensor):
+        out = data.detach()
+    else:
+        if hasattr(data, "to_numpy"):  # pandas DataFrame / Series
+            data = data.to_numpy(dtype=float)
+        try:
+            arr = np.asarray(data, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"`{name}` must be numeric array-like, got {type(data)}") from exc
+        out = torch.from_numpy(arr)
+    if dtype is None:
+        dtype = out.dtype if (out.is_floating_point() and isinstance(data, Tensor)) else None
+        dtype = dtype or torch.get_default_dtype()
+    return out.to(device=device if device is not None else out.device, dtype=dtype)
+
+
+def _is_fitted_sklearn(obj: object) -> bool:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(obj)
+    except NotFittedError:
+        return False
+    except TypeError:  # not an estimator at all
+        return False
+    return True
+
+
+class ForwardAdapter:
+    """Callable wrapper that turns any supported model into ``f(x) -> scores``.
+
+    Parameters
+    ----------
+    model : nn.Module, callable, ECSEL estimator or scikit-learn classifier
+        The model to evaluate.
+
+    Attributes
+    ----------
+    module : torch.nn.Module or callable
+        The torch-side callable, or ``None`` for scikit-learn models.
+    outputs_probabilities : bool
+        ``True`` when the raw outputs are already probabilities (``predict_proba``).
+    differentiable : bool
+        Whether gradients can flow through :meth:`__call__`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = ForwardAdapter(torch.nn.Linear(3, 2))
+    >>> f.scores(torch.zeros(4, 3), torch.tensor([0, 1, 0, 1]), softmax=True).shape
+    torch.Size([4])
+    """
+
+    def __init__(self, model: object) -> None:
+        if isinstance(model, ForwardAdapter):
+            self.__dict__.update(model.__dict__)
+            return
+        self.model = model
+        self.estimator = None
+        self.outputs_probabilities = False
+        if isinstance(model, torch.nn.Module):
+            self.module: Callable[[Tensor], Tensor] | None = model
+        elif hasattr(model, "to_torch"):
+            if not _is_fitted_sklearn(model):
+                raise ValueError(f"{type(model).__name__} is not fitted; call fit() first.")
+            self.module = model.to_torch()
+            if isinstance(self.module, torch.nn.Module):
+                self.module.eval()
+        elif hasattr(model, "predict_proba") or hasattr(model, "decision_function"):
+            if not _is_fitted_sklearn(model):
+                raise ValueError(f"{type(model).__name__} is not fitted; call fit() first.")
+            self.module = None
+            self.estimator = model
+            self.outputs_probabilities = hasattr(model, "predict_proba")
+        elif callable(model):
+            self.module = model
+        else:
+            raise TypeError(
+                "forward_func must be a torch.nn.Module, a callable, a fitted ECSEL estimator "
+                f"(with to_torch) or a fitted scikit-learn classifier; got {type(model)}"
+            )
+        self.differentiable = self.module is not None
+        self.single_output = False
+        self._param_dtype = _param_dtype(self.module)
+
+    def __call__(self, x: Tensor) -> Tensor:
+        """Raw model outputs (logits, scores or, for sklearn, probabilities) on ``x``."""
+        if self.module is not None:
+            xin = x if self._param_dtype is None else x.to(self._param_dtype)
+            out = self.module(xin)
+            out = out if isinstance(out, Tensor) else torch.as_tensor(out)
+            return out.to(device=x.device, dtype=x.dtype)
+        return self._sklearn(x, proba=self.outputs_probabilities)
+
+    def _sklearn(self, x: Tensor, *, proba: bool) -> Tensor:
+        arr = x.detach().reshape(x.shape[0], -1).cpu().numpy().astype(np.float64)
+        fn = self.estimator.predict_proba if proba else self.estimator.decision_function
+        out = np.asarray(fn(arr), dtype=np.float64)
+        return torch.from_numpy(out).to(device=x.device, dtype=x.dtype)
+
+    def outputs(self, x: Tensor, *, softmax: bool) -> Tensor:
+        """Outputs on the requested scale: probabilities when ``softmax`` else raw scores.
+
+        A single-output model (shape ``(N,)`` or ``(N, 1)``) is read as a binary logit ``z``
+        and expanded to two columns: ``[-z, z]`` raw, ``[1 - sigmoid(z), sigmoid(z)]`` with
+        ``softmax=True``. Target ``None`` or ``1`` then selects ``z`` (or ``sigmoid(z)``).
+        """
+        est = self.estimator
+        if est is not None and not softmax and hasattr(est, "decision_function"):
+            out = self._sklearn(x, proba=False)
+        else:
+            out = self(x)
+        self.single_output = out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1)
+        if self.single_output:
+            z = out.reshape(-1)
+            if softmax and not self.outputs_probabilities:
+                p = torch.sigmoid(z)
+                return torch.stack([1 - p, p], dim=1)
+            if self.outputs_probabilities:
+                return torch.stack([1 - z, z], dim=1)
+            return torch.stack([-z, z], dim=1)
+        out = out.reshape(out.shape[0], -1)
+        if softmax and not self.outputs_probabilities:
+            out = torch.softmax(out, dim=1)
+        return out
+
+    def scores(self, x: Tensor, target: Tensor, *, softmax: bool) -> Tensor:
+        """The explained scalar per row of ``x``: output ``target[i]`` of row ``i``."""
+        out = self.outputs(x, softmax=softmax)
+        return out.gather(1, target.view(-1, 1).to(out.device)).squeeze(1)
+
+
+def _param_dtype(module: object) -> torch.dtype | None:
+    if isinstance(module, torch.nn.Module):
+        for p in module.parameters():
+            if p.is_floating_point():
+                return p.dtype
+    return None
+
+
+def as_forward_func(model: object) -> ForwardAdapter:
+    """Wrap ``model`` in a :class:`ForwardAdapter` (idempotent).
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = as_forward_func(torch.nn.Linear(2, 3))
+    >>> f(torch.zeros(5, 2)).shape
+    torch.Size([5, 3])
+    """
+    return model if isinstance(model, ForwardAdapter) else ForwardAdapter(model)
+
+
+def format_target(target: object, n: int, n_outputs: int) -> Tensor:
+    """Validate an explicit ``target`` and return a long tensor of shape ``(n,)``."""
+    t = target if isinstance(target, Tensor) else torch.as_tensor(np.asarray(target))
+    if t.is_floating_point() and not torch.equal(t, t.round()):
+        raise ValueError("`target` must hold integer class indices.")
+    t = t.long().reshape(-1)
+    if t.numel() == 1:
+        t = t.expand(n)
+    if t.numel() != n:
+        raise ValueError(f"`target` has {t.numel()} entries but there are {n} inputs.")
+    if (t < 0).any() or (t >= n_outputs).any():
+        raise ValueError(
+            f"`target` out of range: values must lie in [0, {n_outputs - 1}] for a model "
+            f"with {n_outputs} outputs, got min {int(t.min())}, max {int(t.max())}."
+        )
+    return t.clone()
+
+
+def prepare(
+    forward_func: object,
+    inputs: ArrayLike,
+    target: object,
+    *,
+    softmax: bool,
+    max_examples_per_batch: int | None,
+) -> tuple[ForwardAdapter, Tensor, Tensor, Tensor]:
+    """Shared front matter: adapter, tensor inputs, validated targets, clean scores.
+
+    ``target=None`` selects the class predicted on the clean inputs (the MFABA/ISA
+    protocol); for a single-output (binary logit) model it selects that output.
+
+    Returns
+    -------
+    (adapter, inputs, target, clean_scores)
+    """
+    f = as_forward_func(forward_func)
+    x = to_tensor(inputs)
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError(f"`inputs` must have shape (n_samples, ...), got {tuple(x.shape)}")
+    with torch.no_grad():
+        out = torch.cat([f.outputs(c, softmax=softmax) for c in chunks(x, max_examples_per_batch)])
+    if target is None:
+        t = torch.ones(len(x), dtype=torch.long) if f.single_output else out.argmax(1).cpu()
+    else:
+        t = format_target(target, len(x), out.shape[1])
+    t = t.to(x.device)
+    clean = out.gather(1, t.view(-1, 1).to(out.device)).squeeze(1)
+    return f, x, t, clean
+
+
+def check_attributions(attributions: ArrayLike, inputs: Tensor) -> Tensor:
+    """Convert attributions to a tensor on the inputs' device and check the shape."""
+    a = to_tensor(attributions, device=inputs.device, dtype=inputs.dtype, name="attributions")
+    if a.shape != inputs.shape:
+        raise ValueError(
+            f"`attributions` must have the same shape as `inputs`: got {tuple(a.shape)} "
+            f"for inputs of shape {tuple(inputs.shape)}."
+        )
+    if not torch.isfinite(a).all():
+        raise ValueError("`attributions` contain NaN or infinite values.")
+    return a
+
+
+def broadcast_baselines(baselines: ArrayLike, inputs: Tensor) -> Tensor:
+    """Broadcast a scalar, per-feature or per-sample baseline to ``inputs``' shape."""
+    b = to_tensor(baselines, device=inputs.device, dtype=inputs.dtype, name="baselines")
+    try:
+        return torch.broadcast_to(b, inputs.shape)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"`baselines` of shape {tuple(b.shape)} cannot broadcast to inputs "
+            f"{tuple(inputs.shape)}."
+        ) from exc
+
+
+def chunks(x: Tensor, size: int | None) -> Iterator[Tensor]:
+    """Split ``x`` along dim 0 into pieces of at most ``size`` rows (all of it if ``None``)."""
+    if size is not None and size < 1:
+        raise ValueError(f"`max_examples_per_batch` must be a positive int, got {size}")
+    yield from (x,) if size is None else torch.split(x, size)
+
+
+def make_generator(
+    random_state: int | torch.Generator | None, device: torch.device
+) -> torch.Generator:
+    """A torch generator on ``device`` seeded from ``random_state`` (fresh entropy if None)."""
+    if isinstance(random_state, torch.Generator):
+        return random_state
+    g = torch.Generator(device=device)
+    if random_state is None:
+        g.seed()
+    else:
+        g.manual_seed(int(random_state))
+    return g
