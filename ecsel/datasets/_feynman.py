@@ -96,9 +96,7 @@ def _get_law(name: str) -> _Law:
     if not isinstance(name, str) or name not in table:
         close = difflib.get_close_matches(str(name), list(table), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(
-            f"unknown Feynman law {name!r}{hint} (see ecsel.datasets.list_feynman())"
-        )
+        raise ValueError(f"unknown Feynman law {name!r}{hint} (see ecsel.datasets.list_feynman())")
     return table[name]
 
 
@@ -352,9 +350,7 @@ def signomial_terms(
                 continue
             base, exponent = factor.as_base_exp()
             if not (
-                isinstance(base, sympy.Symbol)
-                and not exponent.free_symbols
-                and exponent.is_real
+                isinstance(base, sympy.Symbol) and not exponent.free_symbols and exponent.is_real
             ):
                 raise ValueError(
                     f"not a signomial of {names}: factor {factor} is not a constant power "

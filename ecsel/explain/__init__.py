@@ -1,0 +1,1 @@
+"""Explanations computed from the closed form of a fitted signomial."""

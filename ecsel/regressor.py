@@ -1,0 +1,147 @@
+"""ECSELRegressor: symbolic regression with signomial equations."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
+
+from ecsel._base import ECSELBase
+from ecsel._symbolic import SymbolicSearch
+from ecsel.explain._mixin import ExplainMixin
+from ecsel.signomial import Signomial
+
+MAX_AUTO_TERMS = 4
+
+
+class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
+    """Signomial regression: ``y = b + sum_k c_k * prod_j x_j ** a_kj``.
+
+    The exponents are searched by variable projection (the intercept and
+    coefficients are always the exact least-squares solution for the current
+    exponents) with restarts batched on one tensor, Adam with a proximal L1 step,
+    then an L-BFGS polish. The result is cleaned up so that the printed equation
+    is the deployed model: terms are dropped, and exponents snapped to simple
+    rationals (..., -3/2, -1, -1/2, 0, 1/3, 1/2, 2/3, 3/4, 1, ...), only when that
+    does not worsen the Bayesian information criterion on the validation split.
+    An exponent such as 0.3 therefore survives when it is the truth.
+
+    Parameters
+    ----------
+    n_terms : int or "auto", default="auto"
+        Number of terms. ``"auto"`` grows the model one term at a time (up to 4) and
+        keeps the size with the best validation BIC; it stops at once when the fit
+        is exact.
+    alpha : float, default=1e-3
+        L1 strength on the exponents during the Adam stage.
+    n_restarts : int, default=32
+        Random restarts, optimised together as one batch.
+    max_iter : int, default=400
+        Adam iterations per model size.
+    validation_fraction : float, default=0.2
+        Share of the data held out for early stopping and model selection.
+    device : str, default="auto"
+        Torch device; ``"auto"`` uses CUDA when it is present.
+    random_state : int, RandomState or None, default=None
+    verbose : bool, default=False
+        Show a progress bar over model sizes.
+
+    Attributes
+    ----------
+    signomial_ : Signomial
+        The fitted equation (the deployed model).
+    n_terms_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when X is a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 300), "v": rng.uniform(1, 5, 300)})
+    >>> y = 0.5 * X["m"] * X["v"] ** 2
+    >>> est = ECSELRegressor(random_state=0).fit(X, y)
+    >>> est.sympy(precision=3)
+    0.5*m*v**2
+    """
+
+    def __init__(self, n_terms="auto", *, alpha=1e-3, n_restarts=32, max_iter=400,
+                 validation_fraction=0.2, device="auto", random_state=None, verbose=False):
+        self.n_terms = n_terms
+        self.alpha = alpha
+        self.n_restarts = n_restarts
+        self.max_iter = max_iter
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        """Fit the equation to ``X`` (array or DataFrame) and target ``y``."""
+        device, rng, generator = self._fit_setup()
+        frame, y = self._validate_fit_input(X, y, y_numeric=True)
+        transform, log_u = self._fit_transform(frame)
+        y = np.asarray(y, dtype=np.float64)
+        y_scale = float(np.sqrt(np.mean(y**2)))
+        y_scale = y_scale if y_scale > 0 else 1.0
+        train, val = self._split(log_u, y / y_scale, rng, device)
+        search = SymbolicSearch(train, val, n_restarts=self.n_restarts, l1=self.alpha,
+                                max_iter=self.max_iter, generator=generator, rng=rng)
+        fit = self._search_sizes(search)
+        n_terms = fit.expo.shape[0]
+        coef = fit.coef.cpu().numpy() * y_scale
+        expo = fit.expo.cpu().numpy()
+        keep = coef != 0
+        signomial = Signomial(
+            [fit.intercept * y_scale], coef[keep][None], expo[keep][None], transform, ["y"]
+        ) if keep.any() else Signomial([fit.intercept * y_scale], np.zeros((1, n_terms)),
+                                       expo[None], transform, ["y"])
+        self.y_scale_ = y_scale
+        return self._set_fitted(signomial, n_features_in=self.n_features_in_,
+                                feature_names_in=getattr(self, "feature_names_in_", None))
+
+    def _split(self, log_u, y, rng, device):
+        as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float64, device=device)  # noqa: E731
+        if len(y) < 20:
+            data = (as_tensor(log_u), as_tensor(y))
+            return data, data
+        lu_train, lu_val, y_train, y_val = train_test_split(
+            log_u, y, test_size=self.validation_fraction,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
+        return (as_tensor(lu_train), as_tensor(y_train)), (as_tensor(lu_val), as_tensor(y_val))
+
+    def _search_sizes(self, search: SymbolicSearch):
+        anchor = search.log_linear_start()
+        sizes = [self.n_terms] if self.n_terms != "auto" else list(range(1, MAX_AUTO_TERMS + 1))
+        progress = self._progress(len(sizes), "ECSEL model sizes")
+        best = None
+        for size in sizes:
+            fit = search.run(size, anchor)
+            if progress is not None:
+                progress.update(1)
+            if best is not None and fit.bic >= best.bic:
+                break
+            best = fit
+            if search._perfect(fit):
+                break
+        if progress is not None:
+            progress.close()
+        return best
+
+    def predict(self, X):
+        """Evaluate the equation at ``X``."""
+        check_is_fitted(self)
+        return self._scores(X)[:, 0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags

@@ -1,0 +1,206 @@
+"""The fitted, immutable signomial expression: the model and its explanation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ecsel._transform import EXP_CLAMP, PositivityTransform
+
+
+def _frozen(array, ndim: int, name: str) -> np.ndarray:
+    out = np.array(array, dtype=np.float64)
+    if out.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {out.shape}.")
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    out.setflags(write=False)
+    return out
+
+
+class Signomial:
+    """An immutable signomial score function on raw features.
+
+    ``z_o(x) = intercept[o] + sum_k coef[o, k] * exp(clamp(log u(x) @ exponents[o, k]))``
+    where ``log u(x)`` is the documented positivity transform of the raw inputs
+    (see :mod:`ecsel._transform`). For a power feature ``u = (x + shift) / scale``,
+    so ``exp(a * log u) = u ** a``: each term is a product of powers, and the
+    exponents are elasticities.
+
+    Parameters
+    ----------
+    intercept : array of shape (n_outputs,)
+    coef : array of shape (n_outputs, n_terms)
+    exponents : array of shape (n_outputs, n_terms, n_model_features)
+    transform : PositivityTransform
+        The fitted input map; it knows the raw input columns.
+    output_names : sequence of str, optional
+        One name per output (``"y"`` for a regressor, class labels for classifiers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from ecsel._transform import PositivityTransform
+    >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0], "a": [1.0, 3.0, 9.0]}))
+    >>> s = Signomial([0.0], [[2.0]], [[[1.0, 1.0]]], t)
+    >>> float(s.evaluate(pd.DataFrame({"m": [2.0], "a": [3.0]}))[0, 0])  # 2 * (m/2) * (a/3)
+    2.0
+    """
+
+    def __init__(self, intercept, coef, exponents, transform, output_names=None):
+        self.intercept = _frozen(intercept, 1, "intercept")
+        self.coef = _frozen(coef, 2, "coef")
+        self.exponents = _frozen(exponents, 3, "exponents")
+        n_out, n_terms = self.coef.shape
+        expected = (n_out, n_terms, len(transform.feature_maps))
+        if self.intercept.shape != (n_out,) or self.exponents.shape != expected:
+            raise ValueError(
+                f"Inconsistent shapes: intercept {self.intercept.shape}, coef "
+                f"{self.coef.shape}, exponents {self.exponents.shape} (expected {expected})."
+            )
+        self.transform = transform
+        names = output_names if output_names is not None else [f"z{o}" for o in range(n_out)]
+        self.output_names = tuple(str(n) for n in names)
+        if len(self.output_names) != n_out:
+            raise ValueError("output_names must have one entry per output.")
+
+    def __setattr__(self, key, value):
+        if key in self.__dict__:
+            raise AttributeError("Signomial is immutable.")
+        super().__setattr__(key, value)
+
+    def __reduce__(self):
+        return (
+            _rebuild,
+            (self.intercept, self.coef, self.exponents, self.transform.to_dict(),
+             self.output_names),
+        )
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_outputs(self) -> int:
+        return self.coef.shape[0]
+
+    @property
+    def n_terms(self) -> int:
+        """Number of terms with a non-zero coefficient in any output."""
+        return int(np.count_nonzero(np.any(self.coef != 0, axis=0)))
+
+    @property
+    def input_features(self) -> list[str]:
+        return list(self.transform.input_features)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the model features (one-hot levels expanded)."""
+        return self.transform.feature_names
+
+    # ------------------------------------------------------------- evaluation
+    def _as_frame(self, X) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            missing = [c for c in self.input_features if c not in X.columns]
+            if missing:
+                raise ValueError(f"X is missing the columns {missing}.")
+            return X
+        array = np.asarray(X)
+        if array.ndim != 2 or array.shape[1] != len(self.input_features):
+            raise ValueError(
+                f"X must be 2-D with {len(self.input_features)} columns, got shape {array.shape}."
+            )
+        return pd.DataFrame(array, columns=self.input_features)
+
+    def encode(self, X) -> np.ndarray:
+        """Numeric model-feature matrix (one-hot levels as 0/1) for raw ``X``."""
+        return self.transform.encode(self._as_frame(X))
+
+    def log_features(self, X) -> np.ndarray:
+        """``log u`` of shape (n_samples, n_model_features) for raw ``X``."""
+        return self.transform.log_features(self.encode(X))
+
+    def term_values(self, X) -> np.ndarray:
+        """Per-term values ``coef * prod u ** a`` of shape (n_samples, n_outputs, n_terms)."""
+        return self.term_values_from_log(self.log_features(X))
+
+    def term_values_from_log(self, log_u: np.ndarray) -> np.ndarray:
+        power = np.einsum("nm,okm->nok", log_u, self.exponents)
+        return self.coef[None] * np.exp(np.clip(power, -EXP_CLAMP, EXP_CLAMP))
+
+    def evaluate(self, X) -> np.ndarray:
+        """Scores of shape (n_samples, n_outputs)."""
+        return self.intercept[None] + self.term_values(X).sum(axis=2)
+
+    def evaluate_encoded_torch(self, encoded):
+        """Differentiable scores (n, n_outputs) from an encoded torch tensor (n, m)."""
+        import torch
+
+        maps = self.transform.feature_maps
+        if maps:
+            log_u = torch.stack(
+                [m.log_feature_torch(encoded[:, j]) for j, m in enumerate(maps)], dim=1
+            )
+        else:
+            log_u = encoded.new_zeros((encoded.shape[0], 0))
+        expo = torch.as_tensor(self.exponents, dtype=encoded.dtype, device=encoded.device)
+        coef = torch.as_tensor(self.coef, dtype=encoded.dtype, device=encoded.device)
+        bias = torch.as_tensor(self.intercept, dtype=encoded.dtype, device=encoded.device)
+        power = torch.einsum("nm,okm->nok", log_u, expo).clamp(-EXP_CLAMP, EXP_CLAMP)
+        return bias + (coef * torch.exp(power)).sum(dim=2)
+
+    # ----------------------------------------------------------------- export
+    def to_sympy(self, precision: int | None = None):
+        """SymPy expression in the ORIGINAL units (a list when there are several outputs).
+
+        ``precision`` rounds the printed constants to that many significant digits;
+        ``None`` keeps full precision, so the expression is the deployed model.
+        """
+        from ecsel.export.sympy import signomial_to_sympy
+
+        exprs = signomial_to_sympy(self, precision=precision)
+        return exprs[0] if len(exprs) == 1 else exprs
+
+    def to_latex(self, precision: int | None = 4) -> str:
+        from ecsel.export.latex import signomial_to_latex
+
+        return signomial_to_latex(self, precision=precision)
+
+    def to_json(self) -> str:
+        from ecsel.export.json import signomial_to_json
+
+        return signomial_to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> Signomial:
+        from ecsel.export.json import signomial_from_json
+
+        return signomial_from_json(text)
+
+    def __str__(self) -> str:
+        exprs = self.to_sympy(precision=4)
+        exprs = exprs if isinstance(exprs, list) else [exprs]
+        return "\n".join(f"{name} = {expr}" for name, expr in zip(self.output_names, exprs))
+
+    def __repr__(self) -> str:
+        return (
+            f"Signomial(n_outputs={self.n_outputs}, n_terms={self.n_terms}, "
+            f"inputs={self.input_features})"
+        )
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Signomial):
+            return NotImplemented
+        return (
+            np.array_equal(self.intercept, other.intercept)
+            and np.array_equal(self.coef, other.coef)
+            and np.array_equal(self.exponents, other.exponents)
+            and self.transform.to_dict() == other.transform.to_dict()
+            and self.output_names == other.output_names
+        )
+
+    __hash__ = None
+
+
+def _rebuild(intercept, coef, exponents, transform_dict, output_names):
+    return Signomial(
+        intercept, coef, exponents, PositivityTransform.from_dict(transform_dict), output_names
+    )
