@@ -33,9 +33,7 @@ MEMBER = "fraud_analysis/datasets/raw/creditcard.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "creditcard_sample.csv.gz"
 N_LEGIT = 20_000
 SEED = 0
-EXPECTED_HEADER = (
-    '"Time",' + ",".join(f'"V{i}"' for i in range(1, 29)) + ',"Amount","Class"'
-)
+EXPECTED_HEADER = '"Time",' + ",".join(f'"V{i}"' for i in range(1, 29)) + ',"Amount","Class"'
 
 
 def find_full_file() -> Path:
@@ -70,9 +68,10 @@ def make_sample(source: Path, out: Path, n_legit: int = N_LEGIT, seed: int = SEE
     payload = ("\n".join([header, *(rows[i] for i in chosen)]) + "\n").encode("ascii")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0
-    ) as gz:
+    with (
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz,
+    ):
         gz.write(payload)
     tmp.replace(out)
     print(
