@@ -253,7 +253,7 @@ def load_feynman(
         for v, lo, hi in zip(law.variables, law.lows, law.highs, strict=True)
     }
     X = pd.DataFrame(columns, columns=list(law.variables), dtype=np.float64)
-    with np.errstate(all="raise"):
+    with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
         values = np.asarray(_function(name)(*columns.values()), dtype=np.float64)
     values = np.broadcast_to(values, (n,)).copy()
     if noise > 0:

@@ -352,7 +352,8 @@ def test_bundled_fraud_sample():
     assert X["Amount"].min() >= 0 and X["Time"].max() <= 172_792
 
 
-def test_make_creditcard_sample_is_reproducible_and_verbatim(tmp_path):
+def test_make_creditcard_sample_is_reproducible_and_verbatim(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # no __pycache__ in datasets/
     spec = importlib.util.spec_from_file_location("mkcc", DATA / "make_creditcard_sample.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
