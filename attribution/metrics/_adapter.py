@@ -65,7 +65,7 @@ def to_tensor(
             arr = np.asarray(data, dtype=float)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"`{name}` must be numeric array-like, got {type(data)}") from exc
-        out = torch.from_numpy(arr)
+        out = torch.tensor(arr)
     if dtype is None:
         dtype = out.dtype if (out.is_floating_point() and isinstance(data, Tensor)) else None
         dtype = dtype or torch.get_default_dtype()
