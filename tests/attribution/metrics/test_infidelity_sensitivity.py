@@ -72,6 +72,7 @@ def test_sensitivity_max_matches_captum() -> None:
     target = torch.tensor([1, 0, 3])
 
     def explain(inputs, target):
+        inputs = inputs[0] if isinstance(inputs, tuple) else inputs  # captum may pass tuples
         return _gradient(model, inputs, target)
 
     def perturb(inputs, perturb_radius=0.02):
@@ -81,7 +82,7 @@ def test_sensitivity_max_matches_captum() -> None:
         return inputs + (2 * torch.rand(inputs.shape, generator=g) - 1) * perturb_radius
 
     ours = sensitivity_max(explain, x, perturb_func=perturb, n_perturb_samples=6, target=target)
-    theirs = captum_metrics.sensitivity_max(lambda inp, target: explain(inp[0], target), x,
+    theirs = captum_metrics.sensitivity_max(explain, x,
                                             perturb_func=perturb, n_perturb_samples=6,
                                             target=target)
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-7)
