@@ -72,7 +72,8 @@ def test_sensitivity_max_matches_captum() -> None:
     target = torch.tensor([1, 0, 3])
 
     def explain(inputs, target):
-        inputs = inputs[0] if isinstance(inputs, tuple) else inputs  # captum may pass tuples
+        if isinstance(inputs, tuple):  # captum passes and expects tuples
+            return (_gradient(model, inputs[0], target),)
         return _gradient(model, inputs, target)
 
     def perturb(inputs, perturb_radius=0.02):
