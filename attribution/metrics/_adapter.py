@@ -285,6 +285,19 @@ def broadcast_baselines(baselines: ArrayLike, inputs: Tensor) -> Tensor:
         ) from exc
 
 
+#: Input elements per forward call when ``max_examples_per_batch`` is None in metrics that
+#: multiply the batch (curve points, random subsets, perturbations): about 16 MB of float32.
+AUTO_CHUNK_ELEMENTS = 2**22
+
+
+def auto_rows(size: int | None, inputs: Tensor) -> int:
+    """``size`` if given, else as many rows as fit in :data:`AUTO_CHUNK_ELEMENTS`."""
+    if size is not None:
+        return size
+    per_row = max(1, inputs[0].numel())
+    return max(1, AUTO_CHUNK_ELEMENTS // per_row)
+
+
 def chunks(x: Tensor, size: int | None) -> Iterator[Tensor]:
     """Split ``x`` along dim 0 into pieces of at most ``size`` rows (all of it if ``None``)."""
     if size is not None and size < 1:

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._adapter import ArrayLike, ForwardAdapter, broadcast_baselines, chunks
+from ._adapter import ArrayLike, ForwardAdapter, auto_rows, broadcast_baselines, chunks
 
 ORDERINGS = ("auto", "feature", "pixel", "channel", "patch")
 
@@ -190,8 +190,8 @@ def perturbation_curves(
     rows = need.reshape(-1).nonzero().squeeze(1)
     values = torch.zeros(n * n_points, dtype=inputs.dtype, device=inputs.device)
     view = (-1,) + (1,) * (ranks.ndim - 1)
-    with torch.no_grad():
-        for idx in chunks(rows, max_examples_per_batch):
+    with torch.inference_mode():
+        for idx in chunks(rows, auto_rows(max_examples_per_batch, inputs)):
             b, k = idx // n_points, idx % n_points
             moved = ranks[b] < counts[k].view(view)
             keep, fill = (substrate[b], inputs[b]) if insert else (inputs[b], substrate[b])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._adapter import ArrayLike, check_attributions, chunks, make_generator, prepare
+from ._adapter import ArrayLike, auto_rows, check_attributions, chunks, make_generator, prepare
 from ._base import Metric
 from ._curves import resolve_substrate
 
@@ -58,7 +58,8 @@ def faithfulness_correlation(
     random_state : int or torch.Generator, optional
         Seed for the subsets (deterministic when given).
     max_examples_per_batch : int, optional
-        Most perturbed inputs per forward call.
+        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
+        about 4M input elements.
 
     Returns
     -------
@@ -95,7 +96,7 @@ def faithfulness_correlation(
     rows = torch.arange(len(x) * n_runs, device=x.device)
     drops = torch.empty(len(rows), dtype=x.dtype, device=x.device)
     with torch.no_grad():
-        for idx in chunks(rows, max_examples_per_batch):
+        for idx in chunks(rows, auto_rows(max_examples_per_batch, x)):
             b, m = idx // n_runs, masks.reshape(-1, d)[idx]
             x_pert = torch.where(m, base[b], x_flat[b]).reshape(len(idx), *x.shape[1:])
             drops[idx] = fx[b] - f.scores(x_pert, t[b], softmax=softmax).to(x.dtype)

@@ -7,7 +7,15 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ._adapter import ArrayLike, check_attributions, chunks, make_generator, prepare, to_tensor
+from ._adapter import (
+    ArrayLike,
+    auto_rows,
+    check_attributions,
+    chunks,
+    make_generator,
+    prepare,
+    to_tensor,
+)
 from ._base import Metric
 
 __all__ = ["Infidelity", "infidelity"]
@@ -75,7 +83,8 @@ def infidelity(
     random_state : int or torch.Generator, optional
         Seed for the default perturbation.
     max_examples_per_batch : int, optional
-        Most perturbed inputs per forward call.
+        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
+        about 4M input elements.
 
     Returns
     -------
@@ -106,7 +115,7 @@ def infidelity(
     dot = torch.empty(len(rows), dtype=x.dtype, device=x.device)
     drop = torch.empty_like(dot)
     with torch.no_grad():
-        for idx in chunks(rows, max_examples_per_batch):
+        for idx in chunks(rows, auto_rows(max_examples_per_batch, x)):
             b = idx // n_perturb_samples
             pert, x_pert = perturb_func(x[b])
             pert = to_tensor(pert, device=x.device, dtype=x.dtype).reshape(len(idx), -1)

@@ -122,7 +122,8 @@ def deletion(
     return_curves : bool, default False
         Return a :class:`CurveResult` ``(scores, curves, fractions)`` for plotting.
     max_examples_per_batch : int, optional
-        Most perturbed inputs per forward call (bounds memory). ``None``: one call.
+        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
+        about 4M input elements (``AUTO_CHUNK_ELEMENTS``).
     skip_unchanged : bool, default True
         Reuse the previous score for steps that change no element (same result, fewer
         forward passes).

@@ -58,7 +58,8 @@ def monotonicity(
     return_curves : bool, default False
         Return a :class:`CurveResult` whose ``scores`` is the boolean result.
     max_examples_per_batch : int, optional
-        Most perturbed inputs per forward call.
+        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
+        about 4M input elements.
 
     Returns
     -------
