@@ -38,8 +38,9 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
     n_terms : int or "auto", default="auto"
         Terms per class score; ``"auto"`` tries 1, 2 and 3 and keeps the smallest
         within 0.5 % of the best validation log-loss.
-    alpha : float, default=1e-3
-        L1 strength on the exponents.
+    alpha : float, default=1e-2
+        Centre of the L1 strengths on the exponents: restart ``r`` uses ``alpha``
+        times 1, 1/4, 4, 1/16, 16, ... and validation loss picks among them.
     n_restarts : int, default=8
     max_iter : int, default=600
         Adam steps per model size (both stages together).
@@ -70,7 +71,7 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, n_terms="auto", *, alpha=1e-3, n_restarts=8, max_iter=600,
+    def __init__(self, n_terms="auto", *, alpha=1e-2, n_restarts=8, max_iter=600,
                  learning_rate=0.05, batch_size=8192, class_weight=None,
                  validation_fraction=0.2, device="auto", random_state=None, verbose=False):
         self.n_terms = n_terms
@@ -101,9 +102,15 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
             np.ones(len(y))
         transform, log_u = self._fit_transform(frame)
         task = "binary" if len(classes) == 2 else "multiclass"
-        train, val = self._split(log_u, y_index, weights, rng, device)
-        params = self._search_sizes(train, val, task, len(classes) - 1, generator)
+        # Unit-variance log-features make one L1 strength fair to every feature;
+        # the exponents are mapped back to the original log scale afterwards.
+        spread = log_u.std(axis=0)
+        spread[~(spread > 1e-12)] = 1.0
+        train, val = self._split(log_u / spread, y_index, weights, rng, device)
+        with engine.thread_budget(log_u.size * self.n_restarts, device):
+            params = self._search_sizes(train, val, task, len(classes) - 1, generator)
         intercept, coef, expo = params.numpy(0)
+        expo = expo / spread
         signomial = Signomial(intercept, coef, expo, transform, [str(c) for c in classes[1:]])
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None),
@@ -160,19 +167,34 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         common = dict(lr=self.learning_rate, batch_size=self.batch_size, patience=20,
                       generator=generator)
         first = self.max_iter // 2
-        params, _ = engine.adam_prox(params, train, val, task, l1=self.alpha,
+        path = self._l1_path(train.log_u)
+        params, _ = engine.adam_prox(params, train, val, task, l1=path,
                                      max_iter=first, **common)
-        params, val_loss = engine.adam_prox(params, train, val, task, l1=self.alpha / 10,
+        params, val_loss = engine.adam_prox(params, train, val, task, l1=path / 10,
                                             max_iter=self.max_iter - first, **common)
-        best = params.select(slice(int(torch.argmin(val_loss)), None))
-        best = engine.Params(*(t[:1] for t in best.tensors()))
+        r = int(torch.argmin(val_loss))
+        best = engine.Params(*(t[r:r + 1].detach().clone() for t in params.tensors()))
+        l1 = float(path[r])
         scale = float(best.coef.abs().max().clamp(min=1e-12))
         masks = engine.active_masks(best, PRUNE_EXPONENT, 1e-6 * scale)
         pruned = engine.apply_masks(best, masks)
-        polished = engine.lbfgs_polish(pruned, train, task, masks=masks, l1=self.alpha)
+        polished = engine.lbfgs_polish(pruned, train, task, masks=masks, l1=l1 / 10)
         losses = [float(val.loss(p, task)[0]) for p in (pruned, polished)]
         chosen = polished if losses[1] <= losses[0] else pruned
         return chosen, min(losses)
+
+    def _l1_path(self, log_u):
+        """One L1 strength per restart: ``alpha`` times 1, 1/4, 4, 1/16, 16, ...
+
+        Restarts are a batch dimension, so a short regularisation path costs no
+        extra passes; validation loss picks the strength.
+        """
+        factors = [1.0]
+        while len(factors) < self.n_restarts:
+            step = 4.0 ** ((len(factors) + 1) // 2)
+            factors.append(1 / step if len(factors) % 2 else step)
+        return torch.as_tensor(factors[: self.n_restarts], dtype=log_u.dtype,
+                               device=log_u.device) * self.alpha
 
     # ------------------------------------------------------------ predict
     def decision_function(self, X):

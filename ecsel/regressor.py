@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase
+from ecsel._engine import thread_budget
 from ecsel._symbolic import SymbolicSearch
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
@@ -92,7 +92,8 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
         train, val = self._split(log_u, y / y_scale, rng, device)
         search = SymbolicSearch(train, val, n_restarts=self.n_restarts, l1=self.alpha,
                                 max_iter=self.max_iter, generator=generator, rng=rng)
-        fit = self._search_sizes(search)
+        with thread_budget(log_u.size * self.n_restarts, device):
+            fit = self._search_sizes(search)
         n_terms = fit.expo.shape[0]
         coef = fit.coef.cpu().numpy() * y_scale
         expo = fit.expo.cpu().numpy()
