@@ -89,11 +89,21 @@ def _explainer(method: Any, module: Any, name: str) -> Callable[..., Any] | None
     raise TypeError(f"method {name!r} must be an attribution object, class, callable or array")
 
 
-def _attribute(explain: Callable[..., Any], x: Tensor, target: Tensor, baselines: Any) -> Tensor:
-    kwargs: dict[str, Any] = {"target": target}
+def _attribute(
+    explain: Callable[..., Any], x: Tensor, target: Tensor, baselines: Any, single_output: bool
+) -> Tensor:
+    """Run a method. A single-output (binary logit) model has one column: the method explains
+    column 0 (``z``) and rows whose target is 0 (``-z``) get negated attributions."""
+    kwargs: dict[str, Any] = {"target": torch.zeros_like(target) if single_output else target}
     if baselines is not None and _accepts(explain, "baselines"):
         kwargs["baselines"] = baselines
-    return to_tensor(explain(x, **kwargs), device=x.device, dtype=x.dtype, name="attributions")
+    out = explain(x, **kwargs)
+    out = out[0] if isinstance(out, tuple) else out
+    a = to_tensor(out, device=x.device, dtype=x.dtype, name="attributions")
+    if single_output and a.shape == x.shape:
+        sign = (2 * target - 1).to(a.dtype).view(-1, *([1] * (a.ndim - 1)))
+        a = a * sign
+    return a
 
 
 def _run_metric(
@@ -104,7 +114,9 @@ def _run_metric(
     if fn is sensitivity_max:
         if explain is None:
             return torch.full((len(x),), float("nan"))
-        return sensitivity_max(explain, x, target=target, **kwargs)
+        single = getattr(f, "single_output", False)  # methods explain column 0 (see _attribute)
+        return sensitivity_max(explain, x, target=torch.zeros_like(target) if single else target,
+                               **kwargs)
     if name in _CURVE_METRICS and _accepts(fn, "return_curves"):
         kwargs = {"return_curves": True, **kwargs}
     return fn(f, x, a, target, **kwargs)
@@ -201,7 +213,7 @@ def evaluate(
         explain = _explainer(method, f.module, method_name)
         _sync(x.device)
         start = time.perf_counter()
-        a = method if explain is None else _attribute(explain, x, t, baselines)
+        a = method if explain is None else _attribute(explain, x, t, baselines, f.single_output)
         a = to_tensor(a, device=x.device, dtype=x.dtype, name="attributions")
         _sync(x.device)
         t_attr = float("nan") if explain is None else time.perf_counter() - start

@@ -78,3 +78,19 @@ def test_errors() -> None:
     with pytest.raises(ValueError, match="out of range"):
         evaluate(f, x, 5, methods={"a": x})
     assert "insertion" in METRICS and METRICS["deletion"][1] is False
+
+
+def test_single_logit_model_targets_and_signs() -> None:
+    w = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+
+    class Logit(torch.nn.Module):
+        def forward(self, x):
+            return (x @ w).unsqueeze(1)  # one column: a binary logit
+
+    x = torch.rand(4, 3, dtype=torch.float64)
+    df = evaluate(Logit(), x, [1, 0, 1, 0], methods={"gxi": GradTimesInput},
+                  metrics=["completeness_error", "sensitivity_max"],
+                  metric_kwargs={"completeness_error": {"softmax": False}})
+    err = df[df.metric == "completeness_error"]["score"]
+    assert err.max() < 1e-12  # target 0 explains -z, and the attributions were negated
+    assert (df[df.metric == "sensitivity_max"]["score"] >= 0).all()
