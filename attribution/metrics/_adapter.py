@@ -12,6 +12,7 @@ adapter never moves a torch model, so the device follows the inputs.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -140,6 +141,13 @@ class ForwardAdapter:
             )
         self.differentiable = self.module is not None
         self.single_output = False
+        if _stochastic_in_training(self.module):
+            warnings.warn(
+                f"{type(self.module).__name__} is in training mode (dropout / batch norm make "
+                "scores batch-dependent); call .eval() first for reproducible metrics.",
+                UserWarning,
+                stacklevel=3,
+            )
         self._param_dtype = _param_dtype(self.module)
 
     def __call__(self, x: Tensor) -> Tensor:
@@ -187,6 +195,16 @@ class ForwardAdapter:
         """The explained scalar per row of ``x``: output ``target[i]`` of row ``i``."""
         out = self.outputs(x, softmax=softmax)
         return out.gather(1, target.view(-1, 1).to(out.device)).squeeze(1)
+
+
+_STOCHASTIC = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
+
+
+def _stochastic_in_training(module: object) -> bool:
+    """Does ``module`` hold dropout or batch-norm layers left in training mode?"""
+    if not isinstance(module, torch.nn.Module):
+        return False
+    return any(m.training and isinstance(m, _STOCHASTIC) for m in module.modules())
 
 
 def _param_dtype(module: object) -> torch.dtype | None:

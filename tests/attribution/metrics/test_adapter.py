@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -86,3 +88,13 @@ def test_plain_callable_and_dtype_follow_the_module() -> None:
     torch.testing.assert_close(g(torch.ones(1, 3)), torch.full((1, 2), 2.0))
     with pytest.raises(TypeError, match="forward_func"):
         ForwardAdapter(42)
+
+
+def test_warns_for_dropout_left_in_training_mode() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Dropout(0.5))
+    with pytest.warns(UserWarning, match="training mode"):
+        ForwardAdapter(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ForwardAdapter(model.eval())
+        ForwardAdapter(torch.nn.Linear(3, 2))  # no dropout / batch norm: no warning
