@@ -1,3 +1,25 @@
 """Neural attribution methods and faithfulness metrics with a Captum-style API."""
 
-__all__: list[str] = []
+from ._base import GradientAttribution
+from .agi import AGI
+from .big import BIG
+from .guided_ig import GuidedIG
+from .input_x_gradient import InputXGradient
+from .integrated_gradients import IntegratedGradients
+from .isa import ISA
+from .mfaba import MFABA
+from .saliency import Saliency
+from .smoothgrad import SmoothGrad
+
+__all__ = [
+    "AGI",
+    "BIG",
+    "GradientAttribution",
+    "GuidedIG",
+    "ISA",
+    "InputXGradient",
+    "IntegratedGradients",
+    "MFABA",
+    "Saliency",
+    "SmoothGrad",
+]

@@ -1,0 +1,325 @@
+"""Shared base class for the gradient attribution methods.
+
+Every method in :mod:`attribution` derives from :class:`GradientAttribution`.
+The base class owns the parts that must behave identically everywhere:
+
+* validation of ``inputs``, ``target`` and ``baselines`` (clear ``ValueError``
+  messages instead of shape errors deep inside a model),
+* expansion of ``additional_forward_args`` to the rows of an expanded batch,
+* one batched "scores and input gradients" helper that evaluates any number
+  of rows in chunks of at most ``internal_batch_size`` rows.
+
+The helper only ever asks autograd for gradients with respect to the
+*inputs* (``torch.autograd.grad(..., inputs=x)``), so the model is never
+touched: its train/eval mode, the ``requires_grad`` flags of its parameters
+and their ``.grad`` fields stay exactly as they were, and no hooks are
+registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Union  # Union: aliases must run on Python 3.10
+
+import torch
+from torch import Tensor
+
+TargetType = Union[None, int, Sequence[int], Tensor]  # noqa: UP007
+BaselineType = Union[None, int, float, Tensor]  # noqa: UP007
+ScoreFn = Callable[[Tensor, Tensor, Tensor], Union[Tensor, tuple[Tensor, ...]]]  # noqa: UP007
+
+__all__ = ["GradientAttribution", "TargetType", "BaselineType", "select_scores", "per_example_sum"]
+
+
+def _as_tuple(args: Any) -> tuple[Any, ...]:
+    if args is None:
+        return ()
+    if isinstance(args, tuple):
+        return args
+    return (args,)
+
+
+def _row_chunks(n_rows: int, chunk: int | None) -> list[slice]:
+    """Split ``range(n_rows)`` into consecutive slices of at most ``chunk`` rows."""
+    if chunk is None or chunk >= n_rows:
+        return [slice(0, n_rows)]
+    return [slice(start, min(start + chunk, n_rows)) for start in range(0, n_rows, chunk)]
+
+
+def select_scores(outputs: Tensor, targets: Tensor) -> Tensor:
+    """Pick one scalar per row: ``outputs[i, targets[i]]``.
+
+    Outputs of shape ``(N,)`` or ``(N, 1)`` are already one scalar per row, and
+    ``targets`` is ignored for them.
+    """
+    if outputs.dim() == 1:
+        return outputs
+    if outputs.dim() == 2 and outputs.shape[1] == 1:
+        return outputs[:, 0]
+    return outputs.gather(1, targets.view(-1, 1)).squeeze(1)
+
+
+class GradientAttribution:
+    """Base class of all gradient-based attribution methods.
+
+    Parameters
+    ----------
+    forward_func : callable
+        The model, or any function ``forward_func(inputs, *additional_forward_args)``
+        returning a tensor of shape ``(N, C)`` (class scores) or ``(N,)``
+        (one score per example).  The explained scalar is the model output
+        at ``target``; wrap the model with a softmax to explain probabilities.
+
+    Notes
+    -----
+    Subclasses implement :meth:`attribute`.  The class attribute
+    ``has_convergence_delta`` says whether ``attribute`` accepts
+    ``return_convergence_delta``: the path methods do, and their delta is
+    ``sum(attributions) - (F(path start) - F(path end))`` per example, in the
+    orientation documented by each method.
+    """
+
+    has_convergence_delta: ClassVar[bool] = False
+
+    def __init__(self, forward_func: Callable[..., Tensor]) -> None:
+        if not callable(forward_func):
+            raise TypeError(f"forward_func must be callable, got {type(forward_func).__name__}")
+        self.forward_func = forward_func
+
+    @classmethod
+    def get_name(cls) -> str:
+        """Human readable name of the method (the class name)."""
+        return cls.__name__
+
+    # ------------------------------------------------------------------ checks
+    @staticmethod
+    def _check_inputs(inputs: Tensor) -> Tensor:
+        if not isinstance(inputs, Tensor):
+            raise ValueError(
+                f"inputs must be a torch.Tensor with a leading batch dimension, "
+                f"got {type(inputs).__name__}"
+            )
+        if inputs.dim() < 1 or inputs.shape[0] == 0:
+            raise ValueError(
+                f"inputs needs a non-empty batch dimension, got shape {tuple(inputs.shape)}"
+            )
+        if not inputs.is_floating_point():
+            raise ValueError(f"inputs must be floating point, got dtype {inputs.dtype}")
+        # Never differentiate through, or write into, the caller's tensor.
+        return inputs.detach()
+
+    @staticmethod
+    def _check_baselines(baselines: BaselineType, inputs: Tensor) -> Tensor:
+        """Return baselines broadcast to ``inputs.shape`` (zeros when ``None``)."""
+        if baselines is None:
+            return torch.zeros_like(inputs)
+        if isinstance(baselines, (int, float)):
+            return torch.full_like(inputs, float(baselines))
+        if not isinstance(baselines, Tensor):
+            raise ValueError(
+                f"baselines must be None, a number or a tensor, got {type(baselines).__name__}"
+            )
+        shape, feature_shape = tuple(inputs.shape), tuple(inputs.shape[1:])
+        if tuple(baselines.shape) in (shape, feature_shape, (1, *feature_shape)):
+            return baselines.detach().to(inputs).expand_as(inputs)
+        if baselines.dim() == 0:
+            return baselines.detach().to(inputs).expand_as(inputs)
+        raise ValueError(
+            f"baselines of shape {tuple(baselines.shape)} do not match inputs of shape {shape}: "
+            f"use a number, a tensor of shape {shape}, or one example of shape {feature_shape}"
+        )
+
+    def _forward(self, inputs: Tensor, args: tuple[Any, ...]) -> Tensor:
+        outputs = self.forward_func(inputs, *args)
+        if not isinstance(outputs, Tensor):
+            raise ValueError(f"forward_func must return a tensor, got {type(outputs).__name__}")
+        if outputs.dim() == 0 or outputs.shape[0] != inputs.shape[0]:
+            raise ValueError(
+                f"forward_func returned shape {tuple(outputs.shape)} for {inputs.shape[0]} "
+                "examples; it must return one row per example"
+            )
+        if outputs.dim() > 2:
+            raise ValueError(
+                f"forward_func returned shape {tuple(outputs.shape)}; only (N,) or (N, C) "
+                "outputs are supported (flatten or select the explained output first)"
+            )
+        return outputs
+
+    def _evaluate(self, inputs: Tensor, args: tuple[Any, ...] = ()) -> Tensor:
+        """Model outputs without building a graph (used for targets and deltas)."""
+        with torch.no_grad():
+            return self._forward(inputs, args)
+
+    @staticmethod
+    def _check_target(target: TargetType, outputs: Tensor) -> Tensor:
+        """Return one class index per example as a ``LongTensor`` of shape ``(N,)``.
+
+        ``None`` means the predicted class (``argmax``) for class-score outputs,
+        and "the only output" for one-score-per-example outputs.
+        """
+        n_examples = outputs.shape[0]
+        n_classes = 1 if outputs.dim() == 1 else outputs.shape[1]
+        if target is None:
+            if n_classes == 1:
+                return torch.zeros(n_examples, dtype=torch.long, device=outputs.device)
+            return outputs.argmax(dim=1)
+        if isinstance(target, bool):
+            raise ValueError("target must be an int, a sequence of ints or a tensor, not bool")
+        if isinstance(target, int):
+            target_tensor = torch.full((n_examples,), target, dtype=torch.long)
+        else:
+            target_tensor = torch.as_tensor(target)
+            if target_tensor.is_floating_point() or target_tensor.is_complex():
+                raise ValueError(
+                    f"target must hold integer class indices, got {target_tensor.dtype}"
+                )
+            target_tensor = target_tensor.long().reshape(-1)
+            if target_tensor.numel() == 1:
+                target_tensor = target_tensor.expand(n_examples)
+            if target_tensor.numel() != n_examples:
+                raise ValueError(
+                    f"target has {target_tensor.numel()} entries but inputs have "
+                    f"{n_examples} examples"
+                )
+        low, high = int(target_tensor.min()), int(target_tensor.max())
+        if low < 0 or high >= n_classes:
+            raise ValueError(
+                f"target out of range: got class indices in [{low}, {high}] but the model "
+                f"returns {n_classes} output(s) per example"
+            )
+        return target_tensor.to(outputs.device)
+
+    # --------------------------------------------------------------- gradients
+    @staticmethod
+    def _expand_args(args: tuple[Any, ...], n_examples: int, rows: Tensor) -> tuple[Any, ...]:
+        """Select, for every expanded row, the additional argument of its example.
+
+        Tensors whose first dimension is the number of examples are indexed by
+        ``rows`` (the example of each expanded row); anything else is passed on
+        unchanged, as in Captum.
+        """
+        return tuple(
+            arg.index_select(0, rows.to(arg.device))
+            if isinstance(arg, Tensor) and arg.dim() > 0 and arg.shape[0] == n_examples
+            else arg
+            for arg in args
+        )
+
+    def _scores_and_grads(
+        self,
+        points: Tensor,
+        score_fn: ScoreFn,
+        rows: Tensor,
+        args: tuple[Any, ...] = (),
+        n_examples: int | None = None,
+        internal_batch_size: int | None = None,
+    ) -> tuple[list[Tensor], list[Tensor]]:
+        """Scores and their gradients with respect to ``points``, in chunks.
+
+        Parameters
+        ----------
+        points : Tensor
+            ``(M, *feature_shape)`` evaluation points.
+        score_fn : callable
+            ``score_fn(outputs, points_chunk, row_ids) -> scores`` returning one
+            scalar per row, or a tuple of such tensors (one gradient each).
+            ``row_ids`` are the positions of the chunk's rows in ``points``.
+        rows : Tensor
+            Example index of every row, used to expand ``args``.
+        args, n_examples
+            Additional forward arguments and the number of examples they hold.
+        internal_batch_size : int, optional
+            Maximum number of rows per forward/backward pass.
+
+        Returns
+        -------
+        scores, grads : list of Tensor
+            One entry per score returned by ``score_fn``; scores are detached.
+        """
+        if internal_batch_size is not None and internal_batch_size < 1:
+            raise ValueError(f"internal_batch_size must be >= 1, got {internal_batch_size}")
+        score_parts: list[list[Tensor]] = []
+        grad_parts: list[list[Tensor]] = []
+        for chunk in _row_chunks(points.shape[0], internal_batch_size):
+            row_ids = torch.arange(chunk.start, chunk.stop, device=points.device)
+            chunk_args = self._expand_args(args, n_examples or 0, rows[chunk]) if args else ()
+            scores, grads = self._chunk_scores_and_grads(
+                points[chunk], score_fn, row_ids, chunk_args
+            )
+            for i, (s, g) in enumerate(zip(scores, grads, strict=True)):
+                if len(score_parts) <= i:
+                    score_parts.append([])
+                    grad_parts.append([])
+                score_parts[i].append(s)
+                grad_parts[i].append(g)
+        return [torch.cat(p) for p in score_parts], [torch.cat(p) for p in grad_parts]
+
+    def _chunk_scores_and_grads(
+        self, points: Tensor, score_fn: ScoreFn, row_ids: Tensor, args: tuple[Any, ...]
+    ) -> tuple[list[Tensor], list[Tensor]]:
+        """One forward pass and one backward pass per score on a chunk of rows."""
+        x = points.detach().requires_grad_(True)
+        with torch.enable_grad():
+            outputs = self._forward(x, args)
+            scores = score_fn(outputs, x, row_ids)
+            scores = scores if isinstance(scores, tuple) else (scores,)
+            last = len(scores) - 1
+            grads = [self._input_grad(s, x, keep=i < last) for i, s in enumerate(scores)]
+        return [s.detach() for s in scores], grads
+
+    @staticmethod
+    def _input_grad(scores: Tensor, x: Tensor, keep: bool) -> Tensor:
+        if not scores.requires_grad:
+            raise ValueError(
+                "forward_func returned an output without a gradient: it is detached from "
+                "the inputs (e.g. computed under torch.no_grad, .detach() or numpy)"
+            )
+        (grad,) = torch.autograd.grad(scores.sum(), x, retain_graph=keep, allow_unused=True)
+        if grad is None:
+            raise ValueError(
+                "forward_func output does not depend on the inputs: autograd returned no "
+                "gradient with respect to them"
+            )
+        return grad.to(x.dtype)
+
+    def attribute(self, inputs: Tensor, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+        """Compute attributions; implemented by every subclass."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ conveniences
+    def _prepare(
+        self, inputs: Tensor, target: TargetType, additional_forward_args: Any = None
+    ) -> tuple[Tensor, Tensor, tuple[Any, ...], Tensor]:
+        """Validate inputs and target; return ``(inputs, targets, args, outputs)``."""
+        inputs = self._check_inputs(inputs)
+        args = _as_tuple(additional_forward_args)
+        outputs = self._evaluate(inputs, args)
+        return inputs, self._check_target(target, outputs), args, outputs
+
+    @staticmethod
+    def _target_scores(row_targets: Tensor) -> ScoreFn:
+        """Score function: the output at each row's target class."""
+
+        def score(outputs: Tensor, _points: Tensor, row_ids: Tensor) -> Tensor:
+            return select_scores(outputs, row_targets[row_ids])
+
+        return score
+
+    def _gradients_at(
+        self,
+        inputs: Tensor,
+        targets: Tensor,
+        args: tuple[Any, ...] = (),
+        internal_batch_size: int | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Target scores and their input gradients at ``inputs`` (one row per example)."""
+        rows = torch.arange(inputs.shape[0], device=inputs.device)
+        (scores,), (grads,) = self._scores_and_grads(
+            inputs, self._target_scores(targets), rows, args, inputs.shape[0], internal_batch_size
+        )
+        return scores, grads
+
+
+def per_example_sum(attributions: Tensor) -> Tensor:
+    """Sum of the attributions of each example (the left side of completeness)."""
+    return attributions.reshape(attributions.shape[0], -1).sum(dim=1)
