@@ -188,3 +188,30 @@ def test_cuda_device_follows_inputs() -> None:
     assert got.device.type == "cuda"
     torch.testing.assert_close(got.cpu(), deletion(model.cpu(), x, attr, n_steps=4),
                                rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("ordering", ["pixel", "channel"])
+def test_rgb_cnn_against_a_naive_loop(ordering: str) -> None:
+    model = small_cnn(4, side=4, channels=3)
+    x, attr = torch.rand(2, 3, 4, 4), torch.randn(2, 3, 4, 4)
+    got = insertion(model, x, attr, target=[1, 2], n_steps=4, ordering=ordering,
+                    return_curves=True)
+    for i, t in enumerate((1, 2)):
+        if ordering == "pixel":
+            order = torch.argsort(attr[i].sum(0).flatten(), descending=True, stable=True)
+        counts = [0, 4, 8, 12, 16]
+        scores = []
+        for c in counts:
+            if ordering == "pixel":
+                keep = torch.zeros(16, dtype=torch.bool)
+                keep[order[:c]] = True
+            else:  # union over channels of each channel's top-c pixels
+                keep = torch.zeros(16, dtype=torch.bool)
+                for ch in range(3):
+                    top = torch.argsort(attr[i, ch].flatten(), descending=True, stable=True)
+                    keep[top[:c]] = True
+            xi = torch.where(keep.view(1, 4, 4), x[i], torch.zeros_like(x[i]))
+            with torch.no_grad():
+                scores.append(torch.softmax(model(xi[None]), 1)[0, t].item())
+        assert got.curves[i].tolist() == pytest.approx(scores, abs=1e-6)
+        assert got.scores[i].item() == pytest.approx(_trap(scores), abs=1e-6)
