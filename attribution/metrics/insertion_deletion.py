@@ -43,6 +43,7 @@ def _insertion_deletion(
     return_curves: bool,
     max_examples_per_batch: int | None,
     skip_unchanged: bool,
+    normalize: bool,
 ) -> Tensor | CurveResult:
     f, x, t, _ = prepare(
         forward_func, inputs, target, softmax=softmax, max_examples_per_batch=max_examples_per_batch
@@ -56,11 +57,21 @@ def _insertion_deletion(
         f, x, substrate, t, ranks, counts, insert=insert, softmax=softmax,
         max_examples_per_batch=max_examples_per_batch, skip_unchanged=skip_unchanged,
     )
+    if normalize:
+        curves = _normalize(curves, insert)
     auc = trapezoid_auc(curves)
     if return_curves:
         fractions = counts.new_tensor(range(len(counts))).to(x.dtype) / (len(counts) - 1)
         return CurveResult(auc, curves, fractions)
     return auc
+
+
+def _normalize(curves: Tensor, insert: bool) -> Tensor:
+    """``(s - F(x')) / (F(x) - F(x'))``; NaN where the two ends (nearly) coincide."""
+    clean, base = (curves[:, -1:], curves[:, :1]) if insert else (curves[:, :1], curves[:, -1:])
+    span = clean - base
+    tiny = span.abs() <= 1e-12 * curves.abs().amax(1, keepdim=True).clamp_min(1.0)
+    return (curves - base) / span.masked_fill(tiny, float("nan"))
 
 
 def deletion(
@@ -78,6 +89,7 @@ def deletion(
     return_curves: bool = False,
     max_examples_per_batch: int | None = None,
     skip_unchanged: bool = True,
+    normalize: bool = False,
 ) -> Tensor | CurveResult:
     r"""Deletion AUC: remove the most important features first. **Lower is better.**
 
@@ -127,6 +139,10 @@ def deletion(
     skip_unchanged : bool, default True
         Reuse the previous score for steps that change no element (same result, fewer
         forward passes).
+    normalize : bool, default False
+        Rescale each curve to :math:`(s - F(x')) / (F(x) - F(x'))` so that it runs from 1
+        to 0 (deletion) or 0 to 1 (insertion): useful for unbounded scores (logits,
+        regression). NaN for samples whose input and substrate score the same.
 
     Returns
     -------
@@ -155,7 +171,7 @@ def deletion(
         False, forward_func, inputs, attributions, target, baselines=baselines,
         n_steps=n_steps, softmax=softmax, ordering=ordering, abs=abs, patch_size=patch_size,
         return_curves=return_curves, max_examples_per_batch=max_examples_per_batch,
-        skip_unchanged=skip_unchanged,
+        skip_unchanged=skip_unchanged, normalize=normalize,
     )
 
 
@@ -174,6 +190,7 @@ def insertion(
     return_curves: bool = False,
     max_examples_per_batch: int | None = None,
     skip_unchanged: bool = True,
+    normalize: bool = False,
 ) -> Tensor | CurveResult:
     r"""Insertion AUC: restore the most important features first. **Higher is better.**
 
@@ -201,7 +218,7 @@ def insertion(
         True, forward_func, inputs, attributions, target, baselines=baselines,
         n_steps=n_steps, softmax=softmax, ordering=ordering, abs=abs, patch_size=patch_size,
         return_curves=return_curves, max_examples_per_batch=max_examples_per_batch,
-        skip_unchanged=skip_unchanged,
+        skip_unchanged=skip_unchanged, normalize=normalize,
     )
 
 

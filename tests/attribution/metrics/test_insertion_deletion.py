@@ -215,3 +215,13 @@ def test_rgb_cnn_against_a_naive_loop(ordering: str) -> None:
                 scores.append(torch.softmax(model(xi[None]), 1)[0, t].item())
         assert got.curves[i].tolist() == pytest.approx(scores, abs=1e-6)
         assert got.scores[i].item() == pytest.approx(_trap(scores), abs=1e-6)
+
+
+def test_normalized_curves() -> None:
+    res = deletion(LinearScore(W), X, X * W, target=1, softmax=False, normalize=True,
+                   return_curves=True)
+    assert res.curves.tolist() == [[1.0, 0.4, 0.0, -0.2, 0.0]]
+    ins = insertion(LinearScore(W), X, X * W, target=1, softmax=False, normalize=True)
+    assert ins.item() == pytest.approx(16.5 / 4 / 5)
+    flat = insertion(LinearScore(torch.zeros(4)), X, X, target=1, normalize=True)
+    assert torch.isnan(flat).all()
