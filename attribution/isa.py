@@ -143,9 +143,16 @@ class ISA(GradientAttribution):
         rate = default_rate if learning_rate is None else learning_rate
         tier_scale = default_scale if scale is None else scale
         inputs, targets, args, outputs = self._prepare(inputs, target, additional_forward_args)
+        n_examples = inputs.shape[0]
         if outputs.dim() != 2 or outputs.shape[1] < 2:
             raise ValueError("ISA needs a classifier returning (N, C) scores with C >= 2")
         removal = self._check_baselines(baselines, inputs)
+        # The search loss has an ||u|| term, which has a gradient even when the model
+        # ignores its input: check the model itself once, on the first example.
+        first = torch.zeros(1, dtype=torch.long, device=inputs.device)
+        self._scores_and_grads(
+            inputs[:1], self._target_scores(targets), first, args, n_examples=n_examples
+        )
         n, d = inputs.shape[0], inputs[0].numel()
         per_step = (
             max(1, round(d * _REFERENCE_REMOVED_FRACTION)) if step_size is None else step_size
