@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -19,6 +20,26 @@ def _frame_from_dataframe(X: pd.DataFrame) -> pd.DataFrame:
     if not all(isinstance(c, str) for c in frame.columns):
         frame.columns = [f"x{j}" for j in range(frame.shape[1])]
     return frame
+
+
+def atomic_fit(fit):
+    """Make ``fit`` all-or-nothing: on any error the estimator is left as it was.
+
+    ``validate_data`` sets ``n_features_in_`` before the data are fully checked;
+    without this, a failed fit would leave an estimator that looks fitted.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        snapshot = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
+    return wrapper
 
 
 class ECSELBase:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from ecsel._transform import EXP_CLAMP
 
-SMALL_PROBLEM = 2_000_000
+SMALL_PROBLEM = 50_000_000
 
 
 @contextlib.contextmanager
@@ -27,7 +27,7 @@ def thread_budget(n_elements: int, device: torch.device):
     For the small matrices of a typical fit, OpenMP's thread start-up and
     busy-waiting cost far more than the work, and on an oversubscribed machine
     (parallel test workers) a 2-thread matmul of a 455 x 30 matrix was measured
-    45x slower than a 1-thread one.
+    45x slower than a 1-thread one, and an Online Shoppers fit took minutes.
     """
     if device.type != "cpu" or n_elements >= SMALL_PROBLEM:
         yield
@@ -145,14 +145,15 @@ def adam_prox(
     patience: int,
     generator: torch.Generator,
     progress=None,
-) -> tuple[Params, torch.Tensor]:
+) -> tuple[Params, torch.Tensor, int]:
     """Adam on the data loss, then a soft-threshold step on the exponents.
 
     ``l1`` is a float or a tensor with one strength per restart, so a whole
     regularisation path is fitted in the same batch.
 
     Early stopping watches the validation loss of every restart separately and keeps
-    each restart's best parameters. Returns those and their validation losses (R,).
+    each restart's best parameters. Returns those, their validation losses (R,) and
+    the number of Adam steps taken.
     """
     work = Params(*(t.detach().clone().requires_grad_(True) for t in params.tensors()))
     optimizer = torch.optim.Adam(work.tensors(), lr=lr)
@@ -191,7 +192,7 @@ def adam_prox(
             progress.update(1)
         if bool((since_best >= patience).all()):
             break
-    return best, best_val
+    return best, best_val, steps
 
 
 def lbfgs_polish(

@@ -82,6 +82,7 @@ class SymbolicSearch:
         self.rng = rng
         self.floor = 1e-13 * float((self.train_y**2).mean())
         self.n_val = self.val_y.shape[0]
+        self.n_steps = 0
 
     # ----------------------------------------------------------------- scoring
     def evaluate(self, expo, use_intercept=True) -> Fit:
@@ -142,6 +143,7 @@ class SymbolicSearch:
                               device=expo0.device)
         stale = torch.zeros_like(best_val)
         for step in range(self.max_iter):
+            self.n_steps += 1
             optimizer.zero_grad(set_to_none=True)
             mse, _ = projected_mse(log_u, y, expo)
             torch.log(mse + self.floor).sum().backward()

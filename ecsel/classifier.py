@@ -12,12 +12,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel import _engine as engine
-from ecsel._base import ECSELBase
+from ecsel._base import ECSELBase, atomic_fit
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
 
 AUTO_TERMS = (1, 2, 3)
-PRUNE_EXPONENT = 0.01
+PRUNE_THRESHOLDS = (0.2, 0.1, 0.05, 0.02, 0.01)
+PRUNE_TOLERANCE = 5e-3
 
 
 class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
@@ -59,6 +60,8 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
     signomial_ : Signomial
         One output per non-reference class.
     n_terms_ : int
+    n_iter_ : int
+        Adam steps taken over all model sizes and stages.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -87,6 +90,7 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     # ---------------------------------------------------------------- fit
+    @atomic_fit
     def fit(self, X, y):
         """Fit one signomial score per non-reference class."""
         device, rng, generator = self._fit_setup()
@@ -139,6 +143,7 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         sizes = AUTO_TERMS if self.n_terms == "auto" else (self.n_terms,)
         progress = self._progress(len(sizes), "ECSEL model sizes")
         best, best_loss = None, np.inf
+        self.n_iter_ = 0
         for size in sizes:
             params, loss = self._fit_size(train, val, task, n_out, size, generator)
             if progress is not None:
@@ -168,20 +173,37 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
                       generator=generator)
         first = self.max_iter // 2
         path = self._l1_path(train.log_u)
-        params, _ = engine.adam_prox(params, train, val, task, l1=path,
+        params, _, steps1 = engine.adam_prox(params, train, val, task, l1=path,
                                      max_iter=first, **common)
-        params, val_loss = engine.adam_prox(params, train, val, task, l1=path / 10,
+        params, val_loss, steps2 = engine.adam_prox(params, train, val, task, l1=path / 10,
                                             max_iter=self.max_iter - first, **common)
         r = int(torch.argmin(val_loss))
         best = engine.Params(*(t[r:r + 1].detach().clone() for t in params.tensors()))
         l1 = float(path[r])
-        scale = float(best.coef.abs().max().clamp(min=1e-12))
-        masks = engine.active_masks(best, PRUNE_EXPONENT, 1e-6 * scale)
-        pruned = engine.apply_masks(best, masks)
-        polished = engine.lbfgs_polish(pruned, train, task, masks=masks, l1=l1 / 10)
-        losses = [float(val.loss(p, task)[0]) for p in (pruned, polished)]
-        chosen = polished if losses[1] <= losses[0] else pruned
-        return chosen, min(losses)
+        self.n_iter_ += steps1 + steps2
+        return self._prune(best, train, val, task, l1)
+
+    def _prune(self, params, train, val, task, l1):
+        """Drop small exponents and polish; keep the sparsest model that costs < 0.5 %.
+
+        Log-features have unit variance here, so an exponent's size is its effect:
+        exponents below each threshold are zeroed, the rest polished with L-BFGS, and
+        the largest threshold whose validation loss is within 0.5 % of the best wins.
+        """
+        scale = float(params.coef.abs().max().clamp(min=1e-12))
+        candidates = []
+        for threshold in PRUNE_THRESHOLDS:
+            masks = engine.active_masks(params, threshold, 1e-6 * scale)
+            pruned = engine.apply_masks(params, masks)
+            polished = engine.lbfgs_polish(pruned, train, task, masks=masks, l1=l1 / 10,
+                                           max_iter=50)
+            for candidate in (pruned, polished):
+                candidates.append((threshold, candidate, float(val.loss(candidate, task)[0])))
+        best_loss = min(loss for _, _, loss in candidates)
+        for _, candidate, loss in candidates:
+            if loss <= best_loss * (1 + PRUNE_TOLERANCE):
+                return candidate, loss
+        raise AssertionError("unreachable: the best candidate is within tolerance")
 
     def _l1_path(self, log_u):
         """One L1 strength per restart: ``alpha`` times 1, 1/4, 4, 1/16, 16, ...

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel._base import ECSELBase
+from ecsel._base import ECSELBase, atomic_fit
 from ecsel._engine import thread_budget
 from ecsel._symbolic import SymbolicSearch
 from ecsel.explain._mixin import ExplainMixin
@@ -54,6 +54,10 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
     signomial_ : Signomial
         The fitted equation (the deployed model).
     n_terms_ : int
+    n_iter_ : int
+        Adam steps taken over all model sizes.
+    y_scale_ : float
+        Root mean square of the training target (the fit runs on ``y / y_scale_``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X is a DataFrame with string column names.
@@ -81,6 +85,7 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    @atomic_fit
     def fit(self, X, y):
         """Fit the equation to ``X`` (array or DataFrame) and target ``y``."""
         device, rng, generator = self._fit_setup()
@@ -103,6 +108,7 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
         ) if keep.any() else Signomial([fit.intercept * y_scale], np.zeros((1, n_terms)),
                                        expo[None], transform, ["y"])
         self.y_scale_ = y_scale
+        self.n_iter_ = search.n_steps
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None))
 
