@@ -1,22 +1,302 @@
-"""Explanation methods shared by the ECSEL estimators."""
+"""Explanation methods shared by the ECSEL estimators.
+
+Every method works on the fitted closed form ``signomial_``: Shapley values, log-score
+decompositions, elasticities, monotonicity, partial dependence, decision boundaries
+and counterfactuals are exact (or exact up to a bracketed root / a small constrained
+optimisation where stated) and need no sampling.
+"""
 
 from __future__ import annotations
 
 from sklearn.utils.validation import check_is_fitted
 
+from ecsel.explain import _common as common
+
 
 class ExplainMixin:
-    """Exact, closed-form explanations of a fitted ECSEL estimator."""
+    """Exact, closed-form explanations of a fitted ECSEL estimator.
 
+    The examples use a fitted regressor of ``y = 0.5 m v^2`` on ``m, v`` in [1, 5]:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from ecsel.explain._common import example_estimator
+    >>> est, X = example_estimator()
+    >>> est.sympy(precision=3)
+    0.5*m*v**2
+    """
+
+    # ----------------------------------------------------------- fit hook
+    def _fit_transform(self, frame):
+        """Also remember a background sample and the training ranges (see ``explain``)."""
+        common.remember_training_data(self, frame)
+        return super()._fit_transform(frame)
+
+    # ------------------------------------------------------------- local
+    def explain(self, X, background=None, method: str = "shapley"):
+        """Exact attributions of the decision function (or score) for the rows ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        background : array-like or DataFrame, optional
+            Reference rows of the interventional game. ``None`` uses ``background_``,
+            a fixed-seed sample of at most 100 training rows stored by ``fit`` (or, for
+            an estimator without one, a fixed-seed sample of at most 100 rows of ``X``).
+        method : {"shapley", "log-linear", "terms"}, default="shapley"
+            ``"shapley"``: exact interventional Shapley values of the score, one per
+            raw input column (a categorical column's one-hot levels are one player),
+            in closed form for any number of terms. ``"log-linear"``: the exact
+            additive decomposition of ``log|z - intercept|`` of one-term outputs,
+            ``a_j (log u_j(x) - mean_b log u_j(b))``. ``"terms"``: the contribution
+            of every term, ``t_k(x) - mean_b t_k(b)``.
+
+        Returns
+        -------
+        Explanation
+            ``values`` has shape (n_samples, n_features) for a regressor or binary
+            classifier and (n_samples, n_classes, n_features) for a multiclass one
+            (the reference class ``classes_[0]`` gets zeros), and
+            ``values.sum(-1) + base_values`` equals ``decision_function(X)``
+            (``predict`` for a regressor) up to rounding.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> e = est.explain(X.iloc[:5])
+        >>> bool(np.allclose(e.values.sum(-1) + e.base_values, est.predict(X.iloc[:5])))
+        True
+        >>> e.feature_names
+        ['m', 'v']
+        """
+        from ecsel.explain._local import explain
+
+        return explain(self, X, background=background, method=method)
+
+    # ------------------------------------------------------------ global
+    def elasticities(self, X, semi: bool = False):
+        """Point elasticities ``d log z / d log x_j`` of the score at the rows ``X``.
+
+        For a power feature this is ``sum_k a_kj t_k(x) / z(x) * x_j / (x_j + shift_j)``;
+        for a one-term model without intercept it is the exponent itself. Linear
+        (signed) features give the same point elasticity ``x_j dz/dx_j / z``;
+        ``semi=True`` returns ``d log z / d x_j`` instead. Indicator and categorical
+        columns have no derivative (NaN).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), or (n_samples, n_classes - 1,
+        n_features) for a multiclass model (one per non-reference class).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> np.round(est.elasticities(X.iloc[:2]), 3)
+        array([[1., 2.],
+               [1., 2.]])
+        """
+        from ecsel.explain._elasticity import elasticities
+
+        return elasticities(self, X, semi=semi)
+
+    def monotonicity(self, X=None):
+        """Direction of the score in each feature over the training box.
+
+        ``"increasing (proved)"`` / ``"decreasing (proved)"`` when ``coef * exponent``
+        has one sign over all terms using the feature (every input map is
+        non-decreasing, so the score is then monotone everywhere); otherwise the
+        score is scanned over the feature's training range at background rows and
+        labelled ``"increasing (numerical)"``, ``"decreasing (numerical)"`` or
+        ``"non-monotone"``. ``X`` replaces the stored background and ranges.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> est.monotonicity()["monotonicity"].tolist()
+        ['increasing (proved)', 'increasing (proved)']
+        """
+        from ecsel.explain._elasticity import monotonicity
+
+        return monotonicity(self, X)
+
+    def feature_importance(self, X=None, background=None):
+        """Global importance table: mean |Shapley|, share, elasticity, monotonicity.
+
+        Attributions are computed for ``X`` (default: the stored background rows).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> list(est.feature_importance().index)
+        ['v', 'm']
+        """
+        from ecsel.explain._elasticity import importance
+
+        return importance(self, X, background=background)
+
+    def partial_dependence(self, feature, values=None, background=None):
+        """Closed-form partial dependence of the score(s) on one feature.
+
+        ``PD(t) = b0 + sum_k c_k f_kj(t) mean_b prod_{i != j} f_ki(b)``: a signomial in
+        ``t``, averaged exactly over the background. Returns a DataFrame with the
+        feature's values and one column per output.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> pdp = est.partial_dependence("m", values=[1.0, 2.0])
+        >>> bool(np.isclose(pdp["y"][1] / pdp["y"][0], 2.0))
+        True
+        """
+        from ecsel.explain._elasticity import partial_dependence
+
+        return partial_dependence(self, feature, values=values, background=background)
+
+    # ---------------------------------------------------------- boundary
+    def decision_boundary(self, classes=None, level=None, solve_for=None, precision=None):
+        """The decision boundary as a SymPy equation, optionally solved for a feature.
+
+        Binary classifier: ``z(x) = logit(threshold_)``. Multiclass: ``z_a = z_b`` for
+        ``classes=(a, b)`` (default: the first two classes). Regressor: ``z = level``.
+        ``solve_for`` returns ``sympy.solve(equation, symbol)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> est.decision_boundary(level=2.0, precision=3)
+        Eq(0.5*m*v**2, 2.0)
+        """
+        from ecsel.explain._boundary import decision_boundary
+
+        check_is_fitted(self)
+        return decision_boundary(self, classes=classes, level=level, solve_for=solve_for,
+                                 precision=precision)
+
+    def decision_boundary_at(self, X, feature, bounds=None, level=None):
+        """For each row, the value of ``feature`` at which the prediction changes.
+
+        Closed form for a one-term binary classifier or regressor; otherwise the
+        feature's range (training range, or ``bounds=(low, high)``) is scanned and
+        every sign change of the class margin is refined with ``scipy.optimize.brentq``.
+        Categorical features list the levels that change the prediction. A row with no
+        change gets NaN and the note ``"no change inside the feature's range"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> table = est.decision_boundary_at(pd.DataFrame({"m": [1.0], "v": [1.0]}), "m",
+        ...                                  level=2.0)
+        >>> round(float(table["boundary"][0]), 9)
+        4.0
+        """
+        from ecsel.explain._boundary import decision_boundary_at
+
+        return decision_boundary_at(self, X, feature, bounds=bounds, level=level)
+
+    def counterfactual(self, x, target_class=None, target_proba=None, target_score=None,
+                       features=None, bounds=None, relative=True, immutable=None):
+        """The smallest change to allowed features that reaches a target decision.
+
+        Parameters
+        ----------
+        x : one row (DataFrame, Series or 1-D array)
+        target_class : label, optional
+            Class to reach (binary default: the other class).
+        target_proba : float, optional
+            Reach at least this probability of ``target_class``.
+        target_score : float, optional
+            For a regressor: the score to reach.
+        features : list, optional
+            Features allowed to change (default: all numeric features).
+        bounds : dict, optional
+            ``{feature: (low, high)}``; the default is the training range.
+        relative : bool, default=True
+            Measure changes relative to the original values (``|dx| / |x0|``)
+            rather than in absolute units.
+        immutable : list, optional
+            Features that must not change.
+
+        Returns
+        -------
+        DataFrame
+            Rows ``original`` and ``counterfactual`` with the inputs, the prediction
+            (and class probabilities), the distance and a status.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> cf = est.counterfactual(pd.DataFrame({"m": [1.0], "v": [2.0]}),
+        ...                         target_score=4.0, features=["m"])
+        >>> round(float(cf.loc["counterfactual", "m"]), 6)
+        2.0
+        """
+        from ecsel.explain._counterfactual import counterfactual
+
+        return counterfactual(self, x, target_class=target_class, target_proba=target_proba,
+                              target_score=target_score, features=features, bounds=bounds,
+                              relative=relative, immutable=immutable)
+
+    # ------------------------------------------------------------- plots
+    def plot_terms(self, X, background=None, ax=None):
+        """Bar chart of the term contributions (one sample, or mean |.| over rows)."""
+        from ecsel.explain._plots import terms
+
+        return terms(self.explain(X, background=background, method="terms"), ax=ax)
+
+    def plot_partial_dependence(self, feature, values=None, background=None, ax=None):
+        """Line plot of the closed-form partial dependence on ``feature``."""
+        from ecsel.explain._plots import partial_dependence
+
+        return partial_dependence(self.partial_dependence(feature, values, background),
+                                  ax=ax)
+
+    # ------------------------------------------------------------- torch
     def to_torch(self):
         """A differentiable ``torch.nn.Module`` mapping encoded raw features to scores.
 
         The module's input is ``est.signomial_.encode(X)`` (the raw matrix itself
         for all-numeric data). A binary classifier or regressor returns one column
-        (the decision function); a multiclass classifier returns one logit per class.
+        (the decision function); a multiclass classifier returns one logit per class
+        (the reference class's logit is 0), matching ``decision_function``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel.explain._common import example_estimator
+        >>> est, X = example_estimator()
+        >>> import torch
+        >>> module = est.to_torch()
+        >>> x = torch.tensor(X.iloc[:3].to_numpy())
+        >>> bool(np.allclose(module(x)[:, 0].detach().numpy(), est.predict(X.iloc[:3])))
+        True
         """
         from ecsel.export.torch import SignomialModule
 
         check_is_fitted(self)
-        multiclass = hasattr(self, "classes_") and len(self.classes_) > 2
-        return SignomialModule(self.signomial_, reference_class=multiclass).double()
+        return SignomialModule(self.signomial_, reference_class=common.is_multiclass(self)
+                               ).double()

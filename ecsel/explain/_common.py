@@ -1,0 +1,166 @@
+"""Input handling shared by the explanation methods: rows, backgrounds, ranges, layouts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from ecsel._transform import _is_categorical
+
+MAX_BACKGROUND = 100
+BACKGROUND_SEED = 0
+
+
+def is_multiclass(est) -> bool:
+    return hasattr(est, "classes_") and len(est.classes_) > 2
+
+
+def is_classifier(est) -> bool:
+    return hasattr(est, "classes_")
+
+
+def rows(est, X, what: str = "X") -> pd.DataFrame:
+    """Validated raw frame with the fit column names (clear errors for bad input)."""
+    check_is_fitted(est)
+    columns = est.signomial_.input_features
+    if isinstance(X, pd.Series):
+        X = X.to_frame().T
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != len(columns) or list(map(str, X.columns)) != list(
+                getattr(est, "feature_names_in_", columns)):
+            expected = list(getattr(est, "feature_names_in_", columns))
+            raise ValueError(
+                f"{what} has columns {list(X.columns)}, but the model was fitted on "
+                f"{expected}; pass the same columns in the same order."
+            )
+    else:
+        array = np.asarray(X, dtype=object)
+        if array.ndim == 1:
+            array = array[None, :]
+        if array.ndim != 2 or array.shape[1] != est.n_features_in_:
+            raise ValueError(
+                f"{what} has {array.shape[-1] if array.ndim else 0} feature(s) but the "
+                f"model expects {est.n_features_in_} (shape {array.shape})."
+            )
+        X = array if est.signomial_.transform.categorical_inputs else array.astype(float)
+    try:
+        frame = est._validate_predict_input(X)
+    except ValueError as exc:
+        raise ValueError(f"Invalid {what}: {exc}") from exc
+    est.signomial_.encode(frame)  # NaN / type errors surface here with the column name
+    return frame
+
+
+def background_rows(est, background, X_frame: pd.DataFrame) -> pd.DataFrame:
+    """The background frame: the given one, ``est.background_``, or a sample of ``X``.
+
+    ``background=None`` uses the at most 100 training rows stored at fit time
+    (``est.background_``); estimators without it (e.g. loaded from JSON) use a
+    fixed-seed sample of at most 100 rows of the explained data.
+    """
+    if background is None:
+        stored = getattr(est, "background_", None)
+        if stored is not None:
+            return stored
+        return sample_rows(X_frame)
+    frame = rows(est, background, what="background")
+    if len(frame) == 0:
+        raise ValueError("background must contain at least one row.")
+    return frame
+
+
+def sample_rows(frame: pd.DataFrame, n: int = MAX_BACKGROUND) -> pd.DataFrame:
+    """A fixed-seed sample of at most ``n`` rows."""
+    if len(frame) <= n:
+        return frame.reset_index(drop=True)
+    return frame.sample(n=n, random_state=BACKGROUND_SEED).reset_index(drop=True)
+
+
+def remember_training_data(est, frame: pd.DataFrame) -> None:
+    """Store ``background_`` (<= 100 rows, seed 0) and ``feature_range_`` at fit time."""
+    est.background_ = sample_rows(frame)
+    est.feature_range_ = column_ranges(frame)
+
+
+def column_ranges(frame: pd.DataFrame) -> dict:
+    """``{column: (min, max)}`` for numeric columns and ``{column: levels}`` otherwise."""
+    ranges = {}
+    for name in frame.columns:
+        series = frame[name]
+        if _is_categorical(series):
+            ranges[name] = tuple(sorted(series.astype(str).unique()))
+        else:
+            values = series.to_numpy(dtype=np.float64)
+            ranges[name] = (float(np.min(values)), float(np.max(values)))
+    return ranges
+
+
+def feature_ranges(est, X=None) -> dict:
+    """Training ranges when stored, else the ranges of the background or ``X``."""
+    stored = getattr(est, "feature_range_", None)
+    if stored is not None:
+        return stored
+    frame = rows(est, X) if X is not None else getattr(est, "background_", None)
+    if frame is None:
+        raise ValueError(
+            "The training ranges are unknown for this estimator; pass X (rows whose "
+            "ranges define the box) or explicit bounds."
+        )
+    return column_ranges(frame)
+
+
+def is_numeric_column(est, column: str) -> bool:
+    maps = [m for m in est.signomial_.transform.feature_maps if m.source == column]
+    return all(m.level is None for m in maps)
+
+
+def column_position(est, feature) -> int:
+    names = est.signomial_.input_features
+    if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
+        if not 0 <= feature < len(names):
+            raise ValueError(f"Feature index {feature} is out of range [0, {len(names)}).")
+        return int(feature)
+    if str(feature) not in names:
+        raise ValueError(f"Unknown feature {feature!r}; the inputs are {names}.")
+    return names.index(str(feature))
+
+
+def with_reference(est, values: np.ndarray, base: np.ndarray):
+    """Map (n, O, p) values / (n, O) base to the decision-function layout."""
+    if not is_multiclass(est):
+        return values[:, 0], base[:, 0]
+    zeros = np.zeros_like(values[:, :1])
+    return (np.concatenate([zeros, values], axis=1),
+            np.concatenate([np.zeros_like(base[:, :1]), base], axis=1))
+
+
+def output_labels(est) -> list[str]:
+    if is_multiclass(est):
+        return [str(c) for c in est.classes_]
+    return list(est.signomial_.output_names)
+
+
+def example_estimator():
+    """A fitted ``ECSELRegressor`` for ``y = 0.5 m v^2`` (built directly) and its data.
+
+    Used by the runnable examples in the docstrings.
+
+    Examples
+    --------
+    >>> est, X = example_estimator()
+    >>> est.sympy(precision=3)
+    0.5*m*v**2
+    """
+    from ecsel import ECSELRegressor, Signomial
+    from ecsel._transform import PositivityTransform
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"m": rng.uniform(1, 5, 200), "v": rng.uniform(1, 5, 200)})
+    transform = PositivityTransform.fit(X)
+    scale = np.array([m.scale for m in transform.feature_maps])
+    coef = 0.5 * scale[0] * scale[1] ** 2
+    sig = Signomial([0.0], [[coef]], [[[1.0, 2.0]]], transform, ["y"])
+    est = ECSELRegressor()._set_fitted(sig, n_features_in=2, feature_names_in=["m", "v"])
+    remember_training_data(est, X)
+    return est, X

@@ -1,0 +1,208 @@
+"""Global behaviour: elasticities, monotonicity, partial dependence, importance table.
+
+For a power feature ``u = (x + shift) / scale`` the score is a sum of products of
+powers, so ``d z / d x_j = sum_k a_kj t_k(x) / (x_j + shift_j)`` and the elasticity is
+``E_j = d log z / d log x_j = x_j (d z / d x_j) / z``; for one term and ``shift = 0`` it
+is the constant exponent ``a_j``. For a linear (signed) feature the term factor is
+``exp(g x / scale)``: the same formula is the point elasticity in ``x`` (it changes
+sign with ``x``), and ``semi=True`` gives the semi-elasticity ``d log z / d x_j``.
+Indicators and categorical columns have no derivative: NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ecsel._transform import EXP_CLAMP
+from ecsel.explain import _common as common
+from ecsel.explain._shapley import active_columns, column_index
+
+GRID_POINTS = 64
+
+
+def _dlogu_dx(sig, encoded: np.ndarray) -> np.ndarray:
+    """``d log u_m / d x`` (n, M); NaN for indicators, 0 for constants and clipped x."""
+    out = np.zeros_like(encoded, dtype=np.float64)
+    for m, fmap in enumerate(sig.transform.feature_maps):
+        x = encoded[:, m]
+        if fmap.kind == "power":
+            out[:, m] = np.where(x > fmap.lower, 1.0 / (np.maximum(x, fmap.lower) + fmap.shift),
+                                 0.0)
+        elif fmap.kind == "linear":
+            out[:, m] = 1.0 / fmap.scale
+        elif fmap.kind == "indicator":
+            out[:, m] = np.nan
+    return out
+
+
+def score_gradient(sig, frame: pd.DataFrame):
+    """Scores (n, O), ``d z / d x_j`` per raw column (n, O, p), and the encoded rows."""
+    encoded = sig.transform.encode(frame)
+    log_u = sig.transform.log_features(encoded)
+    power = np.einsum("nm,okm->nok", log_u, sig.exponents)
+    inside = np.abs(power) < EXP_CLAMP
+    terms = sig.term_values_from_log(log_u) * inside
+    dz_dlogu = np.einsum("nok,okm->nom", terms, sig.exponents)
+    dz_dx_m = dz_dlogu * _dlogu_dx(sig, encoded)[:, None, :]
+    idx = column_index(sig)
+    p = len(sig.input_features)
+    grad = np.zeros(dz_dx_m.shape[:2] + (p,))
+    for m, j in enumerate(idx):
+        fmap = sig.transform.feature_maps[m]
+        if fmap.kind == "indicator":
+            grad[:, :, j] = np.nan
+        elif fmap.kind != "constant":
+            grad[:, :, j] += dz_dx_m[:, :, m]
+    scores = sig.intercept + sig.term_values_from_log(log_u).sum(axis=2)
+    return scores, grad, frame
+
+
+def elasticities(est, X, semi: bool = False) -> np.ndarray:
+    """Elasticities ``d log z / d log x_j``; see :meth:`ExplainMixin.elasticities`."""
+    frame = common.rows(est, X)
+    sig = est.signomial_
+    scores, grad, _ = score_gradient(sig, frame)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = grad / scores[:, :, None]
+        if not semi:
+            raw = np.column_stack([
+                frame[c].to_numpy(dtype=np.float64) if common.is_numeric_column(est, c)
+                else np.full(len(frame), np.nan) for c in sig.input_features
+            ])
+            out = out * raw[:, None, :]
+    return out if common.is_multiclass(est) else out[:, 0]
+
+
+def _sign_labels(sig) -> np.ndarray:
+    """Proved direction per (output, column) from the signs of coef * exponent."""
+    idx = column_index(sig)
+    p = len(sig.input_features)
+    effect = sig.coef[..., None] * sig.exponents  # (O, K, M)
+    labels = np.full((sig.n_outputs, p), "", dtype=object)
+    for o in range(sig.n_outputs):
+        for j in range(p):
+            cols = idx == j
+            e = effect[o][:, cols]
+            if any(m.level is not None for m in np.array(sig.transform.feature_maps)[cols]):
+                labels[o, j] = "categorical (unordered)" if np.any(e != 0) else "constant"
+            elif np.all(e == 0):
+                labels[o, j] = "constant"
+            elif np.all(e >= 0):
+                labels[o, j] = "increasing (proved)"
+            elif np.all(e <= 0):
+                labels[o, j] = "decreasing (proved)"
+    return labels
+
+
+def grid(est, column: str, ranges: dict, n: int = GRID_POINTS) -> np.ndarray:
+    """Grid over a column's range: log-spaced for positive power features, else linear."""
+    bounds = ranges[column]
+    if not common.is_numeric_column(est, column):
+        return np.array(bounds, dtype=object)
+    lo, hi = bounds
+    maps = [m for m in est.signomial_.transform.feature_maps if m.source == column]
+    if maps and maps[0].kind == "power" and lo > 0:
+        return np.geomspace(lo, hi, n)
+    return np.linspace(lo, hi, n)
+
+
+def _numerical_direction(est, o: int, column: str, ranges: dict, back: pd.DataFrame) -> str:
+    values = grid(est, column, ranges)
+    scores = _scores_on_grid(est, column, values, back)[:, :, o]  # (grid, B)
+    step = np.diff(scores, axis=0)
+    tol = 1e-12 * np.abs(scores).max(initial=1.0)
+    if np.all(step >= -tol):
+        return "increasing (numerical)"
+    if np.all(step <= tol):
+        return "decreasing (numerical)"
+    return "non-monotone"
+
+
+def _scores_on_grid(est, column: str, values: np.ndarray, back: pd.DataFrame) -> np.ndarray:
+    """Signomial scores (grid, B, O) with ``column`` set to each value for every row."""
+    rep = back.loc[back.index.repeat(len(values))].reset_index(drop=True)
+    rep[column] = np.tile(values, len(back))
+    z = est.signomial_.evaluate(rep).reshape(len(back), len(values), -1)
+    return z.transpose(1, 0, 2)
+
+
+def monotonicity(est, X=None) -> pd.DataFrame:
+    """Per-feature monotonicity table; see :meth:`ExplainMixin.monotonicity`."""
+    sig = est.signomial_
+    labels = _sign_labels(sig)
+    ranges = common.feature_ranges(est, X)
+    back = common.rows(est, X) if X is not None else getattr(est, "background_", None)
+    records = []
+    for o, output in enumerate(sig.output_names):
+        for j, column in enumerate(sig.input_features):
+            label = labels[o, j]
+            if label == "" and back is not None:
+                label = _numerical_direction(est, o, column, ranges, common.sample_rows(back))
+            elif label == "":
+                label = "non-monotone"
+            records.append({"output": output, "feature": column, "monotonicity": label,
+                            "range": ranges.get(column)})
+    table = pd.DataFrame(records)
+    if not common.is_multiclass(est):
+        return table.drop(columns="output").set_index("feature")
+    return table.set_index(["output", "feature"])
+
+
+def partial_dependence(est, feature, values=None, background=None) -> pd.DataFrame:
+    """Closed-form partial dependence; see :meth:`ExplainMixin.partial_dependence`."""
+    sig = est.signomial_
+    column = sig.input_features[common.column_position(est, feature)]
+    if background is None and getattr(est, "background_", None) is None:
+        raise ValueError("Pass background= (the rows to average over); none is stored.")
+    back = common.background_rows(est, background, None)
+    if values is None:
+        values = grid(est, column, common.feature_ranges(est, back))
+    values = np.asarray(values)
+    # PD(t) = b0 + sum_k c_k f_kj(t) * mean_b prod_{i != j} f_ki(b): a signomial in t.
+    from ecsel.explain._shapley import column_log_factors
+
+    j = sig.input_features.index(column)
+    others = column_log_factors(sig, sig.log_features(back))
+    others[..., j] = 0.0
+    weight = np.exp(np.clip(others.sum(axis=-1), -EXP_CLAMP, EXP_CLAMP)).mean(axis=0)
+    probe = back.iloc[np.zeros(len(values), dtype=int)].reset_index(drop=True)
+    probe[column] = values if common.is_numeric_column(est, column) else \
+        pd.Series(values, dtype=object).astype(str)
+    own = column_log_factors(sig, sig.log_features(probe))[..., j]  # (g, O, K)
+    pd_values = sig.intercept + (sig.coef * np.exp(own) * weight).sum(axis=-1)
+    frame = pd.DataFrame(pd_values, columns=list(sig.output_names))
+    frame.insert(0, column, values)
+    return frame
+
+
+def importance(est, X=None, background=None) -> pd.DataFrame:
+    """Global importance table; see :meth:`ExplainMixin.feature_importance`."""
+    sig = est.signomial_
+    rows_ = common.rows(est, X) if X is not None else getattr(est, "background_", None)
+    if rows_ is None:
+        raise ValueError("Pass X: the rows whose attributions define global importance.")
+    from ecsel.explain._local import explain
+
+    expl = explain(est, rows_, background=background)
+    mean_abs = expl.mean_abs()
+    used = active_columns(sig)
+    mono = monotonicity(est, X)
+    if common.is_multiclass(est):
+        mono = mono.groupby(level="feature", sort=False)["monotonicity"].agg(
+            lambda s: "; ".join(f"{o}: {v}" for (o, _), v in s.items()))
+    else:
+        mono = mono["monotonicity"]
+    elastic = elasticities(est, rows_)
+    elastic = elastic if elastic.ndim == 2 else elastic.reshape(-1, elastic.shape[-1])
+    with np.errstate(all="ignore"):
+        median_e = np.array([np.nanmedian(c) if np.isfinite(c).any() else np.nan
+                             for c in elastic.T])
+    table = pd.DataFrame({
+        "mean_abs_shapley": mean_abs.to_numpy(),
+        "share": mean_abs.to_numpy() / max(mean_abs.sum(), np.finfo(float).tiny),
+        "n_terms": used.sum(axis=(0, 1)),
+        "median_elasticity": median_e,
+        "monotonicity": mono.reindex(sig.input_features).to_numpy(),
+    }, index=pd.Index(sig.input_features, name="feature"))
+    return table.sort_values("mean_abs_shapley", ascending=False, kind="stable")
