@@ -29,8 +29,10 @@ class ExplainMixin:
     # ----------------------------------------------------------- fit hook
     def _fit_transform(self, frame):
         """Also remember a background sample and the training ranges (see ``explain``)."""
+        # Validate (inside the transform) before remembering anything.
+        fitted = super()._fit_transform(frame)
         common.remember_training_data(self, frame)
-        return super()._fit_transform(frame)
+        return fitted
 
     # ------------------------------------------------------------- local
     def explain(self, X, background=None, method: str = "shapley"):
