@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import LinearScore
+from _metric_models import LinearScore
 
 from attribution.metrics import completeness_error, monotonicity
 

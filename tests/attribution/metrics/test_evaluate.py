@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import LinearScore
+from _metric_models import LinearScore
 
 from attribution.evaluate import METRICS, evaluate, plot_curves, summarize
 from attribution.metrics import deletion, insertion

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import LinearScore, small_cnn
+from _metric_models import LinearScore, small_cnn
 
 from attribution.metrics import faithfulness_correlation
 

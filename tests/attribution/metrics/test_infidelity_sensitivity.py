@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import LinearScore, small_cnn
+from _metric_models import LinearScore, small_cnn
 
 from attribution.metrics import infidelity, sensitivity_max
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import LinearScore, small_cnn
+from _metric_models import LinearScore, small_cnn
 
 from attribution.metrics import CurveResult, Deletion, Insertion, deletion, gaussian_blur, insertion
 
