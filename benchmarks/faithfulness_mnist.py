@@ -150,7 +150,7 @@ def main() -> None:
             "### Speed: Quantus `PixelFlipping` vs `attribution.metrics.pixel_flipping`",
             "",
             "Same digits, Saliency attributions (+1e-6 uniform jitter to break "
-            "ties, so both sort identically), black baseline, softmax. `max |curve diff|` "
+            "ties, so both sort identically), black baseline, softmax. `max abs curve diff` "
             "checks that both produce the same curves. 'Equal work' disables the skipping "
             "of steps whose input does not change (black pixels deleted into a black "
             "baseline), so both run the same number of forward passes. Quantus runs one "
