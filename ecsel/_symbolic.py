@@ -239,8 +239,8 @@ class SymbolicSearch:
         if not bool(close.any()):
             return fit
         all_at_once = torch.where(close, targets, fit.expo)
-        trial = self.evaluate(self.polish(all_at_once, free=~close, use_intercept=fit.use_intercept),
-                              fit.use_intercept)
+        polished = self.polish(all_at_once, free=~close, use_intercept=fit.use_intercept)
+        trial = self.evaluate(polished, fit.use_intercept)
         if trial.bic <= fit.bic:
             return trial
         order = torch.argsort(((targets - fit.expo).abs() + (~close) * 1e9).flatten())

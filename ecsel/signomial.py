@@ -141,9 +141,10 @@ class Signomial:
             )
         else:
             log_u = encoded.new_zeros((encoded.shape[0], 0))
-        expo = torch.as_tensor(self.exponents, dtype=encoded.dtype, device=encoded.device)
-        coef = torch.as_tensor(self.coef, dtype=encoded.dtype, device=encoded.device)
-        bias = torch.as_tensor(self.intercept, dtype=encoded.dtype, device=encoded.device)
+        # Copies: the frozen numpy arrays are read-only, torch tensors must not alias them.
+        expo = torch.tensor(self.exponents, dtype=encoded.dtype, device=encoded.device)
+        coef = torch.tensor(self.coef, dtype=encoded.dtype, device=encoded.device)
+        bias = torch.tensor(self.intercept, dtype=encoded.dtype, device=encoded.device)
         power = torch.einsum("nm,okm->nok", log_u, expo).clamp(-EXP_CLAMP, EXP_CLAMP)
         return bias + (coef * torch.exp(power)).sum(dim=2)
 
