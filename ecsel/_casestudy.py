@@ -140,7 +140,8 @@ def load_case(name: str, *, full: bool | None = None) -> CaseData:
         weight = np.asarray(bunch.sample_weight, dtype=float)
         population_rate = float(np.sum(weight * y) / np.sum(weight))
         notes = [
-            bunch.source,
+            f"ULB credit-card fraud data (Dal Pozzolo et al. 2015; ODbL 1.0 / DbCL 1.0). "
+            f"Data used: {bunch.source}.",
             f"Fraud rate in the data used: {y.mean():.2%} ({int(y.sum())} of {len(y):,}); "
             f"in the card-holder population: {population_rate:.3%}. "
             + ("Population-weighted metrics use the loader's `sample_weight`."
@@ -370,11 +371,15 @@ def term_attributions(signomial, X, background, *, chunk: int = 64) -> pd.DataFr
     return out
 
 
-def attributions(est, X: pd.DataFrame, background: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Per-column attributions of the decision function and the method used.
+def attributions(est, X: pd.DataFrame, background: pd.DataFrame):
+    """Per-column attributions of the decision function, the method, the raw object.
 
     Uses ``est.explain`` when the installed ecsel has it (exact interventional
     Shapley values), else :func:`term_attributions`.
+
+    Returns
+    -------
+    (pandas.DataFrame, str, ecsel.explain.explanation.Explanation or None)
     """
     explain = getattr(est, "explain", None)
     if explain is not None:
@@ -386,12 +391,12 @@ def attributions(est, X: pd.DataFrame, background: pd.DataFrame) -> tuple[pd.Dat
             frame = pd.DataFrame(values, columns=list(exp.feature_names))
             base = np.asarray(exp.base_values, dtype=float).reshape(-1)
             frame.attrs["base_value"] = float(base[0]) if base.size else 0.0
-            return frame, "exact interventional Shapley values (`est.explain`)"
+            return frame, "exact interventional Shapley values (`est.explain`)", exp
         except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
             warnings.warn(f"est.explain failed ({exc}); using the closed-form path "
                           "decomposition instead.", stacklevel=2)
     return (term_attributions(est.signomial_, X, background),
-            "closed-form path decomposition of each term (`term_attributions`)")
+            "closed-form path decomposition of each term (`term_attributions`)", None)
 
 
 def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
@@ -435,25 +440,15 @@ def _score_proba(est, X: pd.DataFrame) -> np.ndarray:
 
 def counterfactual(est, x: pd.DataFrame, reference: pd.DataFrame, features: Sequence[str],
                    threshold: float) -> pd.DataFrame | None:
-    """Smallest single-feature change that lifts ``x`` above ``threshold``.
+    """Smallest single-feature change that lifts ``x`` to ``threshold``.
 
-    Uses ``est.counterfactual`` when available; otherwise scans, for each feature in
-    ``features``, the quantiles of its values in ``reference`` and keeps the change
-    with the smallest size in standard deviations. Returns a one-row-per-changed-feature
-    table (``feature``, ``from``, ``to``, ``probability_after``) or ``None``.
+    Scans, for each feature in ``features``, the quantiles of its values in
+    ``reference`` and keeps the feature whose flipping value is nearest in standard
+    deviations; the exact value is then solved by ``est.counterfactual`` (restricted
+    to that feature and to its range in ``reference``) when the installed ecsel has
+    it. Returns a table (``feature``, ``from``, ``to``, ``probability_after``) or
+    ``None`` when no single change within the observed ranges is enough.
     """
-    method = getattr(est, "counterfactual", None)
-    if method is not None:
-        try:
-            bounds = {f: (float(reference[f].min()), float(reference[f].max()))
-                      for f in features}
-            result = method(x, target_class=est.classes_[1], target_proba=threshold,
-                            features=list(features), bounds=bounds)
-            table = _normalise_cf(est, x, result)
-            if table is not None:
-                return table
-        except (TypeError, ValueError, AttributeError, NotImplementedError, RuntimeError):
-            pass
     best = None
     for feature in features:
         values = np.unique(np.quantile(reference[feature].to_numpy(float),
@@ -474,6 +469,18 @@ def counterfactual(est, x: pd.DataFrame, reference: pd.DataFrame, features: Sequ
     if best is None:
         return None
     _, feature, old, new, p = best
+    method = getattr(est, "counterfactual", None)
+    if method is not None:
+        try:
+            bounds = {feature: (float(reference[feature].min()),
+                                float(reference[feature].max()))}
+            table = _normalise_cf(est, x, method(
+                x, target_class=est.classes_[1], target_proba=threshold, features=[feature],
+                bounds=bounds))
+            if table is not None:
+                return table
+        except (TypeError, ValueError, AttributeError, NotImplementedError, RuntimeError):
+            pass
     return pd.DataFrame([{"feature": feature, "from": old, "to": new,
                           "probability_after": p}])
 
@@ -499,6 +506,19 @@ def _normalise_cf(est, x: pd.DataFrame, result) -> pd.DataFrame | None:
     return pd.DataFrame(changes) if changes else None
 
 
+def robust_importance(attr: pd.DataFrame, trim: float = 0.01) -> pd.Series:
+    """Global importance: the ``trim``-trimmed mean of |attribution| per column.
+
+    Trimming the largest 1 % keeps a handful of extreme rows (heavy-tailed inputs on
+    which an exponential term extrapolates) from deciding the ranking.
+    """
+    from scipy.stats import trim_mean
+
+    values = np.abs(attr.to_numpy(float))
+    scores = trim_mean(values, trim, axis=0) if len(values) >= 20 else values.mean(axis=0)
+    return pd.Series(scores, index=attr.columns).sort_values(ascending=False)
+
+
 @dataclass
 class Explanation:
     """Everything the report says about the fitted ECSEL model."""
@@ -515,6 +535,8 @@ class Explanation:
     counterfactual: pd.DataFrame | None
     findings: list[str] = field(default_factory=list)
     term_values: np.ndarray | None = None
+    library: object | None = None
+    background: pd.DataFrame | None = None
 
 
 def explain_classifier(case: CaseData, comparison: Comparison, *, n_background: int = 200,
@@ -529,9 +551,9 @@ def explain_classifier(case: CaseData, comparison: Comparison, *, n_background: 
     n = min(n_explain, len(split.X_test))
     ex_idx = np.sort(rng.choice(len(split.X_test), size=n, replace=False))
     X_ex = split.X_test.iloc[ex_idx].reset_index(drop=True)
-    attr, method = attributions(est, X_ex, background)
+    attr, method, library = attributions(est, X_ex, background)
     attr.attrs["rows"] = ex_idx
-    importance = attr.abs().mean(axis=0).sort_values(ascending=False)
+    importance = robust_importance(attr)
     threshold = float(comparison.metrics.loc["ECSEL", "threshold"])
     proba = comparison.test_proba["ECSEL"]
     # A rejected case: the true buyer / fraud with the median score among those
@@ -542,14 +564,15 @@ def explain_classifier(case: CaseData, comparison: Comparison, *, n_background: 
     order = rejected[np.argsort(proba[rejected], kind="stable")]
     i = int(order[len(order) // 2])
     x = split.X_test.iloc[[i]].reset_index(drop=True)
-    actionable = [f for f in case.actionable if f in importance.index[:8]] or case.actionable
+    actionable = [f for f in importance.index if f in case.actionable][:6]
     cf = counterfactual(est, x, split.X_fit, actionable, threshold)
     expl = Explanation(
         equation=f"logit P({case.labels[1]}) = {est.sympy(precision=4)}",
         n_terms=int(est.n_terms_), attributions=attr,
         attribution_method=method, importance=importance, elasticities=elasticities(est, X_ex),
         rejected_index=i, rejected_case=x, rejected_proba=float(proba[i]), counterfactual=cf,
-        term_values=est.signomial_.term_values(X_ex)[:, 0, :],
+        term_values=est.signomial_.term_values(X_ex)[:, 0, :], library=library,
+        background=background,
     )
     expl.findings = findings(case, comparison, expl)
     return expl
@@ -569,7 +592,7 @@ def findings(case: CaseData, comparison: Comparison, expl: Explanation) -> list[
         f"relative to LogisticRegression."
     )
     top = ", ".join(f"{c} ({share[c]:.0%})" for c in imp.index[:5])
-    out.append(f"Share of the mean |attribution| of the score: {top}.")
+    out.append(f"Share of the (1 %-trimmed) mean |attribution| of the score: {top}.")
     attr = expl.attributions
     X_ex = comparison.split.X_test.iloc[attr.attrs.get("rows", np.arange(len(attr)))]
     X_ex = X_ex.reset_index(drop=True)

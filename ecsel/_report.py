@@ -364,23 +364,41 @@ def run_case_study(name: str, out_dir: str | os.PathLike | None = None, *,
                            expl, figures=figures)
 
 
+def _library_plot(draw, path: Path) -> str | None:
+    """Save a plot drawn by ecsel's own plotting API; ``None`` if it is unavailable."""
+    plt = _pyplot()
+    try:
+        ax = draw()
+    except (AttributeError, TypeError, ValueError, NotImplementedError, ImportError):
+        plt.close("all")
+        return None
+    return _save(ax.figure, path)
+
+
 def _classification_figures(case, comparison, expl, folder: Path) -> list[tuple[str, str]]:
     X_ex = comparison.split.X_test.iloc[expl.attributions.attrs.get(
         "rows", np.arange(len(expl.attributions)))].reset_index(drop=True)
+    est = comparison.models["ECSEL"]
+    lib = expl.library
     figures = [
         ("ROC and precision-recall curves", plot_curves(comparison, folder / "curves.png")),
         ("Global importance", plot_importance(expl, folder / "importance.png")),
-        ("Attributions on test cases", plot_beeswarm(expl, X_ex, folder / "beeswarm.png")),
-        ("Term contributions", plot_terms(expl, folder / "terms.png")),
     ]
-    est = comparison.models["ECSEL"]
+    swarm = _library_plot(lambda: lib.plot_beeswarm(max_display=12), folder / "beeswarm.png") \
+        if lib is not None else None
+    figures.append(("Attributions on test cases (beeswarm)",
+                    swarm or plot_beeswarm(expl, X_ex, folder / "beeswarm.png")))
+    terms = _library_plot(lambda: est.plot_terms(X_ex, background=expl.background),
+                          folder / "terms.png") if hasattr(est, "plot_terms") else None
+    figures.append(("Term contributions", terms or plot_terms(expl, folder / "terms.png")))
     x = expl.rejected_case
-    attr, _ = cs.attributions(est, x, comparison.split.X_fit.sample(
-        n=min(200, len(comparison.split.X_fit)), random_state=0))
+    attr, _, lib_x = cs.attributions(est, x, expl.background)
     expl.attributions.attrs.setdefault("base_value", attr.attrs.get("base_value", 0.0))
-    figures.append(("Why the rejected case was rejected", plot_waterfall(
-        expl, folder / "waterfall.png", attr.iloc[0],
-        f"Rejected test case #{expl.rejected_index} (p = {expl.rejected_proba:.3f})")))
+    title = f"Rejected test case #{expl.rejected_index} (p = {expl.rejected_proba:.3f})"
+    fall = _library_plot(lambda: lib_x.plot_waterfall(0), folder / "waterfall.png") \
+        if lib_x is not None else None
+    figures.append((f"Why test case #{expl.rejected_index} was rejected", fall or plot_waterfall(
+        expl, folder / "waterfall.png", attr.iloc[0], title)))
     top_numeric = [c for c in expl.importance.index
                    if pd.api.types.is_numeric_dtype(case.X[c].dtype)
                    and not pd.api.types.is_bool_dtype(case.X[c].dtype)
@@ -446,8 +464,10 @@ def classification_summary(case: cs.CaseData, comparison: cs.Comparison,
         expl.equation, "",
         "Held-out test metrics:", text_table(_metric_frame(comparison)), "",
         "Elasticities (exponents of the numeric features in each term):",
-        text_table(el.set_index(["term", "feature"])[["kind", "exponent"]]), switches, "",
-        f"Top attributions ({expl.attribution_method}), mean |attribution|:",
+        text_table(el.set_index(["term", "feature"])[
+            [c for c in ("kind", "exponent", "score_elasticity") if c in el.columns]]),
+        switches, "",
+        f"Top attributions ({expl.attribution_method}), 1 %-trimmed mean |attribution|:",
         text_table(expl.importance.head(8).to_frame("mean |attribution|")), "",
         f"Counterfactual for rejected test case #{expl.rejected_index} "
         f"(a true {case.labels[1]}, p = {expl.rejected_proba:.3f}):",
@@ -486,6 +506,8 @@ def classification_markdown(case: cs.CaseData, comparison: cs.Comparison,
         "1 + exponent %); for a linear feature, the log-change of the term per unit.", "",
         md_table(el, ".4g", index=False), "", switches, "",
         "## Attributions", "", f"Method: {expl.attribution_method}.", "",
+        "Global importance: mean |attribution| of the log-odds over 1,000 test rows "
+        "(the largest 1 % of each column trimmed).", "",
         md_table(expl.importance.head(10).to_frame("mean |attribution|")), "",
         "## A rejected case and its counterfactual", "",
         f"Test case #{expl.rejected_index} is a true *{case.labels[1]}* that ECSEL scores "
