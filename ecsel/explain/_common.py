@@ -48,7 +48,6 @@ def rows(est, X, what: str = "X") -> pd.DataFrame:
         frame = est._validate_predict_input(X)
     except ValueError as exc:
         raise ValueError(f"Invalid {what}: {exc}") from exc
-    est.signomial_.encode(frame)  # NaN / type errors surface here with the column name
     return frame
 
 
@@ -164,3 +163,31 @@ def example_estimator():
     est = ECSELRegressor()._set_fitted(sig, n_features_in=2, feature_names_in=["m", "v"])
     remember_training_data(est, X)
     return est, X
+
+
+def log_features(sig, frame: pd.DataFrame) -> np.ndarray:
+    """``sig.log_features(frame)``, converting each categorical column to labels once.
+
+    ``PositivityTransform.encode`` converts a categorical column to strings once per
+    one-hot level; for wide categoricals on large data this is most of the cost of an
+    explanation. The result is identical (checked in the tests).
+    """
+    from ecsel._transform import _numeric_column
+
+    labels: dict[str, np.ndarray] = {}
+    columns = []
+    for fmap in sig.transform.feature_maps:
+        series = frame[fmap.source]
+        if fmap.level is not None or _is_categorical(series):
+            if fmap.source not in labels:
+                labels[fmap.source] = series.astype(str).to_numpy(dtype=object)
+            if fmap.level is None and fmap.kind != "constant":
+                sig.transform.encode(frame[[fmap.source]].iloc[:1])  # raises its error
+            values = (labels[fmap.source] == fmap.level).astype(np.float64) \
+                if fmap.level is not None else np.zeros(len(frame))
+        else:
+            values = _numeric_column(fmap.source, series)
+        columns.append(fmap.log_feature(values))
+    if not columns:
+        return np.zeros((len(frame), 0))
+    return np.column_stack(columns)

@@ -18,8 +18,8 @@ def explain(est, X, background=None, method: str = "shapley") -> Explanation:
     frame = common.rows(est, X)
     back = common.background_rows(est, background, frame)
     sig = est.signomial_
-    log_x = sig.log_features(frame)
-    log_b = sig.log_features(back)
+    log_x = common.log_features(sig, frame)
+    log_b = common.log_features(sig, back)
     data = frame.to_numpy()
     names = sig.input_features
     if method == "shapley":

@@ -28,10 +28,12 @@ import math
 import warnings
 
 import numpy as np
+import torch
 
+from ecsel._engine import thread_budget
 from ecsel._transform import EXP_CLAMP
 
-CHUNK_ELEMENTS = 200_000
+CHUNK_PAIRS = 6_000
 MAX_ENUMERATED_PLAYERS = 14
 _SAFE_LOG = 700.0
 
@@ -96,25 +98,28 @@ def product_game_shapley(lx: np.ndarray, lb: np.ndarray) -> np.ndarray:
     n, p = lx.shape
     n_back = lb.shape[0]
     nodes, weights = _gauss_legendre(p)
-    fx = np.ascontiguousarray(np.exp(lx).T)  # (p, n)
-    fb = np.ascontiguousarray(np.exp(lb).T)  # (p, B)
-    out = np.empty((p, n))
-    # Chunks small enough that the (nodes, p, pairs) work array stays in cache; the
-    # pairs (sample, background row) are flattened so inner loops are long.
-    rows = max(1, CHUNK_ELEMENTS // (len(nodes) * p * n_back))
-    for start in range(0, n, rows):
-        stop = min(n, start + rows)
-        pairs = (stop - start) * n_back
-        diff = (fx[:, start:stop, None] - fb[:, None, :]).reshape(p, pairs)
-        base = np.broadcast_to(fb[:, None, :], (p, stop - start, n_back)).reshape(p, pairs)
-        path = nodes[:, None, None] * diff[None]
-        path += base[None]  # (Q, p, pairs): (1 - q) f(b) + q f(x)
-        total = path.prod(axis=1)
-        np.divide(total[:, None, :], path, out=path)  # prod over the other players
-        integral = np.tensordot(weights, path, axes=(0, 0))
-        integral *= diff
-        out[:, start:stop] = integral.reshape(p, stop - start, n_back).mean(axis=2)
-    return out.T
+    fx = torch.from_numpy(np.ascontiguousarray(np.exp(lx).T))  # (p, n)
+    fb = torch.from_numpy(np.ascontiguousarray(np.exp(lb).T))  # (p, B)
+    out = torch.empty((p, n), dtype=torch.float64)
+    # Pairs (sample, background row) are flattened into long rows, in chunks small
+    # enough to stay in cache; per node: one fused multiply-add for the path, one
+    # product over the players and one fused divide-accumulate.
+    rows = max(1, CHUNK_PAIRS // n_back)
+    with thread_budget(0, torch.device("cpu")):
+        for start in range(0, n, rows):
+            stop = min(n, start + rows)
+            pairs = (stop - start) * n_back
+            diff = (fx[:, start:stop, None] - fb[:, None, :]).reshape(p, pairs)
+            base = fb[:, None, :].expand(p, stop - start, n_back).reshape(p, pairs)
+            acc = torch.zeros_like(diff)
+            path = torch.empty_like(diff)
+            for q, w in zip(nodes.tolist(), weights.tolist()):
+                torch.add(base, diff, alpha=q, out=path)  # (1 - q) f(b) + q f(x)
+                total = path.prod(dim=0).mul_(w)
+                acc.addcdiv_(total.expand_as(path), path)  # w * prod over the others
+            acc.mul_(diff)
+            out[:, start:stop] = acc.view(p, stop - start, n_back).mean(dim=2)
+    return out.T.numpy()
 
 
 def _coalition_weights(p: int) -> tuple[np.ndarray, np.ndarray]:

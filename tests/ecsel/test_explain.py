@@ -253,3 +253,12 @@ def test_bad_input_gives_clear_errors():
         est.explain(frame.iloc[:3], background=frame.rename(columns={"pos": "other"}))
     with pytest.raises(ValueError, match="method"):
         est.explain(frame.iloc[:3], method="kernel")
+
+
+def test_fast_log_features_equal_the_transform():
+    from ecsel.explain._common import log_features
+
+    frame = mixed_frame(40, seed=13)
+    est = install(ECSELRegressor(), frame, *random_model(frame, seed=13))
+    np.testing.assert_array_equal(log_features(est.signomial_, frame),
+                                  est.signomial_.log_features(frame))
