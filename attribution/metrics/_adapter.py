@@ -41,8 +41,9 @@ def to_tensor(
     device : torch.device or str, optional
         Target device. Tensors keep their own device when ``None``.
     dtype : torch.dtype, optional
-        Target floating dtype. Defaults to the tensor's own floating dtype, else
-        ``torch.get_default_dtype()``.
+        Target floating dtype. Defaults to the data's own floating dtype (so float64
+        numpy arrays and DataFrames stay float64: exact scores of closed-form models),
+        else ``torch.get_default_dtype()``.
     name : str, default "inputs"
         Name used in error messages.
 
@@ -55,6 +56,8 @@ def to_tensor(
     --------
     >>> import numpy as np
     >>> to_tensor(np.ones((2, 3))).dtype
+    torch.float64
+    >>> to_tensor([[1, 2]]).dtype
     torch.float32
     """
     if isinstance(data, Tensor):
@@ -63,14 +66,20 @@ def to_tensor(
         if hasattr(data, "to_numpy"):  # pandas DataFrame / Series
             data = data.to_numpy(dtype=float)
         try:
-            arr = np.asarray(data, dtype=float)
+            arr = np.asarray(data)
+            if arr.dtype.kind != "f":  # ints / bools: float64 arrays, default-dtype lists
+                is_array = isinstance(data, np.ndarray)
+                arr = arr.astype(np.float64 if is_array else _numpy_default_float())
         except (TypeError, ValueError) as exc:
             raise ValueError(f"`{name}` must be numeric array-like, got {type(data)}") from exc
         out = torch.tensor(arr)
     if dtype is None:
-        dtype = out.dtype if (out.is_floating_point() and isinstance(data, Tensor)) else None
-        dtype = dtype or torch.get_default_dtype()
+        dtype = out.dtype if out.is_floating_point() else torch.get_default_dtype()
     return out.to(device=device if device is not None else out.device, dtype=dtype)
+
+
+def _numpy_default_float() -> np.dtype:
+    return np.dtype(str(torch.get_default_dtype()).removeprefix("torch."))
 
 
 def _is_fitted_sklearn(obj: object) -> bool:

@@ -11,7 +11,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from attribution.metrics import ForwardAdapter, deletion, insertion
+from attribution.metrics import ForwardAdapter, completeness_error, deletion, insertion, to_tensor
 
 
 def _data():
@@ -98,3 +98,23 @@ def test_warns_for_dropout_left_in_training_mode() -> None:
         warnings.simplefilter("error")
         ForwardAdapter(model.eval())
         ForwardAdapter(torch.nn.Linear(3, 2))  # no dropout / batch norm: no warning
+
+
+@pytest.mark.slow
+def test_real_ecsel_shapley_values_are_complete_through_to_torch() -> None:
+    ecsel = pytest.importorskip("ecsel")
+    est_cls = getattr(ecsel, "ECSELClassifier", None)
+    if est_cls is None or not hasattr(est_cls, "explain") or not hasattr(est_cls, "to_torch"):
+        pytest.skip("ECSELClassifier.explain / to_torch not available")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(0.5, 3.0, size=(200, 3)), columns=["a", "b", "c"])
+    y = (X.a * X.b**0.5 / X.c > 1.2).astype(int)
+    est = est_cls(n_terms=1, n_restarts=1, max_iter=60, random_state=0).fit(X, y)
+    base = X.median().to_frame().T
+    rows = X.iloc[:10]
+    values = est.explain(rows, background=base).values
+    err = completeness_error(est, rows, values, baselines=base.to_numpy(), softmax=False,
+                             relative=True)
+    assert err.max().item() < 1e-9  # DataFrames stay float64 end to end
+    z = ForwardAdapter(est)(to_tensor(rows)).squeeze(1)
+    np.testing.assert_allclose(z.numpy(), est.decision_function(rows), rtol=1e-10, atol=1e-10)

@@ -140,7 +140,7 @@ def test_numpy_and_dataframe_inputs() -> None:
     x = np.array([[1.0, 2.0, 3.0], [0.5, 0.0, 1.0]])
     df = pd.DataFrame(x, columns=["a", "b", "c"])
     a = x * w.numpy()
-    ref = insertion(LinearScore(w), torch.tensor(x, dtype=torch.float32), torch.tensor(a), target=1)
+    ref = insertion(LinearScore(w), torch.tensor(x), torch.tensor(a), target=1)  # float64 kept
     torch.testing.assert_close(insertion(LinearScore(w), df, a, target=1), ref)
     torch.testing.assert_close(insertion(LinearScore(w), x, pd.DataFrame(a), target=1), ref)
 
