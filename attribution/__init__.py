@@ -23,3 +23,9 @@ __all__ = [
     "Saliency",
     "SmoothGrad",
 ]
+
+# Faithfulness metrics (``attribution.metrics``) and the evaluation harness.
+from . import metrics  # noqa: E402
+from .evaluate import evaluate  # noqa: E402
+
+__all__ += ["evaluate", "metrics"]
