@@ -72,6 +72,8 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 # ------------------------------------------------------------------------ tables
 def _fmt(value, floatfmt: str) -> str:
+    if value is None or value is pd.NA:
+        return ""
     if isinstance(value, (float, np.floating)):
         return "" if np.isnan(value) else format(float(value), floatfmt)
     return str(value).replace("|", "\\|")
@@ -79,7 +81,10 @@ def _fmt(value, floatfmt: str) -> str:
 
 def md_table(frame: pd.DataFrame, floatfmt: str = ".4f", index: bool = True) -> str:
     """A pipe-table (GitHub Markdown) rendering of ``frame``."""
-    df = frame.reset_index() if index else frame
+    if index:
+        df = frame.rename_axis(frame.index.name or "").reset_index()
+    else:
+        df = frame
     header = "| " + " | ".join(str(c) for c in df.columns) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
     rows = ["| " + " | ".join(_fmt(v, floatfmt) for v in row) + " |"
@@ -417,7 +422,9 @@ def _classification_figures(case, comparison, expl, folder: Path) -> list[tuple[
 def _metric_frame(comparison: cs.Comparison) -> pd.DataFrame:
     cols = ["roc_auc", "pr_auc", "f1", "threshold"]
     extra = [c for c in ("pr_auc_pop", "f1_pop") if c in comparison.metrics.columns]
-    return comparison.metrics[cols + extra + ["n_terms", "fit_s"]]
+    table = comparison.metrics[cols + extra + ["n_terms", "fit_s"]].copy()
+    table["n_terms"] = table["n_terms"].astype("Int64")
+    return table
 
 
 def _cf_text(expl: cs.Explanation, threshold: float) -> str:
