@@ -296,6 +296,25 @@ class GradientAttribution:
         outputs = self._evaluate(inputs, args)
         return inputs, self._check_target(target, outputs), args, outputs
 
+    def _prepare_light(
+        self, inputs: Tensor, target: TargetType, additional_forward_args: Any = None
+    ) -> tuple[Tensor, Tensor, tuple[Any, ...]]:
+        """As :meth:`_prepare`, but an explicit target is checked on one example only.
+
+        Saves a full forward pass for methods that do not need the outputs.
+        """
+        if target is None:
+            return self._prepare(inputs, target, additional_forward_args)[:3]
+        inputs = self._check_inputs(inputs)
+        args = _as_tuple(additional_forward_args)
+        first = torch.zeros(1, dtype=torch.long, device=inputs.device)
+        sample = self._evaluate(inputs[:1], self._expand_args(args, inputs.shape[0], first))
+        n_classes = 1 if sample.dim() == 1 else sample.shape[1]
+        shape_only = sample.new_zeros(
+            (inputs.shape[0], n_classes) if sample.dim() == 2 else (inputs.shape[0],)
+        )
+        return inputs, self._check_target(target, shape_only), args
+
     @staticmethod
     def _target_scores(row_targets: Tensor) -> ScoreFn:
         """Score function: the output at each row's target class."""

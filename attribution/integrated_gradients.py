@@ -135,7 +135,10 @@ class IntegratedGradients(GradientAttribution):
         delta : Tensor, optional
             ``(N,)`` completeness gap, when ``return_convergence_delta``.
         """
-        inputs, targets, args, outputs = self._prepare(inputs, target, additional_forward_args)
+        if return_convergence_delta:
+            inputs, targets, args, outputs = self._prepare(inputs, target, additional_forward_args)
+        else:
+            inputs, targets, args = self._prepare_light(inputs, target, additional_forward_args)
         baselines_t = self._check_baselines(baselines, inputs)
         alphas, weights = quadrature(method, n_steps)
         averaged = self.integrate_gradients(

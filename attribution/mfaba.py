@@ -144,7 +144,7 @@ class MFABA(GradientAttribution):
             raise ValueError("MFABA needs a classifier returning (N, C) scores with C >= 2")
         walk = _AttackPath(self, inputs, targets, args, use_softmax, internal_batch_size)
         for step in range(n_steps + 1):
-            walk.evaluate()
+            walk.evaluate(with_gradient=rule == "trapezoid" or step < n_steps)
             walk.accumulate(rule)
             done = torch.full_like(walk.active, step == n_steps, dtype=torch.bool)
             if early_stop and step > 0:
@@ -186,9 +186,17 @@ class _AttackPath:
     def targets_active(self) -> Tensor:
         return self.targets[self.active]
 
-    def evaluate(self) -> None:
+    def evaluate(self, with_gradient: bool = True) -> None:
         """Score, gradient and predicted class at the current points."""
         targets, use_softmax, predicted = self.targets_active, self.use_softmax, []
+        if not with_gradient:
+            # Forward only: the left rule never uses the gradient at the last point.
+            args = self.method._expand_args(self.args, self.inputs.shape[0], self.active)
+            outputs = self.method._evaluate(self.x, args)
+            explained = outputs.softmax(1) if use_softmax else outputs
+            self.score, self.grad = select_scores(explained, targets), torch.zeros_like(self.x)
+            self.predicted = outputs.argmax(1)
+            return
 
         def score(outputs: Tensor, _points: Tensor, row_ids: Tensor) -> Tensor:
             predicted.append(outputs.detach().argmax(1))
