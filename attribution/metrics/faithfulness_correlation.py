@@ -11,7 +11,7 @@ from ._curves import resolve_substrate
 
 __all__ = ["FaithfulnessCorrelation", "faithfulness_correlation"]
 
-_RNG_BLOCK = 32  # samples per random draw: results do not depend on max_examples_per_batch
+_RNG_BLOCK = 32  # most samples per random draw (see _rng_block)
 
 
 def _pearson(u: Tensor, v: Tensor) -> Tensor:
@@ -90,29 +90,37 @@ def faithfulness_correlation(
         raise ValueError(f"`subset_size` must lie in [1, {d - 1}] for {d} features, got {size}")
     if n_runs < 2:
         raise ValueError(f"`n_runs` must be >= 2 to compute a correlation, got {n_runs}")
-    masks = _random_subsets(len(x), n_runs, d, size, make_generator(random_state, x.device))
+    g = make_generator(random_state, x.device)
     base = resolve_substrate(baselines, x).reshape(len(x), -1)
     x_flat = x.reshape(len(x), -1)
-    rows = torch.arange(len(x) * n_runs, device=x.device)
-    drops = torch.empty(len(rows), dtype=x.dtype, device=x.device)
+    sums = torch.empty(len(x), n_runs, dtype=x.dtype, device=x.device)
+    drops = torch.empty_like(sums)
+    step = _rng_block(n_runs, d)
     with torch.no_grad():
-        for idx in chunks(rows, auto_rows(max_examples_per_batch, x)):
-            b, m = idx // n_runs, masks.reshape(-1, d)[idx]
-            x_pert = torch.where(m, base[b], x_flat[b]).reshape(len(idx), *x.shape[1:])
-            drops[idx] = fx[b] - f.scores(x_pert, t[b], softmax=softmax).to(x.dtype)
-    sums = (a.unsqueeze(1) * masks).sum(-1)
-    return _pearson(sums, drops.view(len(x), n_runs))
+        for lo in range(0, len(x), step):  # blocks of samples: bounded mask memory
+            hi = min(len(x), lo + step)
+            masks = _random_subsets(hi - lo, n_runs, d, size, g)
+            sums[lo:hi] = (a[lo:hi].unsqueeze(1) * masks).sum(-1)
+            rows = torch.arange(lo * n_runs, hi * n_runs, device=x.device)
+            for idx in chunks(rows, auto_rows(max_examples_per_batch, x)):
+                b, m = idx // n_runs, masks.reshape(-1, d)[idx - lo * n_runs]
+                x_pert = torch.where(m, base[b], x_flat[b]).reshape(len(idx), *x.shape[1:])
+                drop = fx[b] - f.scores(x_pert, t[b], softmax=softmax).to(x.dtype)
+                drops.view(-1)[idx] = drop
+    return _pearson(sums, drops)
+
+
+def _rng_block(runs: int, d: int) -> int:
+    """Samples per random draw: fixed by the problem's size, never by the batch size, so
+    results do not depend on ``max_examples_per_batch``; about 16M random keys at most."""
+    return max(1, min(_RNG_BLOCK, 2**24 // (runs * d)))
 
 
 def _random_subsets(n: int, runs: int, d: int, size: int, g: torch.Generator) -> Tensor:
     """Boolean ``(n, runs, d)`` masks of uniformly random ``size``-subsets."""
-    out = torch.zeros(n, runs, d, dtype=torch.bool, device=g.device)
-    for start in range(0, n, _RNG_BLOCK):
-        stop = min(n, start + _RNG_BLOCK)
-        keys = torch.rand(stop - start, runs, d, generator=g, device=g.device)
-        idx = keys.topk(size, dim=-1).indices
-        out[start:stop].scatter_(-1, idx, True)
-    return out
+    keys = torch.rand(n, runs, d, generator=g, device=g.device)
+    idx = keys.topk(size, dim=-1).indices
+    return torch.zeros(n, runs, d, dtype=torch.bool, device=g.device).scatter_(-1, idx, True)
 
 
 class FaithfulnessCorrelation(Metric):

@@ -81,7 +81,8 @@ def infidelity(
     softmax : bool, default False
         Use probabilities instead of raw outputs.
     random_state : int or torch.Generator, optional
-        Seed for the default perturbation.
+        Seed for the default perturbation (the noise is drawn chunk by chunk, so results
+        are reproducible for a given seed and ``max_examples_per_batch``).
     max_examples_per_batch : int, optional
         Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
         about 4M input elements.

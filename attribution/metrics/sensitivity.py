@@ -73,7 +73,8 @@ def sensitivity_max(
     norm_ord : str or float, default "fro"
         Norm of the flattened difference, as in :func:`torch.norm`.
     random_state : int or torch.Generator, optional
-        Seed for the default perturbation.
+        Seed for the default perturbation (the noise is drawn chunk by chunk, so results
+        are reproducible for a given seed and ``max_examples_per_batch``).
     max_examples_per_batch : int, optional
         Most perturbed inputs per explainer call.
     **kwargs
