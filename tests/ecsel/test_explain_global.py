@@ -292,3 +292,32 @@ def test_plots_save_pngs(tmp_path, positive_frame):
     fig, ax = plt.subplots()
     assert expl.plot_beeswarm(ax=ax) is ax
     plt.close("all")
+
+
+def test_categorical_and_multiclass_tables():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"a": rng.uniform(1, 4, 60),
+                          "colour": pd.Categorical(rng.choice(["r", "g", "b"], 60))})
+    m = len(PositivityTransform.fit(frame).feature_maps)  # a + two indicators
+    est = install(ECSELClassifier(), frame, [0.0, -0.5], [[1.0], [-1.0]],
+                  np.array([[[1.0] + [0.8] * (m - 1)], [[-0.5] + [-1.5] * (m - 1)]]),
+                  classes=np.array(["x", "y", "z"]), names=["y", "z"])
+    mono = est.monotonicity()
+    assert mono.loc[("y", "a"), "monotonicity"] == "increasing (proved)"
+    assert mono.loc[("z", "colour"), "monotonicity"] == "categorical (unordered)"
+    table = est.feature_importance(frame)
+    assert set(table.index) == {"a", "colour"} and "y: increasing" in table.loc["a",
+                                                                              "monotonicity"]
+    assert est.elasticities(frame.iloc[:4]).shape == (4, 2, 2)
+    assert np.isnan(est.elasticities(frame.iloc[:4])[:, :, 1]).all()
+    changes = est.decision_boundary_at(frame.iloc[:6], "colour")
+    assert set(changes["method"]) == {"enumeration"}
+    for i, row in changes.iterrows():
+        for level in row["all_boundaries"]:
+            probe = frame.iloc[[i]].copy()
+            probe["colour"] = pd.Categorical([level], categories=frame["colour"].cat.categories)
+            assert est.predict(probe)[0] != row["prediction"]
+    with pytest.raises(ValueError, match="Categorical"):
+        est.counterfactual(frame.iloc[[0]], target_class="z", features=["colour"])
+    pdp = est.partial_dependence("colour")
+    assert list(pdp.columns) == ["colour", "y", "z"] and len(pdp) == 3
