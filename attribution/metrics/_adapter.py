@@ -183,20 +183,20 @@ class ForwardAdapter:
         """
         est = self.estimator
         if est is not None and not softmax and hasattr(est, "decision_function"):
-            out = self._sklearn(x, proba=False)
+            out, is_proba = self._sklearn(x, proba=False), False
         else:
-            out = self(x)
+            out, is_proba = self(x), self.outputs_probabilities
         self.single_output = out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1)
         if self.single_output:
             z = out.reshape(-1)
-            if softmax and not self.outputs_probabilities:
+            if is_proba:
+                return torch.stack([1 - z, z], dim=1)
+            if softmax:
                 p = torch.sigmoid(z)
                 return torch.stack([1 - p, p], dim=1)
-            if self.outputs_probabilities:
-                return torch.stack([1 - z, z], dim=1)
             return torch.stack([-z, z], dim=1)
         out = out.reshape(out.shape[0], -1)
-        if softmax and not self.outputs_probabilities:
+        if softmax and not is_proba:
             out = torch.softmax(out, dim=1)
         return out
 

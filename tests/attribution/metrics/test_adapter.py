@@ -32,6 +32,10 @@ def test_sklearn_predict_proba_and_decision_function() -> None:
     raw = deletion(clf, pd.DataFrame(x), a, target=1, softmax=False, return_curves=True)
     np.testing.assert_allclose(raw.curves[:, 0].numpy(), clf.decision_function(x), rtol=1e-5)
     np.testing.assert_allclose(raw.curves[:, -1].numpy(), clf.intercept_[0], rtol=1e-5)
+    neg = deletion(clf, x, a, target=0, softmax=False, return_curves=True)  # -decision
+    np.testing.assert_allclose(neg.curves[:, 0].numpy(), -clf.decision_function(x), rtol=1e-5)
+    p0 = deletion(clf, x, a, target=0, return_curves=True)
+    np.testing.assert_allclose(p0.curves[:, 0].numpy(), clf.predict_proba(x)[:, 0], rtol=1e-6)
     with pytest.raises(ValueError, match="out of range"):
         deletion(clf, x, a, target=2)
 
