@@ -102,19 +102,21 @@ def product_game_shapley(lx: np.ndarray, lb: np.ndarray) -> np.ndarray:
     fb = torch.from_numpy(np.ascontiguousarray(np.exp(lb).T))  # (p, B)
     out = torch.empty((p, n), dtype=torch.float64)
     # Pairs (sample, background row) are flattened into long rows, in chunks small
-    # enough to stay in cache; per node: one fused multiply-add for the path, one
+    # enough to stay in cache; per node: one fused interpolation for the path, one
     # product over the players and one fused divide-accumulate.
     rows = max(1, CHUNK_PAIRS // n_back)
     with thread_budget(0, torch.device("cpu")):
         for start in range(0, n, rows):
             stop = min(n, start + rows)
             pairs = (stop - start) * n_back
-            diff = (fx[:, start:stop, None] - fb[:, None, :]).reshape(p, pairs)
-            base = fb[:, None, :].expand(p, stop - start, n_back).reshape(p, pairs)
+            shape = (p, stop - start, n_back)
+            at_x = fx[:, start:stop, None].expand(shape).reshape(p, pairs)
+            at_b = fb[:, None, :].expand(shape).reshape(p, pairs)
+            diff = at_x - at_b
             acc = torch.zeros_like(diff)
             path = torch.empty_like(diff)
             for q, w in zip(nodes.tolist(), weights.tolist()):
-                torch.add(base, diff, alpha=q, out=path)  # (1 - q) f(b) + q f(x)
+                torch.lerp(at_b, at_x, q, out=path)  # (1 - q) f(b) + q f(x)
                 total = path.prod(dim=0).mul_(w)
                 acc.addcdiv_(total.expand_as(path), path)  # w * prod over the others
             acc.mul_(diff)
