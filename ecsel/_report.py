@@ -94,7 +94,7 @@ def md_table(frame: pd.DataFrame, floatfmt: str = ".4f", index: bool = True) -> 
 
 def text_table(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
     """Fixed-width console rendering of ``frame``."""
-    return frame.to_string(float_format=lambda v: format(v, floatfmt))
+    return frame.to_string(float_format=lambda v: format(v, floatfmt), na_rep="")
 
 
 # ------------------------------------------------------------------------- plots
@@ -513,8 +513,10 @@ def classification_markdown(case: cs.CaseData, comparison: cs.Comparison,
         "1 + exponent %); for a linear feature, the log-change of the term per unit.", "",
         md_table(el, ".4g", index=False), "", switches, "",
         "## Attributions", "", f"Method: {expl.attribution_method}.", "",
-        "Global importance: mean |attribution| of the log-odds over 1,000 test rows "
-        "(the largest 1 % of each column trimmed).", "",
+        "Exact Shapley values of the log-odds of 1,000 random test rows, relative to "
+        "the typical training row (median of each numeric column, mode of the others). "
+        "Global importance: their mean absolute value (the largest 1 % of each column "
+        "trimmed).", "",
         md_table(expl.importance.head(10).to_frame("mean |attribution|")), "",
         "## A rejected case and its counterfactual", "",
         f"Test case #{expl.rejected_index} is a true *{case.labels[1]}* that ECSEL scores "

@@ -261,7 +261,9 @@ def _attributions(est, X, background):
 def _importance(est, X, background):
     import pandas as pd
 
-    frame, _ = _attributions(est, X.iloc[:2000], background.iloc[:100])
+    from ecsel._casestudy import median_row
+
+    frame, _ = _attributions(est, X.iloc[:2000], median_row(background))
     if ":" in str(frame.columns[0]):
         frame = frame.T.groupby(lambda c: c.split(":", 1)[1]).sum().T
     return pd.Series(frame.abs().mean(axis=0)).sort_values(ascending=False)
@@ -288,14 +290,15 @@ def _cmd_predict(args) -> int:
 def _cmd_explain(args) -> int:
     import pandas as pd
 
+    from ecsel._casestudy import median_row
+
     est = _load_model(args.model)
     X = _check_columns(est, _read_csv(args.data), args.data)
     background = None
     if args.background is not None:
         background = _check_columns(est, _read_csv(args.background), args.background)
     try:
-        bg = background if background is not None else X.sample(
-            n=min(100, len(X)), random_state=0)
+        bg = background if background is not None else median_row(X)
         frame, bases = _attributions(est, X, bg)
         pred = est.decision_function(X) if hasattr(est, "classes_") else est.predict(X)
     except ValueError as exc:
@@ -367,12 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
     pred.set_defaults(func=_cmd_predict)
 
     exp = sub.add_parser("explain", help="per-row attributions of a saved model",
-                         description="Exact attributions of the score, one column per "
-                         "feature, plus the base value and the score (CSV).")
+                         description="Exact Shapley values of the score (log-odds for a "
+                         "classifier), one column per feature, plus the base value and the "
+                         "score (CSV); each row's values add up to score - base_value.")
     exp.add_argument("model", metavar="model.json")
     exp.add_argument("data", metavar="DATA.csv")
     exp.add_argument("--background", metavar="BG.csv",
-                     help="reference rows (default: 100 rows of DATA)")
+                     help="reference rows (default: one typical row of DATA, the median "
+                     "of each numeric column and the mode of the others)")
     exp.add_argument("--out", metavar="attributions.csv", help="default: standard output")
     exp.set_defaults(func=_cmd_explain)
 
