@@ -37,6 +37,8 @@ class IntegratedGradients(GradientAttribution):
 
     Notes
     -----
+    ``inputs`` is a single tensor; Captum's tuple-of-tensors form (several
+    inputs explained at once) is not supported.
     ``method="riemann_trapezoid"`` reproduces Captum's weights exactly, which
     sum to ``1 - 1/n_steps``; ``method="trapezoid"`` is the textbook rule (see
     :func:`attribution._utils.quadrature`).  :meth:`attribute_adaptive` refines

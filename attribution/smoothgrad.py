@@ -105,7 +105,7 @@ class SmoothGrad(GradientAttribution):
             raise ValueError(f"nt_type must be one of {_NT_TYPES}, got {nt_type!r}")
         if n_samples < 1 or stdevs < 0:
             raise ValueError("need n_samples >= 1 and stdevs >= 0")
-        inputs, targets, args, _ = self._prepare(inputs, target, additional_forward_args)
+        inputs, targets, args = self._prepare_light(inputs, target, additional_forward_args)
         generator = make_generator(random_state, inputs.device)
         n_examples = inputs.shape[0]
         n_rows = n_samples * n_examples
