@@ -627,21 +627,25 @@ def findings(case: CaseData, comparison: Comparison, expl: Explanation) -> list[
         pv = share.get("PageValues", 0.0)
         rank = list(imp.index).index("PageValues") + 1 if "PageValues" in imp.index else None
         zero = X_ex["PageValues"] == 0
+        top_share = float((attr.abs().idxmax(axis=1) == "PageValues")[~zero].mean())
         out.append(
-            f"PageValues dominates: rank {rank}, {pv:.0%} of the total attribution. "
-            f"Sessions that never reached a page with a value ({zero.mean():.0%} of them) get "
-            f"a mean PageValues contribution of {attr.loc[zero, 'PageValues'].mean():+.2f} to "
-            f"the log-odds; the others {attr.loc[~zero, 'PageValues'].mean():+.2f}."
+            f"PageValues dominates: rank {rank}, {pv:.0%} of the total attribution. Relative "
+            f"to the typical session (PageValues = 0), the {(~zero).mean():.0%} of sessions "
+            f"that reached a page with a value gain on average "
+            f"{attr.loc[~zero, 'PageValues'].mean():+.2f} in log-odds from it, and for "
+            f"{top_share:.0%} of them it is the largest attribution of all columns."
         )
         if "Month" in attr.columns:
             by_month = attr["Month"].groupby(X_ex["Month"].astype(str), observed=True).mean()
             by_month = by_month.sort_values()
             rate = pd.Series(comparison.split.y_test).groupby(
                 comparison.split.X_test["Month"].astype(str).to_numpy()).mean()
+            ref = str(expl.background["Month"].iloc[0]) if expl.background is not None else "?"
             out.append(
-                f"Seasonal Month effect: the Month attribution is highest in "
-                f"{', '.join(by_month.index[::-1][:2])} (mean {by_month.iloc[-1]:+.2f}) and lowest "
-                f"in {', '.join(by_month.index[:2])} ({by_month.iloc[0]:+.2f}); the observed "
+                f"Seasonal Month effect (relative to {ref}, the most common month): the "
+                f"Month attribution is highest in {by_month.index[-1]} (mean "
+                f"{by_month.iloc[-1]:+.2f}), then {by_month.index[-2]} ({by_month.iloc[-2]:+.2f}),"
+                f" and lowest in {by_month.index[0]} ({by_month.iloc[0]:+.2f}); the observed "
                 f"purchase rate is {rate.max():.0%} in {rate.idxmax()} against "
                 f"{rate.min():.0%} in {rate.idxmin()}. Month ranks "
                 f"{list(imp.index).index('Month') + 1} of {len(imp)} columns."

@@ -288,8 +288,8 @@ class _Bar:
 
 
 def default_out_dir(name: str) -> Path:
-    """Folder a demo writes to when ``--out`` is not given: ``./ecsel-demo-<name>``."""
-    return Path.cwd() / f"ecsel-demo-{name}"
+    """Folder a demo writes to when ``--out`` is not given: ``./ecsel-report-<name>``."""
+    return Path.cwd() / f"ecsel-report-{name}"
 
 
 def run_case_study(name: str, out_dir: str | os.PathLike | None = None, *,

@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "write a Markdown report with PNG plots.")
     demo.add_argument("case", nargs="?", default="shoppers",
                       choices=("shoppers", "fraud", "feynman"))
-    demo.add_argument("--out", metavar="DIR", help="report folder (default ./ecsel-demo-CASE)")
+    demo.add_argument("--out", metavar="DIR", help="report folder (default ./ecsel-report-CASE)")
     demo.add_argument("--fast", action="store_true",
                       help="lighter ECSEL settings (fixed size, fewer restarts)")
     demo.add_argument("--laws", metavar="A,B,...", help="feynman: comma-separated laws")

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--laws", default=os.environ.get("ECSEL_FEYNMAN_LAWS",
                                                          ",".join(DEMO_FEYNMAN_LAWS)),
                         help="comma-separated law names, or 'all' (signomial laws)")
-    parser.add_argument("--out", type=Path, default=Path("examples_output/feynman"))
+    parser.add_argument("--out", type=Path, default=Path("ecsel-report-feynman-example"))
     args = parser.parse_args(argv)
     laws = list_feynman(signomial_only=True) if args.laws == "all" else args.laws.split(",")
     result = run_case_study("feynman", args.out, feynman_laws=laws)

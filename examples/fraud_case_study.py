@@ -27,7 +27,7 @@ from ecsel._report import run_case_study
 def main(argv: list[str] | None = None) -> int:
     """Run the case study and print its summary; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("examples_output/fraud"),
+    parser.add_argument("--out", type=Path, default=Path("ecsel-report-fraud-example"),
                         help="folder for report.md and the PNG plots")
     parser.add_argument("--fast", action="store_true",
                         help=f"lighter ECSEL settings {FAST_ECSEL_PARAMS}")

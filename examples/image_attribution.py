@@ -66,7 +66,7 @@ def load_model(force_digits: bool):
 def main(argv: list[str] | None = None) -> int:
     """Compute, score and plot the attribution maps; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("examples_output/image"))
+    parser.add_argument("--out", type=Path, default=Path("ecsel-report-image"))
     parser.add_argument("--digits", action="store_true",
                         help="use the sklearn-digits CNN even if ccexam is installed")
     args = parser.parse_args(argv)
