@@ -212,3 +212,22 @@ def test_demo_feynman_writes_report(tmp_path, capsys):
     assert pd.read_csv(out / "feynman.csv")["law"].tolist() == ["I.12.1"]
     assert str(out.resolve()) in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
+def test_multiclass_fit_predict_explain(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    n = 300
+    frame = pd.DataFrame({"a": rng.uniform(1, 4, n), "b": rng.uniform(1, 4, n)})
+    frame["kind"] = np.select([frame.a > 2.8, frame.b > 2.5], ["x", "y"], default="z")
+    data, model = tmp_path / "multi.csv", tmp_path / "multi.json"
+    frame.to_csv(data, index=False)
+    assert main(["fit", str(data), "--target", "kind", "--out", str(model), *FAST]) == 0
+    assert "score[y] - score[x] =" in capsys.readouterr().out
+    assert main(["predict", str(model), str(data)]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header == "prediction,proba_x,proba_y,proba_z"
+    out = tmp_path / "attr.csv"
+    assert main(["explain", str(model), str(data), "--out", str(out)]) == 0
+    attr = pd.read_csv(out)
+    assert {"y:a", "z:b", "y:base_value"} <= set(attr.columns)
+    assert len(attr) == n
