@@ -96,9 +96,11 @@ def main() -> None:
           f"background {len(est.background_)} rows, {len(X)} sessions")
     expl, times, cpu = time_exact(est, X, args.repeats)
     gap = np.abs(expl.values.sum(-1) + expl.base_values - est.decision_function(X)).max()
+    scale = max(np.abs(expl.values).max(), np.abs(expl.base_values).max())
     print(f"exact Shapley, all {len(X)} rows: median wall {np.median(times):.3f} s "
           f"(min {times.min():.3f}, max {times.max():.3f}, {args.repeats} runs), median CPU "
-          f"{np.median(cpu):.3f} s; max completeness error {gap:.2e}; "
+          f"{np.median(cpu):.3f} s; max completeness error {gap:.2e} "
+          f"({gap / scale:.1e} of the largest |phi| or |base|); "
           f"load average now {os.getloadavg()[0]:.1f}")
     kernel, kernel_time, expected = kernel_shap(est, X, args.kernel_rows)
     exact = expl.values[: args.kernel_rows]
