@@ -150,8 +150,7 @@ def decision_boundary_at(est, X, feature, bounds=None, level=None) -> pd.DataFra
     """Per-row boundary values; see :meth:`ExplainMixin.decision_boundary_at`."""
     frame = common.rows(est, X)
     column = est.signomial_.input_features[common.column_position(est, feature)]
-    if bounds is None:
-        bounds = common.feature_ranges(est, frame)[column]
+    bounds = common.column_bounds(est, column, bounds)
     records = [boundary_for_row(est, frame.iloc[[i]].reset_index(drop=True), column, bounds,
                                 level) for i in range(len(frame))]
     return pd.DataFrame(records)

@@ -191,3 +191,18 @@ def log_features(sig, frame: pd.DataFrame) -> np.ndarray:
     if not columns:
         return np.zeros((len(frame), 0))
     return np.column_stack(columns)
+
+
+def column_bounds(est, column: str, bounds=None):
+    """``bounds`` if given, else the stored training range (or the background's range)."""
+    if bounds is not None:
+        return bounds
+    stored = getattr(est, "feature_range_", None)
+    if stored is None and getattr(est, "background_", None) is not None:
+        stored = column_ranges(est.background_)
+    if stored is None:
+        raise ValueError(
+            f"No training range is stored for {column!r} (e.g. a model loaded from JSON); "
+            "pass bounds explicitly."
+        )
+    return stored[column]

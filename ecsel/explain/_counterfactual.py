@@ -147,9 +147,8 @@ def counterfactual(est, x, target_class=None, target_proba=None, target_score=No
     _, margin = _target(est, target_class, target_proba, target_score, z0)
     columns = _allowed(est, features, immutable)
     row = row.astype({c: np.float64 for c in columns})
-    box = dict(common.feature_ranges(est, row))
-    box.update(bounds or {})
-    box = {c: (float(box[c][0]), float(box[c][1])) for c in columns}
+    box = {c: tuple(map(float, common.column_bounds(est, c, (bounds or {}).get(c))))
+           for c in columns}
     scale = {c: (abs(float(row[c].iloc[0])) if relative and row[c].iloc[0] != 0 else 1.0)
              for c in columns}
     result = row.copy()

@@ -321,3 +321,17 @@ def test_categorical_and_multiclass_tables():
         est.counterfactual(frame.iloc[[0]], target_class="z", features=["colour"])
     pdp = est.partial_dependence("colour")
     assert list(pdp.columns) == ["colour", "y", "z"] and len(pdp) == 3
+
+
+def test_missing_training_ranges_need_explicit_bounds(positive_frame):
+    est = one_term_binary(positive_frame)
+    del est.feature_range_, est.background_  # as after loading a model from JSON
+    with pytest.raises(ValueError, match="pass bounds"):
+        est.decision_boundary_at(positive_frame.iloc[:2], "a")
+    with pytest.raises(ValueError, match="pass bounds"):
+        est.counterfactual(positive_frame.iloc[[0]], features=["a"])
+    table = est.decision_boundary_at(positive_frame.iloc[:2], "a", bounds=(0.01, 100.0))
+    assert len(table) == 2
+    expl = est.explain(positive_frame.iloc[:30])  # background: a sample of the rows
+    np.testing.assert_allclose(expl.values.sum(-1) + expl.base_values,
+                               est.decision_function(positive_frame.iloc[:30]), rtol=1e-12)
