@@ -312,8 +312,14 @@ def _cmd_explain(args) -> int:
 
 # ------------------------------------------------------------------------- demo
 def _cmd_demo(args) -> int:
+    import importlib.util
+
     from ecsel._casestudy import FAST_ECSEL_PARAMS
     from ecsel._report import default_out_dir, run_case_study
+
+    if args.case != "feynman" and importlib.util.find_spec("matplotlib") is None:
+        raise CLIError("'ecsel demo' draws its plots with matplotlib, which is not "
+                       "installed: pip install 'ecsel[plot]'")
 
     out = Path(args.out) if args.out else default_out_dir(args.case)
     params = dict(FAST_ECSEL_PARAMS) if args.fast else None
