@@ -223,7 +223,8 @@ def _cmd_fit(args) -> int:
         print(f"  {key:<18} {value:.4f}")
 
     importance = _importance(est, X_te, X_tr)
-    print("\ntop features (mean |attribution| on the test rows):")
+    print("\ntop features (mean |attribution| on the test rows, relative to the median "
+          "training row, largest 1 % trimmed):")
     for feature, value in importance.head(args.top).items():
         print(f"  {feature:<28} {value:.4g}")
 
@@ -259,14 +260,13 @@ def _attributions(est, X, background):
 
 
 def _importance(est, X, background):
-    import pandas as pd
-
-    from ecsel._casestudy import median_row
+    """1 %-trimmed mean |attribution| per input column (summed over classes)."""
+    from ecsel._casestudy import median_row, robust_importance
 
     frame, _ = _attributions(est, X.iloc[:2000], median_row(background))
     if ":" in str(frame.columns[0]):
-        frame = frame.T.groupby(lambda c: c.split(":", 1)[1]).sum().T
-    return pd.Series(frame.abs().mean(axis=0)).sort_values(ascending=False)
+        frame = frame.abs().T.groupby(lambda c: c.split(":", 1)[1]).sum().T
+    return robust_importance(frame)
 
 
 # ---------------------------------------------------------------- predict/explain
