@@ -420,7 +420,7 @@ def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
             a = float(sig.exponents[0, k, j])
             if a == 0:
                 continue
-            rows.append({"term": k + 1, "coef": float(sig.coef[0, k]), "feature": fmap.name,
+            rows.append({"term": k, "coef": float(sig.coef[0, k]), "feature": fmap.name,
                          "kind": fmap.kind, "exponent": a})
     table = pd.DataFrame(rows, columns=["term", "coef", "feature", "kind", "exponent"])
     method = getattr(est, "elasticities", None)

@@ -181,7 +181,7 @@ def plot_terms(expl: cs.Explanation, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     ax.boxplot([tv[:, k] for k in active], showfliers=False)
     ax.set_xticks(range(1, len(active) + 1))
-    ax.set_xticklabels([f"term {k + 1}" for k in active])
+    ax.set_xticklabels([f"term {k}" for k in active])
     ax.axhline(0, color="grey", lw=0.8)
     ax.set(ylabel="contribution to the log-odds", title="ECSEL term contributions (test)")
     return _save(fig, path)
@@ -508,7 +508,8 @@ def classification_markdown(case: cs.CaseData, comparison: cs.Comparison,
         "`sample_weight` so they reflect the population fraud rate." if
         "pr_auc_pop" in comparison.metrics.columns else "", "",
         "## Elasticities", "",
-        "Exponent of each numeric feature in each term: for a power feature, the "
+        "Exponent of each numeric feature in each term (terms numbered from 0, as in "
+        "`signomial_.term_values` and the term plot): for a power feature, the "
         "elasticity of the term in `x + shift` (a 1 % rise multiplies the term by about "
         "1 + exponent %); for a linear feature, the log-change of the term per unit.", "",
         md_table(el, ".4g", index=False), "", switches, "",
