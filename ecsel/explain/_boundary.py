@@ -168,9 +168,9 @@ def decision_boundary(est, classes=None, level=None, solve_for=None, precision=N
             raise ValueError(f"classes must be two of {labels}, got {classes!r}.")
         score = {lab: (sp.Integer(0) if i == 0 else exprs[i - 1]) for i, lab in
                  enumerate(labels)}
-        equation = sp.Eq(score[str(pair[0])], score[str(pair[1])])
+        equation = sp.Eq(score[str(pair[0])], score[str(pair[1])], evaluate=False)
     else:
-        equation = sp.Eq(exprs, sp.Float(score_level(est, level), 15))
+        equation = sp.Eq(exprs, sp.Float(score_level(est, level), 15), evaluate=False)
     if solve_for is None:
         return equation
     names = {str(s): s for s in equation.free_symbols}

@@ -25,7 +25,7 @@ def rows(est, X, what: str = "X") -> pd.DataFrame:
     check_is_fitted(est)
     columns = est.signomial_.input_features
     if isinstance(X, pd.Series):
-        X = X.to_frame().T
+        X = X.to_frame().T.infer_objects()
     if isinstance(X, pd.DataFrame):
         if X.shape[1] != len(columns) or list(map(str, X.columns)) != list(
                 getattr(est, "feature_names_in_", columns)):
