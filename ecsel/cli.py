@@ -103,15 +103,23 @@ def _check_missing(X, path: str) -> None:
 
 
 def _write_csv(frame, out: str | None, index: bool = False) -> None:
-    from ecsel._report import atomic_write_text
-
     buffer = io.StringIO()
     frame.to_csv(buffer, index=index)
     if out is None or out == "-":
         sys.stdout.write(buffer.getvalue())
     else:
-        atomic_write_text(out, buffer.getvalue())
+        _save_text(out, buffer.getvalue())
         print(f"wrote {Path(out).resolve()}", file=sys.stderr)
+
+
+def _save_text(out: str, text: str) -> None:
+    """Atomic write; an OS error (no such folder, no permission, disk full) is a CLIError."""
+    from ecsel._report import atomic_write_text
+
+    try:
+        atomic_write_text(out, text)
+    except OSError as exc:
+        raise CLIError(f"cannot write {out}: {_one_line(exc)}") from exc
 
 
 def _guess_task(y) -> str:
@@ -132,7 +140,6 @@ def _cmd_fit(args) -> int:
     from sklearn.model_selection import train_test_split
 
     from ecsel import ECSELClassifier, ECSELRegressor
-    from ecsel._report import atomic_write_text
 
     if not 0.0 < args.test_size < 1.0:
         raise CLIError(f"--test-size must be in (0, 1), got {args.test_size}")
@@ -229,7 +236,7 @@ def _cmd_fit(args) -> int:
         print(f"  {feature:<28} {value:.4g}")
 
     if args.out:
-        atomic_write_text(args.out, est.to_json())
+        _save_text(args.out, est.to_json())
         print(f"\nsaved the model (fitted on the training rows) to {Path(args.out).resolve()}")
     return 0
 
@@ -327,8 +334,11 @@ def _cmd_demo(args) -> int:
         params = {"n_restarts": 8, "max_iter": 200} if args.fast else None
     laws = args.laws.split(",") if args.laws else None
     start = time.perf_counter()
-    result = run_case_study(args.case, out, ecsel_params=params, progress=not args.quiet,
-                            feynman_laws=laws)
+    try:
+        result = run_case_study(args.case, out, ecsel_params=params, progress=not args.quiet,
+                                feynman_laws=laws)
+    except OSError as exc:
+        raise CLIError(f"cannot write the report to {out}: {_one_line(exc)}") from exc
     print(result.summary)
     print(f"\nreport: {result.report}  ({time.perf_counter() - start:.1f} s)")
     return 0

@@ -168,7 +168,7 @@ def test_failed_fit_leaves_no_output(data, tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
 
 
-def test_output_is_written_atomically(model, data, tmp_path, monkeypatch):
+def test_output_is_written_atomically(model, data, tmp_path, monkeypatch, capsys):
     """A crash while writing keeps the old file and leaves no temporary file."""
     out = tmp_path / "pred.csv"
     out.write_text("old")
@@ -177,9 +177,19 @@ def test_output_is_written_atomically(model, data, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("ecsel._report.os.replace", boom)
-    assert main(["predict", str(model), str(data), "--out", str(out)]) == 1
+    assert main(["predict", str(model), str(data), "--out", str(out)]) == 2
+    line = _error_line(capsys)
+    assert "cannot write" in line and "disk full" in line
     assert out.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["pred.csv"]
+
+
+def test_unwritable_output_is_a_usage_error(model, data, tmp_path, capsys):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    assert main(["predict", str(model), str(data), "--out", str(blocker / "p.csv")]) == 2
+    assert "cannot write" in _error_line(capsys)
+    assert blocker.read_text() == "not a folder"
 
 
 def test_atomic_dir_replaces_only_on_success(tmp_path):
