@@ -157,6 +157,10 @@ def test_multiclass_boundary_equation_and_root():
                   names=["y", "z"])
     eq = est.decision_boundary(classes=("y", "z"))
     assert isinstance(eq, sp.Equality)
+    # y's score u_a is always > 0 = x's score: the equation stays an equation, no solution
+    never = est.decision_boundary(classes=("x", "y"))
+    assert isinstance(never, sp.Equality) and est.decision_boundary(("x", "y"),
+                                                                     solve_for="a") == []
     table = est.decision_boundary_at(frame.iloc[:5], "a")
     for i, row in table[table["note"] == ""].iterrows():
         probe = frame.iloc[[i]].copy()
