@@ -27,6 +27,9 @@ SNAP_DENOMINATORS = (1, 2, 3, 4)
 SNAP_RADIUS = 0.12
 RIDGE = 1e-12
 ADAM_ROWS = 512
+# L-BFGS iterations for the many small refits of the clean-up stage.
+QUICK_POLISH = 30
+MAX_SNAP_MISSES = 3
 
 
 @dataclass
@@ -226,8 +229,8 @@ class SymbolicSearch:
             improved = False
             for k in range(fit.expo.shape[0]):
                 keep = [i for i in range(fit.expo.shape[0]) if i != k]
-                trial = self.evaluate(self.polish(fit.expo[keep], use_intercept=fit.use_intercept),
-                                      fit.use_intercept)
+                trial = self.evaluate(self.polish(fit.expo[keep], use_intercept=fit.use_intercept,
+                                                  max_iter=QUICK_POLISH), fit.use_intercept)
                 if trial.bic <= fit.bic:
                     fit, improved = trial, True
                     break
@@ -245,6 +248,7 @@ class SymbolicSearch:
             return trial
         order = torch.argsort(((targets - fit.expo).abs() + (~close) * 1e9).flatten())
         fixed = torch.zeros_like(close)
+        misses = 0
         for flat in order[: int(close.sum())].tolist():
             k, j = divmod(flat, fit.expo.shape[1])
             snapped = fit.expo.clone()
@@ -252,11 +256,18 @@ class SymbolicSearch:
             fixed_trial = fixed.clone()
             fixed_trial[k, j] = True
             trial = self.evaluate(
-                self.polish(snapped, free=~fixed_trial, use_intercept=fit.use_intercept),
+                self.polish(snapped, free=~fixed_trial, use_intercept=fit.use_intercept,
+                            max_iter=QUICK_POLISH),
                 fit.use_intercept,
             )
             if trial.bic <= fit.bic:
-                fit, fixed = trial, fixed_trial
+                fit, fixed, misses = trial, fixed_trial, 0
+            else:
+                # Candidates come nearest-first: after a few rejections the rest
+                # are further from a rational and are not worth a refit each.
+                misses += 1
+                if misses >= MAX_SNAP_MISSES:
+                    break
         return fit
 
 

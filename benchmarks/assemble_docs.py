@@ -1,0 +1,26 @@
+"""Concatenate the per-topic results in docs/bench/*.md into docs/benchmarks.md."""
+
+from pathlib import Path
+
+ORDER = ["feynman", "classification", "scale", "explain", "attribution_speed",
+         "faithfulness", "case_studies"]
+
+
+def main() -> None:
+    root = Path(__file__).resolve().parents[1] / "docs"
+    parts = sorted((root / "bench").glob("*.md"),
+                   key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER else len(ORDER), p.stem))
+    header = [
+        "# Benchmarks",
+        "",
+        "Every number here was measured by the script named in its section, on the",
+        "machine named there. Regenerate with `make bench` (each script writes",
+        "`docs/bench/<topic>.md`; `benchmarks/assemble_docs.py` joins them).",
+        "",
+    ]
+    body = [p.read_text().rstrip() + "\n" for p in parts]
+    (root / "benchmarks.md").write_text("\n".join(header) + "\n" + "\n".join(body))
+
+
+if __name__ == "__main__":
+    main()
