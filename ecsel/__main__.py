@@ -1,0 +1,7 @@
+"""``python -m ecsel``: the same as the ``ecsel`` command (see :mod:`ecsel.cli`)."""
+
+import sys
+
+from ecsel.cli import main
+
+sys.exit(main())
