@@ -511,7 +511,8 @@ def classification_markdown(case: cs.CaseData, comparison: cs.Comparison,
         "Exponent of each numeric feature in each term (terms numbered from 0, as in "
         "`signomial_.term_values` and the term plot): for a power feature, the "
         "elasticity of the term in `x + shift` (a 1 % rise multiplies the term by about "
-        "1 + exponent %); for a linear feature, the log-change of the term per unit.", "",
+        "1 + exponent %); for a linear feature (signed values, map "
+        "`(x - median) / std`), the log-change of the term per standard deviation.", "",
         md_table(el, ".4g", index=False), "", switches, "",
         "## Attributions", "", f"Method: {expl.attribution_method}.", "",
         "Exact Shapley values of the log-odds of 1,000 random test rows, relative to "
