@@ -53,8 +53,18 @@ DEFAULT_ECSEL_PARAMS: dict = {}
 FAST_ECSEL_PARAMS: dict = {"n_terms": 2, "n_restarts": 4, "max_iter": 300}
 
 #: Feynman laws fitted by ``ecsel demo feynman`` (signomial laws of 1-2 terms).
-DEMO_FEYNMAN_LAWS = ("I.12.1", "I.12.2", "I.14.3", "I.39.22", "I.47.23", "I.32.5", "II.11.20",
-                     "I.13.12", "II.2.42", "I.24.6")
+DEMO_FEYNMAN_LAWS = (
+    "I.12.1",
+    "I.12.2",
+    "I.14.3",
+    "I.39.22",
+    "I.47.23",
+    "I.32.5",
+    "II.11.20",
+    "I.13.12",
+    "II.2.42",
+    "I.24.6",
+)
 
 Progress = Callable[[str], None]
 
@@ -130,10 +140,21 @@ def load_case(name: str, *, full: bool | None = None) -> CaseData:
             f"Purchase rate: {y.mean():.1%} ({int(y.sum()):,} purchases).",
         ]
         return CaseData(
-            "shoppers", "Online Shoppers Purchasing Intention", X, y, None, notes,
+            "shoppers",
+            "Online Shoppers Purchasing Intention",
+            X,
+            y,
+            None,
+            notes,
             ("no purchase", "purchase"),
-            ["PageValues", "ProductRelated", "ProductRelated_Duration", "Administrative",
-             "ExitRates", "BounceRates"],
+            [
+                "PageValues",
+                "ProductRelated",
+                "ProductRelated_Duration",
+                "Administrative",
+                "ExitRates",
+                "BounceRates",
+            ],
         )
     if name == "fraud":
         bunch = load_credit_card_fraud(full=full)
@@ -146,12 +167,21 @@ def load_case(name: str, *, full: bool | None = None) -> CaseData:
             f"Data used: {bunch.source}.",
             f"Fraud rate in the data used: {y.mean():.2%} ({int(y.sum())} of {len(y):,}); "
             f"in the card-holder population: {population_rate:.3%}. "
-            + ("Population-weighted metrics use the loader's `sample_weight`."
-               if bunch.is_sample else "This is the full file: no reweighting is needed."),
+            + (
+                "Population-weighted metrics use the loader's `sample_weight`."
+                if bunch.is_sample
+                else "This is the full file: no reweighting is needed."
+            ),
         ]
         return CaseData(
-            "fraud", "Credit-card fraud (ULB)", X, y, weight if bunch.is_sample else None,
-            notes, ("legitimate", "fraud"), [c for c in X.columns if c.startswith("V")],
+            "fraud",
+            "Credit-card fraud (ULB)",
+            X,
+            y,
+            weight if bunch.is_sample else None,
+            notes,
+            ("legitimate", "fraud"),
+            [c for c in X.columns if c.startswith("V")],
         )
     raise ValueError(f"Unknown case study {name!r}; choose 'shoppers' or 'fraud'.")
 
@@ -171,18 +201,21 @@ class Split:
     w_test: np.ndarray | None = None
 
 
-def split_case(case: CaseData, *, test_size: float = 0.3, validation_size: float = 0.2,
-               random_state: int = 0) -> Split:
+def split_case(
+    case: CaseData, *, test_size: float = 0.3, validation_size: float = 0.2, random_state: int = 0
+) -> Split:
     """70/30 stratified train/test split, then a stratified validation part of the train.
 
     Models are fitted on the remaining ``1 - validation_size`` of the training part; the
     validation part only tunes the F1 threshold.
     """
     index = np.arange(len(case.y))
-    train, test = train_test_split(index, test_size=test_size, stratify=case.y,
-                                   random_state=random_state)
-    fit, val = train_test_split(train, test_size=validation_size, stratify=case.y[train],
-                                random_state=random_state)
+    train, test = train_test_split(
+        index, test_size=test_size, stratify=case.y, random_state=random_state
+    )
+    fit, val = train_test_split(
+        train, test_size=validation_size, stratify=case.y[train], random_state=random_state
+    )
     w = case.sample_weight
 
     def part(idx):
@@ -191,18 +224,29 @@ def split_case(case: CaseData, *, test_size: float = 0.3, validation_size: float
     X_fit, y_fit = part(fit)
     X_val, y_val = part(val)
     X_test, y_test = part(test)
-    return Split(X_fit, y_fit, X_val, y_val, X_test, y_test,
-                 None if w is None else w[fit], None if w is None else w[val],
-                 None if w is None else w[test])
+    return Split(
+        X_fit,
+        y_fit,
+        X_val,
+        y_val,
+        X_test,
+        y_test,
+        None if w is None else w[fit],
+        None if w is None else w[val],
+        None if w is None else w[test],
+    )
 
 
 # ------------------------------------------------------------------------ baselines
 def categorical_columns(X: pd.DataFrame) -> list[str]:
     """Columns that are one-hot encoded by the LogisticRegression baseline."""
-    return [c for c in X.columns
-            if isinstance(X[c].dtype, pd.CategoricalDtype)
-            or pd.api.types.is_object_dtype(X[c].dtype)
-            or pd.api.types.is_string_dtype(X[c].dtype)]
+    return [
+        c
+        for c in X.columns
+        if isinstance(X[c].dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(X[c].dtype)
+        or pd.api.types.is_string_dtype(X[c].dtype)
+    ]
 
 
 def make_logistic(X: pd.DataFrame):
@@ -210,16 +254,16 @@ def make_logistic(X: pd.DataFrame):
     cats = categorical_columns(X)
     nums = [c for c in X.columns if c not in cats]
     pre = ColumnTransformer(
-        [("num", StandardScaler(), nums),
-         ("cat", OneHotEncoder(handle_unknown="ignore"), cats)],
+        [("num", StandardScaler(), nums), ("cat", OneHotEncoder(handle_unknown="ignore"), cats)],
     )
     return make_pipeline(pre, LogisticRegression(max_iter=5000))
 
 
 def make_hgb(random_state: int = 0):
     """HistGradientBoosting with native categorical support."""
-    return HistGradientBoostingClassifier(categorical_features="from_dtype",
-                                          random_state=random_state)
+    return HistGradientBoostingClassifier(
+        categorical_features="from_dtype", random_state=random_state
+    )
 
 
 def _as_model_input(X: pd.DataFrame) -> pd.DataFrame:
@@ -228,8 +272,11 @@ def _as_model_input(X: pd.DataFrame) -> pd.DataFrame:
     for c in out.columns:
         if pd.api.types.is_bool_dtype(out[c].dtype):
             out[c] = out[c].astype(float)
-        elif pd.api.types.is_object_dtype(out[c].dtype) or pd.api.types.is_string_dtype(
-                out[c].dtype) and not isinstance(out[c].dtype, pd.CategoricalDtype):
+        elif (
+            pd.api.types.is_object_dtype(out[c].dtype)
+            or pd.api.types.is_string_dtype(out[c].dtype)
+            and not isinstance(out[c].dtype, pd.CategoricalDtype)
+        ):
             out[c] = out[c].astype("category")
     return out
 
@@ -277,8 +324,14 @@ class Comparison:
     split: Split
 
 
-def compare_classifiers(case: CaseData, split: Split, *, ecsel_params: dict | None = None,
-                        random_state: int = 0, progress: Progress = _noop) -> Comparison:
+def compare_classifiers(
+    case: CaseData,
+    split: Split,
+    *,
+    ecsel_params: dict | None = None,
+    random_state: int = 0,
+    progress: Progress = _noop,
+) -> Comparison:
     """Fit ECSEL and the two baselines on ``split.X_fit`` and score them on the test part."""
     from ecsel import ECSELClassifier
 
@@ -361,8 +414,11 @@ def term_attributions(signomial, X, background, *, chunk: int = 64) -> pd.DataFr
             change = (t_x[rows, k][:, None] - t_b[None, :, k])[..., None]
             small = np.abs(total) < 1e-12
             with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(small, part * t_x[rows, k][:, None, None],
-                                 part / np.where(small, 1.0, total) * change)
+                share = np.where(
+                    small,
+                    part * t_x[rows, k][:, None, None],
+                    part / np.where(small, 1.0, total) * change,
+                )
             contrib[rows] += share.mean(axis=1)
     columns = signomial.input_features
     sources = [m.source for m in signomial.transform.feature_maps]
@@ -395,10 +451,15 @@ def attributions(est, X: pd.DataFrame, background: pd.DataFrame):
             frame.attrs["base_value"] = float(base[0]) if base.size else 0.0
             return frame, "exact interventional Shapley values (`est.explain`)", exp
         except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
-            warnings.warn(f"est.explain failed ({exc}); using the closed-form path "
-                          "decomposition instead.", stacklevel=2)
-    return (term_attributions(est.signomial_, X, background),
-            "closed-form path decomposition of each term (`term_attributions`)", None)
+            warnings.warn(
+                f"est.explain failed ({exc}); using the closed-form path decomposition instead.",
+                stacklevel=2,
+            )
+    return (
+        term_attributions(est.signomial_, X, background),
+        "closed-form path decomposition of each term (`term_attributions`)",
+        None,
+    )
 
 
 def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
@@ -420,8 +481,15 @@ def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
             a = float(sig.exponents[0, k, j])
             if a == 0:
                 continue
-            rows.append({"term": k, "coef": float(sig.coef[0, k]), "feature": fmap.name,
-                         "kind": fmap.kind, "exponent": a})
+            rows.append(
+                {
+                    "term": k,
+                    "coef": float(sig.coef[0, k]),
+                    "feature": fmap.name,
+                    "kind": fmap.kind,
+                    "exponent": a,
+                }
+            )
     table = pd.DataFrame(rows, columns=["term", "coef", "feature", "kind", "exponent"])
     method = getattr(est, "elasticities", None)
     if method is not None and len(table):
@@ -432,8 +500,9 @@ def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
                 el = np.where(encoded > 0, el, np.nan)  # x = 0: elasticity 0 by definition
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", category=RuntimeWarning)
-                    median = pd.Series(np.nanmedian(el, axis=0),
-                                       index=est.signomial_.input_features)
+                    median = pd.Series(
+                        np.nanmedian(el, axis=0), index=est.signomial_.input_features
+                    )
                 table["score_elasticity"] = table["feature"].map(median.to_dict())
         except (TypeError, ValueError, AttributeError, NotImplementedError):
             pass
@@ -444,8 +513,9 @@ def _score_proba(est, X: pd.DataFrame) -> np.ndarray:
     return est.predict_proba(X)[:, 1]
 
 
-def counterfactual(est, x: pd.DataFrame, reference: pd.DataFrame, features: Sequence[str],
-                   threshold: float) -> pd.DataFrame | None:
+def counterfactual(
+    est, x: pd.DataFrame, reference: pd.DataFrame, features: Sequence[str], threshold: float
+) -> pd.DataFrame | None:
     """Smallest single-feature change that lifts ``x`` to ``threshold``.
 
     Scans, for each feature in ``features``, the quantiles of its values in
@@ -457,8 +527,7 @@ def counterfactual(est, x: pd.DataFrame, reference: pd.DataFrame, features: Sequ
     """
     best = None
     for feature in features:
-        values = np.unique(np.quantile(reference[feature].to_numpy(float),
-                                       np.linspace(0, 1, 201)))
+        values = np.unique(np.quantile(reference[feature].to_numpy(float), np.linspace(0, 1, 201)))
         trial = pd.concat([x] * len(values), ignore_index=True)
         trial[feature] = values
         proba = _score_proba(est, trial)
@@ -470,25 +539,30 @@ def counterfactual(est, x: pd.DataFrame, reference: pd.DataFrame, features: Sequ
         dist[~ok] = np.inf
         i = int(np.argmin(dist))
         if best is None or dist[i] < best[0]:
-            best = (dist[i], feature, float(x[feature].iloc[0]), float(values[i]),
-                    float(proba[i]))
+            best = (dist[i], feature, float(x[feature].iloc[0]), float(values[i]), float(proba[i]))
     if best is None:
         return None
     _, feature, old, new, p = best
     method = getattr(est, "counterfactual", None)
     if method is not None:
         try:
-            bounds = {feature: (float(reference[feature].min()),
-                                float(reference[feature].max()))}
-            table = _normalise_cf(est, x, method(
-                x, target_class=est.classes_[1], target_proba=threshold, features=[feature],
-                bounds=bounds))
+            bounds = {feature: (float(reference[feature].min()), float(reference[feature].max()))}
+            table = _normalise_cf(
+                est,
+                x,
+                method(
+                    x,
+                    target_class=est.classes_[1],
+                    target_proba=threshold,
+                    features=[feature],
+                    bounds=bounds,
+                ),
+            )
             if table is not None:
                 return table
         except (TypeError, ValueError, AttributeError, NotImplementedError, RuntimeError):
             pass
-    return pd.DataFrame([{"feature": feature, "from": old, "to": new,
-                          "probability_after": p}])
+    return pd.DataFrame([{"feature": feature, "from": old, "to": new, "probability_after": p}])
 
 
 def _normalise_cf(est, x: pd.DataFrame, result) -> pd.DataFrame | None:
@@ -557,14 +631,16 @@ def median_row(X: pd.DataFrame) -> pd.DataFrame:
     for c in X.columns:
         col = X[c]
         numeric = pd.api.types.is_numeric_dtype(col.dtype) and not (
-            pd.api.types.is_bool_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype))
+            pd.api.types.is_bool_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype)
+        )
         row[c] = [float(col.median()) if numeric else col.mode(dropna=True).iloc[0]]
     out = pd.DataFrame(row)
     return out.astype(X.dtypes.to_dict())
 
 
-def explain_classifier(case: CaseData, comparison: Comparison, *, n_explain: int = 1000,
-                       random_state: int = 0) -> Explanation:
+def explain_classifier(
+    case: CaseData, comparison: Comparison, *, n_explain: int = 1000, random_state: int = 0
+) -> Explanation:
     """Attributions, importance, elasticities, a counterfactual and the findings.
 
     Attributions are exact Shapley values of the log-odds relative to the typical
@@ -594,10 +670,17 @@ def explain_classifier(case: CaseData, comparison: Comparison, *, n_explain: int
     cf = counterfactual(est, x, split.X_fit, actionable, threshold)
     expl = Explanation(
         equation=f"logit P({case.labels[1]}) = {est.sympy(precision=4)}",
-        n_terms=int(est.n_terms_), attributions=attr,
-        attribution_method=method, importance=importance, elasticities=elasticities(est, X_ex),
-        rejected_index=i, rejected_case=x, rejected_proba=float(proba[i]), counterfactual=cf,
-        term_values=est.signomial_.term_values(X_ex)[:, 0, :], library=library,
+        n_terms=int(est.n_terms_),
+        attributions=attr,
+        attribution_method=method,
+        importance=importance,
+        elasticities=elasticities(est, X_ex),
+        rejected_index=i,
+        rejected_case=x,
+        rejected_proba=float(proba[i]),
+        counterfactual=cf,
+        term_values=est.signomial_.term_values(X_ex)[:, 0, :],
+        library=library,
         background=background,
     )
     expl.findings = findings(case, comparison, expl)
@@ -638,8 +721,11 @@ def findings(case: CaseData, comparison: Comparison, expl: Explanation) -> list[
         if "Month" in attr.columns:
             by_month = attr["Month"].groupby(X_ex["Month"].astype(str), observed=True).mean()
             by_month = by_month.sort_values()
-            rate = pd.Series(comparison.split.y_test).groupby(
-                comparison.split.X_test["Month"].astype(str).to_numpy()).mean()
+            rate = (
+                pd.Series(comparison.split.y_test)
+                .groupby(comparison.split.X_test["Month"].astype(str).to_numpy())
+                .mean()
+            )
             ref = str(expl.background["Month"].iloc[0]) if expl.background is not None else "?"
             out.append(
                 f"Seasonal Month effect (relative to {ref}, the most common month): the "
@@ -652,26 +738,36 @@ def findings(case: CaseData, comparison: Comparison, expl: Explanation) -> list[
             )
     elif case.name == "fraud":
         y = case.y
-        text = (f"Class imbalance: {y.mean():.2%} frauds in the data used")
+        text = f"Class imbalance: {y.mean():.2%} frauds in the data used"
         if case.sample_weight is not None:
             w = case.sample_weight
-            text += (f" ({np.sum(w * y) / np.sum(w):.3%} in the population after "
-                     "reweighting); PR AUC and F1 therefore matter more than ROC AUC, and "
-                     "the population-weighted columns show what a deployment would see")
+            text += (
+                f" ({np.sum(w * y) / np.sum(w):.3%} in the population after "
+                "reweighting); PR AUC and F1 therefore matter more than ROC AUC, and "
+                "the population-weighted columns show what a deployment would see"
+            )
         out.append(text + ".")
         directions = []
         for c in [c for c in imp.index if c.startswith("V")][:6]:
             corr = spearmanr(X_ex[c].to_numpy(float), attr[c].to_numpy(float)).statistic
-            directions.append(f"{c} ({'higher' if corr > 0 else 'lower'} values raise "
-                              f"the fraud score; Spearman {corr:+.2f})")
+            directions.append(
+                f"{c} ({'higher' if corr > 0 else 'lower'} values raise "
+                f"the fraud score; Spearman {corr:+.2f})"
+            )
         out.append("Components that drive fraud: " + "; ".join(directions) + ".")
     return out
 
 
 # -------------------------------------------------------------------------- Feynman
-def run_feynman(laws: Sequence[str] = DEMO_FEYNMAN_LAWS, *, n_samples: int = 500,
-                noise: float = 0.0, random_state: int = 0, regressor_params: dict | None = None,
-                progress: Progress = _noop) -> pd.DataFrame:
+def run_feynman(
+    laws: Sequence[str] = DEMO_FEYNMAN_LAWS,
+    *,
+    n_samples: int = 500,
+    noise: float = 0.0,
+    random_state: int = 0,
+    regressor_params: dict | None = None,
+    progress: Progress = _noop,
+) -> pd.DataFrame:
     """Fit :class:`~ecsel.ECSELRegressor` to Feynman laws and check recovery.
 
     A law counts as recovered when the fitted equation has the true terms: the same
@@ -689,8 +785,9 @@ def run_feynman(laws: Sequence[str] = DEMO_FEYNMAN_LAWS, *, n_samples: int = 500
     rows = []
     for law in laws:
         progress(f"fit {law}")
-        X, y, truth = load_feynman(law, n_samples=2 * n_samples, noise=noise,
-                                   random_state=random_state)
+        X, y, truth = load_feynman(
+            law, n_samples=2 * n_samples, noise=noise, random_state=random_state
+        )
         X_tr, X_te = X.iloc[:n_samples], X.iloc[n_samples:]
         y_tr, y_te = np.asarray(y)[:n_samples], np.asarray(y)[n_samples:]
         est = ECSELRegressor(random_state=random_state, **(regressor_params or {}))
@@ -700,14 +797,23 @@ def run_feynman(laws: Sequence[str] = DEMO_FEYNMAN_LAWS, *, n_samples: int = 500
         r2 = float(est.score(X_te, y_te))
         found = est.sympy(precision=4)
         recovered = same_signomial(est.sympy(), truth, list(X.columns))
-        rows.append({"law": law, "truth": str(truth), "found": str(found), "r2": r2,
-                     "recovered": recovered,
-                     "n_terms": int(est.n_terms_), "fit_s": fit_s})
+        rows.append(
+            {
+                "law": law,
+                "truth": str(truth),
+                "found": str(found),
+                "r2": r2,
+                "recovered": recovered,
+                "n_terms": int(est.n_terms_),
+                "fit_s": fit_s,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def same_signomial(found, truth, variables: Sequence[str], *, rtol: float = 1e-2,
-                   atol_exponent: float = 1e-3) -> bool:
+def same_signomial(
+    found, truth, variables: Sequence[str], *, rtol: float = 1e-2, atol_exponent: float = 1e-3
+) -> bool:
     """Whether two signomials have the same terms (exponents and coefficients).
 
     Both are decomposed with :func:`ecsel.datasets.signomial_terms`; a fitted constant
@@ -724,19 +830,28 @@ def same_signomial(found, truth, variables: Sequence[str], *, rtol: float = 1e-2
     a = [(c, e) for c, e in a if e or abs(c) > rtol * scale]
 
     def key(exps):
-        return tuple(sorted((v, round(float(p) / atol_exponent) * atol_exponent)
-                            for v, p in exps.items() if abs(float(p)) > atol_exponent))
+        return tuple(
+            sorted(
+                (v, round(float(p) / atol_exponent) * atol_exponent)
+                for v, p in exps.items()
+                if abs(float(p)) > atol_exponent
+            )
+        )
 
     found_terms = {key(e): c for c, e in a}
     true_terms = {key(e): c for c, e in b}
     if found_terms.keys() != true_terms.keys():
         return False
-    return all(abs(found_terms[k] - c) <= rtol * max(abs(c), 1e-12)
-               for k, c in true_terms.items())
+    return all(abs(found_terms[k] - c) <= rtol * max(abs(c), 1e-12) for k, c in true_terms.items())
 
 
-def headline_auc(case: CaseData, *, ecsel_params: dict | None = None, random_state: int = 0,
-                 test_size: float = 0.3) -> dict:
+def headline_auc(
+    case: CaseData,
+    *,
+    ecsel_params: dict | None = None,
+    random_state: int = 0,
+    test_size: float = 0.3,
+) -> dict:
     """ROC AUC of ECSEL and HistGradientBoosting fitted on the whole 70 % training part.
 
     This is the protocol of the Online Shoppers target (``ECSELClassifier()`` on the
@@ -745,8 +860,9 @@ def headline_auc(case: CaseData, *, ecsel_params: dict | None = None, random_sta
     """
     from ecsel import ECSELClassifier
 
-    X_tr, X_te, y_tr, y_te = train_test_split(case.X, case.y, test_size=test_size,
-                                              stratify=case.y, random_state=random_state)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        case.X, case.y, test_size=test_size, stratify=case.y, random_state=random_state
+    )
     params = {"random_state": random_state, **(ecsel_params or {})}
     start = time.perf_counter()
     est = ECSELClassifier(**params).fit(X_tr, y_tr)
@@ -756,5 +872,10 @@ def headline_auc(case: CaseData, *, ecsel_params: dict | None = None, random_sta
         p_hgb = hgb.predict_proba(_as_model_input(X_te))[:, 1]
     auc = float(roc_auc_score(y_te, est.predict_proba(X_te)[:, 1]))
     auc_hgb = float(roc_auc_score(y_te, p_hgb))
-    return {"ecsel_roc_auc": auc, "hgb_roc_auc": auc_hgb, "gap": auc_hgb - auc,
-            "n_terms": int(est.n_terms_), "ecsel_fit_s": ecsel_s}
+    return {
+        "ecsel_roc_auc": auc,
+        "hgb_roc_auc": auc_hgb,
+        "gap": auc_hgb - auc,
+        "n_terms": int(est.n_terms_),
+        "ecsel_fit_s": ecsel_s,
+    }

@@ -87,8 +87,10 @@ def md_table(frame: pd.DataFrame, floatfmt: str = ".4f", index: bool = True) -> 
         df = frame
     header = "| " + " | ".join(str(c) for c in df.columns) + " |"
     rule = "|" + "|".join("---" for _ in df.columns) + "|"
-    rows = ["| " + " | ".join(_fmt(v, floatfmt) for v in row) + " |"
-            for row in df.itertuples(index=False)]
+    rows = [
+        "| " + " | ".join(_fmt(v, floatfmt) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *rows])
 
 
@@ -147,8 +149,9 @@ def plot_importance(expl: cs.Explanation, path: Path, top: int = 12) -> str:
     return _save(fig, path)
 
 
-def plot_beeswarm(expl: cs.Explanation, X: pd.DataFrame, path: Path, top: int = 10,
-                  seed: int = 0) -> str:
+def plot_beeswarm(
+    expl: cs.Explanation, X: pd.DataFrame, path: Path, top: int = 10, seed: int = 0
+) -> str:
     """Beeswarm-style summary: one dot per case, coloured by the column's value."""
     plt = _pyplot()
     rng = np.random.default_rng(seed)
@@ -157,19 +160,23 @@ def plot_beeswarm(expl: cs.Explanation, X: pd.DataFrame, path: Path, top: int = 
     for row, c in enumerate(cols[::-1]):
         values = expl.attributions[c].to_numpy(float)
         raw = X[c]
-        if isinstance(raw.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
-                raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
+        if (
+            isinstance(raw.dtype, pd.CategoricalDtype)
+            or not pd.api.types.is_numeric_dtype(raw.dtype)
+            or pd.api.types.is_bool_dtype(raw.dtype)
+        ):
             colour = pd.Series(raw).astype(str).astype("category").cat.codes.to_numpy(float)
         else:
             colour = pd.Series(raw.to_numpy(float)).rank(pct=True).to_numpy()
         jitter = rng.uniform(-0.3, 0.3, size=len(values))
-        ax.scatter(values, row + jitter, c=colour, cmap="coolwarm", s=6, alpha=0.7,
-                   linewidths=0)
+        ax.scatter(values, row + jitter, c=colour, cmap="coolwarm", s=6, alpha=0.7, linewidths=0)
     ax.set_yticks(range(len(cols)))
     ax.set_yticklabels(cols[::-1])
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set(xlabel="attribution to the log-odds (colour: value rank, blue low / red high)",
-           title="ECSEL attributions on test cases")
+    ax.set(
+        xlabel="attribution to the log-odds (colour: value rank, blue low / red high)",
+        title="ECSEL attributions on test cases",
+    )
     return _save(fig, path)
 
 
@@ -187,8 +194,9 @@ def plot_terms(expl: cs.Explanation, path: Path) -> str:
     return _save(fig, path)
 
 
-def plot_waterfall(expl: cs.Explanation, path: Path, row: pd.Series, title: str,
-                   top: int = 8) -> str:
+def plot_waterfall(
+    expl: cs.Explanation, path: Path, row: pd.Series, title: str, top: int = 8
+) -> str:
     """Waterfall of one case's attributions, from the reference score to its score."""
     plt = _pyplot()
     order = row.abs().sort_values(ascending=False).index
@@ -210,16 +218,18 @@ def plot_waterfall(expl: cs.Explanation, path: Path, row: pd.Series, title: str,
     return _save(fig, path)
 
 
-def plot_partial_dependence(comparison: cs.Comparison, feature: str, path: Path,
-                            n_rows: int = 400, seed: int = 0) -> str:
+def plot_partial_dependence(
+    comparison: cs.Comparison, feature: str, path: Path, n_rows: int = 400, seed: int = 0
+) -> str:
     """Average predicted probability as ``feature`` varies (ECSEL and both baselines)."""
     plt = _pyplot()
     X = comparison.split.X_fit
     rows = X.sample(n=min(n_rows, len(X)), random_state=seed).reset_index(drop=True)
     values = X[feature]
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    categorical = isinstance(values.dtype, pd.CategoricalDtype) or not \
-        pd.api.types.is_numeric_dtype(values.dtype)
+    categorical = isinstance(
+        values.dtype, pd.CategoricalDtype
+    ) or not pd.api.types.is_numeric_dtype(values.dtype)
     is_cat_dtype = isinstance(values.dtype, pd.CategoricalDtype)
     if categorical:
         present = set(values.astype(str))
@@ -246,8 +256,11 @@ def plot_partial_dependence(comparison: cs.Comparison, feature: str, path: Path,
     if categorical:
         ax.set_xticks(np.arange(len(grid)))
         ax.set_xticklabels([str(g) for g in grid], rotation=45)
-    ax.set(xlabel=feature, ylabel="mean predicted probability",
-           title=f"Partial dependence on {feature}")
+    ax.set(
+        xlabel=feature,
+        ylabel="mean predicted probability",
+        title=f"Partial dependence on {feature}",
+    )
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -292,9 +305,15 @@ def default_out_dir(name: str) -> Path:
     return Path.cwd() / f"ecsel-report-{name}"
 
 
-def run_case_study(name: str, out_dir: str | os.PathLike | None = None, *,
-                   ecsel_params: dict | None = None, progress: bool = True,
-                   feynman_laws=None, full: bool | None = None) -> CaseStudyResult:
+def run_case_study(
+    name: str,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    ecsel_params: dict | None = None,
+    progress: bool = True,
+    feynman_laws=None,
+    full: bool | None = None,
+) -> CaseStudyResult:
     """Run a case study end to end and write ``report.md`` with PNG plots.
 
     Parameters
@@ -344,8 +363,7 @@ def run_case_study(name: str, out_dir: str | os.PathLike | None = None, *,
         bar("load data")
         case = cs.load_case(name, full=full)
         split = cs.split_case(case)
-        comparison = cs.compare_classifiers(case, split, ecsel_params=ecsel_params,
-                                            progress=bar)
+        comparison = cs.compare_classifiers(case, split, ecsel_params=ecsel_params, progress=bar)
         bar("explain")
         with threadpool_limits(1):
             expl = cs.explain_classifier(case, comparison)
@@ -356,17 +374,21 @@ def run_case_study(name: str, out_dir: str | os.PathLike | None = None, *,
             with atomic_dir(out_dir) as tmp, threadpool_limits(1):
                 figures = _classification_figures(case, comparison, expl, tmp)
                 comparison.metrics.to_csv(tmp / "metrics.csv")
-                (tmp / "model.json").write_text(comparison.models["ECSEL"].to_json(),
-                                                encoding="utf-8")
+                (tmp / "model.json").write_text(
+                    comparison.models["ECSEL"].to_json(), encoding="utf-8"
+                )
                 seconds = time.perf_counter() - start
-                atomic_write_text(tmp / "report.md", classification_markdown(
-                    case, comparison, expl, figures, seconds))
+                atomic_write_text(
+                    tmp / "report.md",
+                    classification_markdown(case, comparison, expl, figures, seconds),
+                )
             report = Path(out_dir).resolve() / "report.md"
             bar("report")
     finally:
         bar.close()
-    return CaseStudyResult(name, summary, report, time.perf_counter() - start, comparison,
-                           expl, figures=figures)
+    return CaseStudyResult(
+        name, summary, report, time.perf_counter() - start, comparison, expl, figures=figures
+    )
 
 
 def _library_plot(draw, path: Path) -> str | None:
@@ -381,40 +403,71 @@ def _library_plot(draw, path: Path) -> str | None:
 
 
 def _classification_figures(case, comparison, expl, folder: Path) -> list[tuple[str, str]]:
-    X_ex = comparison.split.X_test.iloc[expl.attributions.attrs.get(
-        "rows", np.arange(len(expl.attributions)))].reset_index(drop=True)
+    X_ex = comparison.split.X_test.iloc[
+        expl.attributions.attrs.get("rows", np.arange(len(expl.attributions)))
+    ].reset_index(drop=True)
     est = comparison.models["ECSEL"]
     lib = expl.library
     figures = [
         ("ROC and precision-recall curves", plot_curves(comparison, folder / "curves.png")),
         ("Global importance", plot_importance(expl, folder / "importance.png")),
     ]
-    swarm = _library_plot(lambda: lib.plot_beeswarm(max_display=12), folder / "beeswarm.png") \
-        if lib is not None else None
-    figures.append(("Attributions on test cases (beeswarm)",
-                    swarm or plot_beeswarm(expl, X_ex, folder / "beeswarm.png")))
-    terms = _library_plot(lambda: est.plot_terms(X_ex, background=expl.background),
-                          folder / "terms.png") if hasattr(est, "plot_terms") else None
+    swarm = (
+        _library_plot(lambda: lib.plot_beeswarm(max_display=12), folder / "beeswarm.png")
+        if lib is not None
+        else None
+    )
+    figures.append(
+        (
+            "Attributions on test cases (beeswarm)",
+            swarm or plot_beeswarm(expl, X_ex, folder / "beeswarm.png"),
+        )
+    )
+    terms = (
+        _library_plot(
+            lambda: est.plot_terms(X_ex, background=expl.background), folder / "terms.png"
+        )
+        if hasattr(est, "plot_terms")
+        else None
+    )
     figures.append(("Term contributions", terms or plot_terms(expl, folder / "terms.png")))
     x = expl.rejected_case
     attr, _, lib_x = cs.attributions(est, x, expl.background)
     expl.attributions.attrs.setdefault("base_value", attr.attrs.get("base_value", 0.0))
     title = f"Rejected test case #{expl.rejected_index} (p = {expl.rejected_proba:.3f})"
-    fall = _library_plot(lambda: lib_x.plot_waterfall(0), folder / "waterfall.png") \
-        if lib_x is not None else None
-    figures.append((f"Why test case #{expl.rejected_index} was rejected", fall or plot_waterfall(
-        expl, folder / "waterfall.png", attr.iloc[0], title)))
-    top_numeric = [c for c in expl.importance.index
-                   if pd.api.types.is_numeric_dtype(case.X[c].dtype)
-                   and not pd.api.types.is_bool_dtype(case.X[c].dtype)
-                   and not isinstance(case.X[c].dtype, pd.CategoricalDtype)]
+    fall = (
+        _library_plot(lambda: lib_x.plot_waterfall(0), folder / "waterfall.png")
+        if lib_x is not None
+        else None
+    )
+    figures.append(
+        (
+            f"Why test case #{expl.rejected_index} was rejected",
+            fall or plot_waterfall(expl, folder / "waterfall.png", attr.iloc[0], title),
+        )
+    )
+    top_numeric = [
+        c
+        for c in expl.importance.index
+        if pd.api.types.is_numeric_dtype(case.X[c].dtype)
+        and not pd.api.types.is_bool_dtype(case.X[c].dtype)
+        and not isinstance(case.X[c].dtype, pd.CategoricalDtype)
+    ]
     if top_numeric:
         f = top_numeric[0]
-        figures.append((f"Partial dependence on {f}", plot_partial_dependence(
-            comparison, f, folder / f"pdp_{f}.png")))
+        figures.append(
+            (
+                f"Partial dependence on {f}",
+                plot_partial_dependence(comparison, f, folder / f"pdp_{f}.png"),
+            )
+        )
     if case.name == "shoppers" and "Month" in case.X.columns:
-        figures.append(("Partial dependence on Month (seasonality)", plot_partial_dependence(
-            comparison, "Month", folder / "pdp_Month.png")))
+        figures.append(
+            (
+                "Partial dependence on Month (seasonality)",
+                plot_partial_dependence(comparison, "Month", folder / "pdp_Month.png"),
+            )
+        )
     return figures
 
 
@@ -429,16 +482,25 @@ def _metric_frame(comparison: cs.Comparison) -> pd.DataFrame:
 
 def _cf_text(expl: cs.Explanation, threshold: float) -> str:
     if expl.counterfactual is None:
-        return "No single change of an actionable column within its observed range lifts it " \
-               "above the threshold."
-    parts = [f"{r['feature']}: {r['from']:.4g} -> {r['to']:.4g}"
-             if isinstance(r["from"], (int, float, np.number)) else
-             f"{r['feature']}: {r['from']} -> {r['to']}"
-             for _, r in expl.counterfactual.iterrows()]
-    p = float(expl.counterfactual["probability_after"].iloc[0]) \
-        if "probability_after" in expl.counterfactual.columns else float("nan")
-    return (f"Changing {'; '.join(parts)} lifts the probability from {expl.rejected_proba:.3f} "
-            f"to {p:.3f} (threshold {threshold:.3f}).")
+        return (
+            "No single change of an actionable column within its observed range lifts it "
+            "above the threshold."
+        )
+    parts = [
+        f"{r['feature']}: {r['from']:.4g} -> {r['to']:.4g}"
+        if isinstance(r["from"], (int, float, np.number))
+        else f"{r['feature']}: {r['from']} -> {r['to']}"
+        for _, r in expl.counterfactual.iterrows()
+    ]
+    p = (
+        float(expl.counterfactual["probability_after"].iloc[0])
+        if "probability_after" in expl.counterfactual.columns
+        else float("nan")
+    )
+    return (
+        f"Changing {'; '.join(parts)} lifts the probability from {expl.rejected_proba:.3f} "
+        f"to {p:.3f} (threshold {threshold:.3f})."
+    )
 
 
 def elasticity_tables(expl: cs.Explanation, top: int = 12) -> tuple[pd.DataFrame, str]:
@@ -449,43 +511,60 @@ def elasticity_tables(expl: cs.Explanation, top: int = 12) -> tuple[pd.DataFrame
     switches = el[el["kind"] == "indicator"]
     if len(switches):
         big = switches.reindex(switches["exponent"].abs().sort_values(ascending=False).index)
-        shown = ", ".join(f"{r.feature} {r.exponent:+.3g} (term {r.term})"
-                          for r in big.head(5).itertuples())
-        text = (f"{len(switches)} switch exponent(s) on binary / one-hot features; the "
-                f"largest: {shown}.")
+        shown = ", ".join(
+            f"{r.feature} {r.exponent:+.3g} (term {r.term})" for r in big.head(5).itertuples()
+        )
+        text = (
+            f"{len(switches)} switch exponent(s) on binary / one-hot features; the "
+            f"largest: {shown}."
+        )
     else:
         text = "No binary or one-hot switches."
     return cont, text
 
 
-def classification_summary(case: cs.CaseData, comparison: cs.Comparison,
-                           expl: cs.Explanation) -> str:
+def classification_summary(
+    case: cs.CaseData, comparison: cs.Comparison, expl: cs.Explanation
+) -> str:
     """Console summary of a classification case study."""
     threshold = float(comparison.metrics.loc["ECSEL", "threshold"])
     el, switches = elasticity_tables(expl)
     lines = [
-        f"== {case.title} ==", *case.notes,
+        f"== {case.title} ==",
+        *case.notes,
         "Protocol: 70/30 stratified train/test split (seed 0); every model is fitted on "
         "80% of the training part and its F1 threshold is tuned on the other 20%.",
-        "", f"ECSEL equation (log-odds of {case.labels[1]}, {expl.n_terms} term(s)):",
-        expl.equation, "",
-        "Held-out test metrics:", text_table(_metric_frame(comparison)), "",
+        "",
+        f"ECSEL equation (log-odds of {case.labels[1]}, {expl.n_terms} term(s)):",
+        expl.equation,
+        "",
+        "Held-out test metrics:",
+        text_table(_metric_frame(comparison)),
+        "",
         "Elasticities (exponents of the numeric features in each term):",
-        text_table(el.set_index(["term", "feature"])[
-            [c for c in ("kind", "exponent", "score_elasticity") if c in el.columns]]),
-        switches, "",
+        text_table(
+            el.set_index(["term", "feature"])[
+                [c for c in ("kind", "exponent", "score_elasticity") if c in el.columns]
+            ]
+        ),
+        switches,
+        "",
         f"Top attributions ({expl.attribution_method}), 1 %-trimmed mean |attribution|:",
-        text_table(expl.importance.head(8).to_frame("mean |attribution|")), "",
+        text_table(expl.importance.head(8).to_frame("mean |attribution|")),
+        "",
         f"Counterfactual for rejected test case #{expl.rejected_index} "
         f"(a true {case.labels[1]}, p = {expl.rejected_proba:.3f}):",
-        _cf_text(expl, threshold), "", "What the equation reveals:",
+        _cf_text(expl, threshold),
+        "",
+        "What the equation reveals:",
         *[f"- {f}" for f in expl.findings],
     ]
     return "\n".join(lines)
 
 
-def classification_markdown(case: cs.CaseData, comparison: cs.Comparison,
-                            expl: cs.Explanation, figures, seconds: float) -> str:
+def classification_markdown(
+    case: cs.CaseData, comparison: cs.Comparison, expl: cs.Explanation, figures, seconds: float
+) -> str:
     """The Markdown report of a classification case study."""
     import ecsel
 
@@ -493,56 +572,100 @@ def classification_markdown(case: cs.CaseData, comparison: cs.Comparison,
     el, switches = elasticity_tables(expl, top=15)
     est = comparison.models["ECSEL"]
     parts = [
-        f"# ecsel demo: {case.title}", "",
-        f"ecsel {ecsel.__version__}; finished in {seconds:.1f} s.", "",
-        "## Data", "", *[f"- {n}" for n in case.notes],
+        f"# ecsel demo: {case.title}",
+        "",
+        f"ecsel {ecsel.__version__}; finished in {seconds:.1f} s.",
+        "",
+        "## Data",
+        "",
+        *[f"- {n}" for n in case.notes],
         "- Protocol: 70/30 stratified train/test split (seed 0); each model is fitted on "
         "80 % of the training part, its F1 threshold tuned on the remaining 20 % "
-        "(validation), and everything below is measured on the test part.", "",
-        "## The learned equation", "",
+        "(validation), and everything below is measured on the test part.",
+        "",
+        "## The learned equation",
+        "",
         f"Log-odds of *{case.labels[1]}* ({expl.n_terms} term(s); one-hot levels appear as "
-        "`exp(g*col[level])` switches):", "", "```", expl.equation, "```", "",
-        "LaTeX:", "", "```latex", est.latex(precision=3), "```", "",
-        "## Held-out metrics", "", md_table(_metric_frame(comparison)), "",
+        "`exp(g*col[level])` switches):",
+        "",
+        "```",
+        expl.equation,
+        "```",
+        "",
+        "LaTeX:",
+        "",
+        "```latex",
+        est.latex(precision=3),
+        "```",
+        "",
+        "## Held-out metrics",
+        "",
+        md_table(_metric_frame(comparison)),
+        "",
         "`pr_auc_pop` / `f1_pop` (fraud sample only) weight the test and validation rows by "
-        "`sample_weight` so they reflect the population fraud rate." if
-        "pr_auc_pop" in comparison.metrics.columns else "", "",
-        "## Elasticities", "",
+        "`sample_weight` so they reflect the population fraud rate."
+        if "pr_auc_pop" in comparison.metrics.columns
+        else "",
+        "",
+        "## Elasticities",
+        "",
         "Exponent of each numeric feature in each term (terms numbered from 0, as in "
         "`signomial_.term_values` and the term plot): for a power feature, the "
         "elasticity of the term in `x + shift` (a 1 % rise multiplies the term by about "
         "1 + exponent %); for a linear feature (signed values, map "
-        "`(x - median) / std`), the log-change of the term per standard deviation.", "",
-        md_table(el, ".4g", index=False), "", switches, "",
-        "## Attributions", "", f"Method: {expl.attribution_method}.", "",
+        "`(x - median) / std`), the log-change of the term per standard deviation.",
+        "",
+        md_table(el, ".4g", index=False),
+        "",
+        switches,
+        "",
+        "## Attributions",
+        "",
+        f"Method: {expl.attribution_method}.",
+        "",
         "Exact Shapley values of the log-odds of 1,000 random test rows, relative to "
         "the typical training row (median of each numeric column, mode of the others). "
         "Global importance: their mean absolute value (the largest 1 % of each column "
-        "trimmed).", "",
-        md_table(expl.importance.head(10).to_frame("mean |attribution|")), "",
-        "## A rejected case and its counterfactual", "",
+        "trimmed).",
+        "",
+        md_table(expl.importance.head(10).to_frame("mean |attribution|")),
+        "",
+        "## A rejected case and its counterfactual",
+        "",
         f"Test case #{expl.rejected_index} is a true *{case.labels[1]}* that ECSEL scores "
-        f"p = {expl.rejected_proba:.3f}, below the tuned threshold {threshold:.3f}.", "",
-        md_table(expl.rejected_case.T.rename(columns={0: "value"}), ".4g"), "",
-        _cf_text(expl, threshold), "",
-        "## What the equation reveals", "", *[f"- {f}" for f in expl.findings], "",
-        "## Plots", "",
+        f"p = {expl.rejected_proba:.3f}, below the tuned threshold {threshold:.3f}.",
+        "",
+        md_table(expl.rejected_case.T.rename(columns={0: "value"}), ".4g"),
+        "",
+        _cf_text(expl, threshold),
+        "",
+        "## What the equation reveals",
+        "",
+        *[f"- {f}" for f in expl.findings],
+        "",
+        "## Plots",
+        "",
     ]
     for title, fname in figures:
         parts += [f"### {title}", "", f"![{title}]({fname})", ""]
-    parts += ["Files: `metrics.csv` (the table above), `model.json` (reload with "
-              "`ecsel.load_json` or use with `ecsel predict` / `ecsel explain`).", ""]
+    parts += [
+        "Files: `metrics.csv` (the table above), `model.json` (reload with "
+        "`ecsel.load_json` or use with `ecsel predict` / `ecsel explain`).",
+        "",
+    ]
     return "\n".join(parts)
 
 
 def feynman_summary(table: pd.DataFrame) -> str:
     """Console summary of the Feynman recovery run."""
     cols = ["law", "recovered", "r2", "n_terms", "fit_s", "truth", "found"]
-    return "\n".join([
-        "== AI Feynman: symbolic recovery with ECSELRegressor ==",
-        text_table(table[cols].set_index("law"), ".4g"),
-        f"Recovered {int(table['recovered'].sum())} of {len(table)} laws.",
-    ])
+    return "\n".join(
+        [
+            "== AI Feynman: symbolic recovery with ECSELRegressor ==",
+            text_table(table[cols].set_index("law"), ".4g"),
+            f"Recovered {int(table['recovered'].sum())} of {len(table)} laws.",
+        ]
+    )
 
 
 def feynman_markdown(table: pd.DataFrame, seconds: float) -> str:
@@ -550,12 +673,19 @@ def feynman_markdown(table: pd.DataFrame, seconds: float) -> str:
     import ecsel
 
     cols = ["law", "recovered", "r2", "n_terms", "fit_s", "truth", "found"]
-    return "\n".join([
-        "# ecsel demo: AI Feynman symbolic recovery", "",
-        f"ecsel {ecsel.__version__}; finished in {seconds:.1f} s.", "",
-        "Each law is sampled on its published ranges (Udrescu & Tegmark 2020): 500 rows "
-        "to fit, 500 to test, no noise. A law counts as recovered when the fitted "
-        "signomial has the true terms (exponents to 1e-3, coefficients within 1 %).", "",
-        md_table(table[cols], ".6g", index=False), "",
-        f"Recovered {int(table['recovered'].sum())} of {len(table)} laws.", "",
-    ])
+    return "\n".join(
+        [
+            "# ecsel demo: AI Feynman symbolic recovery",
+            "",
+            f"ecsel {ecsel.__version__}; finished in {seconds:.1f} s.",
+            "",
+            "Each law is sampled on its published ranges (Udrescu & Tegmark 2020): 500 rows "
+            "to fit, 500 to test, no noise. A law counts as recovered when the fitted "
+            "signomial has the true terms (exponents to 1e-3, coefficients within 1 %).",
+            "",
+            md_table(table[cols], ".6g", index=False),
+            "",
+            f"Recovered {int(table['recovered'].sum())} of {len(table)} laws.",
+            "",
+        ]
+    )

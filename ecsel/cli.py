@@ -52,8 +52,13 @@ def _read_csv(path: str):
         raise CLIError(f"{path} is a folder, not a CSV file")
     try:
         frame = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
-            ValueError, OSError) as exc:
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        ValueError,
+        OSError,
+    ) as exc:
         raise CLIError(f"cannot read {path} as CSV: {_one_line(exc)}") from exc
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise CLIError(f"{path} has no data rows")
@@ -97,9 +102,11 @@ def _check_missing(X, path: str) -> None:
     bad = X.columns[X.isna().any()].tolist()
     if bad:
         n = int(X.isna().any(axis=1).sum())
-        raise CLIError(f"{path} has missing values in {n} row(s) (columns: "
-                       f"{', '.join(map(str, bad[:6]))}); drop or impute them first, or "
-                       "pass --dropna to 'ecsel fit'")
+        raise CLIError(
+            f"{path} has missing values in {n} row(s) (columns: "
+            f"{', '.join(map(str, bad[:6]))}); drop or impute them first, or "
+            "pass --dropna to 'ecsel fit'"
+        )
 
 
 def _write_csv(frame, out: str | None, index: bool = False) -> None:
@@ -145,9 +152,11 @@ def _cmd_fit(args) -> int:
         raise CLIError(f"--test-size must be in (0, 1), got {args.test_size}")
     frame = _read_csv(args.data)
     if args.target not in frame.columns:
-        raise CLIError(f"target column {args.target!r} not in {args.data} (columns: "
-                       f"{', '.join(map(str, frame.columns[:10]))}"
-                       f"{' ...' if frame.shape[1] > 10 else ''})")
+        raise CLIError(
+            f"target column {args.target!r} not in {args.data} (columns: "
+            f"{', '.join(map(str, frame.columns[:10]))}"
+            f"{' ...' if frame.shape[1] > 10 else ''})"
+        )
     features = [c for c in frame.columns if c != args.target and c not in (args.drop or [])]
     if not features:
         raise CLIError(f"{args.data} has no feature columns besides the target")
@@ -158,15 +167,19 @@ def _cmd_fit(args) -> int:
             print(f"dropped {before - len(frame)} row(s) with missing values", file=sys.stderr)
     y = frame[args.target]
     if y.isna().any():
-        raise CLIError(f"target column {args.target!r} has {int(y.isna().sum())} missing "
-                       "value(s); pass --dropna to drop those rows")
+        raise CLIError(
+            f"target column {args.target!r} has {int(y.isna().sum())} missing "
+            "value(s); pass --dropna to drop those rows"
+        )
     X = frame[features]
     _check_missing(X, args.data)
     task = args.task or _guess_task(y)
     if task == "regress":
         if not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
-            raise CLIError(f"--task regress needs a numeric target, but {args.target!r} has "
-                           f"dtype {y.dtype} (e.g. {y.iloc[0]!r})")
+            raise CLIError(
+                f"--task regress needs a numeric target, but {args.target!r} has "
+                f"dtype {y.dtype} (e.g. {y.iloc[0]!r})"
+            )
         y = y.astype(float)
     elif y.nunique() < 2:
         raise CLIError(f"target column {args.target!r} has a single class")
@@ -174,12 +187,13 @@ def _cmd_fit(args) -> int:
     if task == "classify" and y.value_counts().min() >= 2:
         stratify = y
     try:
-        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size,
-                                                  random_state=args.random_state,
-                                                  stratify=stratify)
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=args.test_size, random_state=args.random_state, stratify=stratify
+        )
     except ValueError as exc:
-        raise CLIError(f"cannot split {len(y)} rows with --test-size {args.test_size}: "
-                       f"{_one_line(exc)}") from exc
+        raise CLIError(
+            f"cannot split {len(y)} rows with --test-size {args.test_size}: {_one_line(exc)}"
+        ) from exc
     params = {"random_state": args.random_state, "verbose": not args.quiet}
     if args.n_terms is not None:
         params["n_terms"] = args.n_terms
@@ -196,8 +210,10 @@ def _cmd_fit(args) -> int:
     seconds = time.perf_counter() - start
 
     name = "score" if task == "classify" else args.target
-    print(f"ecsel fit: {len(X_tr):,} training rows, {len(X_te):,} test rows, "
-          f"{len(features)} features, {task} ({seconds:.1f} s)")
+    print(
+        f"ecsel fit: {len(X_tr):,} training rows, {len(X_te):,} test rows, "
+        f"{len(features)} features, {task} ({seconds:.1f} s)"
+    )
     print(f"\nequation ({est.n_terms_} term(s)):")
     if task == "classify" and len(est.classes_) == 2:
         print(f"logit P({args.target} = {est.classes_[1]}) = {est.sympy(precision=4)}")
@@ -211,27 +227,35 @@ def _cmd_fit(args) -> int:
     rows = []
     if task == "classify":
         pred = est.predict(X_te)
-        rows += [("accuracy", metrics.accuracy_score(y_te, pred)),
-                 ("balanced_accuracy", metrics.balanced_accuracy_score(y_te, pred))]
+        rows += [
+            ("accuracy", metrics.accuracy_score(y_te, pred)),
+            ("balanced_accuracy", metrics.balanced_accuracy_score(y_te, pred)),
+        ]
         proba = est.predict_proba(X_te)
         if len(est.classes_) == 2:
             positive = y_te.to_numpy() == est.classes_[1]
-            rows += [("roc_auc", metrics.roc_auc_score(positive, proba[:, 1])),
-                     ("pr_auc", metrics.average_precision_score(positive, proba[:, 1])),
-                     ("f1", metrics.f1_score(positive, pred == est.classes_[1]))]
+            rows += [
+                ("roc_auc", metrics.roc_auc_score(positive, proba[:, 1])),
+                ("pr_auc", metrics.average_precision_score(positive, proba[:, 1])),
+                ("f1", metrics.f1_score(positive, pred == est.classes_[1])),
+            ]
         rows.append(("log_loss", metrics.log_loss(y_te, proba, labels=est.classes_)))
     else:
         pred = est.predict(X_te)
-        rows += [("r2", metrics.r2_score(y_te, pred)),
-                 ("rmse", float(np.sqrt(metrics.mean_squared_error(y_te, pred)))),
-                 ("mae", metrics.mean_absolute_error(y_te, pred))]
+        rows += [
+            ("r2", metrics.r2_score(y_te, pred)),
+            ("rmse", float(np.sqrt(metrics.mean_squared_error(y_te, pred)))),
+            ("mae", metrics.mean_absolute_error(y_te, pred)),
+        ]
     print(f"\nheld-out metrics ({len(X_te):,} rows, test-size {args.test_size}):")
     for key, value in rows:
         print(f"  {key:<18} {value:.4f}")
 
     importance = _importance(est, X_te, X_tr)
-    print("\ntop features (mean |attribution| on the test rows, relative to the median "
-          "training row, largest 1 % trimmed):")
+    print(
+        "\ntop features (mean |attribution| on the test rows, relative to the median "
+        "training row, largest 1 % trimmed):"
+    )
     for feature, value in importance.head(args.top).items():
         print(f"  {feature:<28} {value:.4g}")
 
@@ -251,16 +275,15 @@ def _attributions(est, X, background):
     if hasattr(est, "explain"):
         exp = est.explain(X, background=background)
         values = np.asarray(exp.values, dtype=float)
-        base = np.broadcast_to(np.asarray(exp.base_values, dtype=float),
-                               values.shape[:-1]).copy()
+        base = np.broadcast_to(np.asarray(exp.base_values, dtype=float), values.shape[:-1]).copy()
         names = list(exp.feature_names)
         if values.ndim == 2:
             return pd.DataFrame(values, columns=names), pd.DataFrame({"base_value": base})
         outputs = [str(c) for c in est.classes_]
-        frame = pd.DataFrame(values.reshape(len(X), -1),
-                             columns=[f"{o}:{f}" for o in outputs for f in names])
-        bases = pd.DataFrame(base.reshape(len(X), -1),
-                             columns=[f"{o}:base_value" for o in outputs])
+        frame = pd.DataFrame(
+            values.reshape(len(X), -1), columns=[f"{o}:{f}" for o in outputs for f in names]
+        )
+        bases = pd.DataFrame(base.reshape(len(X), -1), columns=[f"{o}:base_value" for o in outputs])
         return frame, bases
     frame = term_attributions(est.signomial_, X, background)
     return frame, pd.DataFrame({"base_value": np.full(len(X), frame.attrs["base_value"])})
@@ -325,8 +348,10 @@ def _cmd_demo(args) -> int:
     from ecsel._report import default_out_dir, run_case_study
 
     if args.case != "feynman" and importlib.util.find_spec("matplotlib") is None:
-        raise CLIError("'ecsel demo' draws its plots with matplotlib, which is not "
-                       "installed: pip install 'ecsel[plot]'")
+        raise CLIError(
+            "'ecsel demo' draws its plots with matplotlib, which is not "
+            "installed: pip install 'ecsel[plot]'"
+        )
 
     out = Path(args.out) if args.out else default_out_dir(args.case)
     params = dict(FAST_ECSEL_PARAMS) if args.fast else None
@@ -335,8 +360,9 @@ def _cmd_demo(args) -> int:
     laws = args.laws.split(",") if args.laws else None
     start = time.perf_counter()
     try:
-        result = run_case_study(args.case, out, ecsel_params=params, progress=not args.quiet,
-                                feynman_laws=laws)
+        result = run_case_study(
+            args.case, out, ecsel_params=params, progress=not args.quiet, feynman_laws=laws
+        )
     except OSError as exc:
         raise CLIError(f"cannot write the report to {out}: {_one_line(exc)}") from exc
     print(result.summary)
@@ -349,62 +375,96 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ecsel`` command."""
     import ecsel
 
-    parser = _Parser(prog="ecsel", description="Explainable classification and regression "
-                     "with signomial equations (ECSEL).")
+    parser = _Parser(
+        prog="ecsel",
+        description="Explainable classification and regression with signomial equations (ECSEL).",
+    )
     parser.add_argument("--version", action="version", version=f"ecsel {ecsel.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    fit = sub.add_parser("fit", help="fit an equation to a CSV file and save it as JSON",
-                         description="Fit ECSEL on a train part of DATA, print the equation, "
-                         "held-out metrics and top features, and save the model.")
+    fit = sub.add_parser(
+        "fit",
+        help="fit an equation to a CSV file and save it as JSON",
+        description="Fit ECSEL on a train part of DATA, print the equation, "
+        "held-out metrics and top features, and save the model.",
+    )
     fit.add_argument("data", metavar="DATA.csv")
     fit.add_argument("--target", required=True, metavar="COL", help="column to predict")
-    fit.add_argument("--task", choices=("classify", "regress"),
-                     help="default: classify for a non-numeric or integer target with at "
-                     "most 20 values, regress otherwise")
-    fit.add_argument("--n-terms", type=_n_terms, default=None, metavar="K",
-                     help="number of terms (1-16) or 'auto' (default)")
+    fit.add_argument(
+        "--task",
+        choices=("classify", "regress"),
+        help="default: classify for a non-numeric or integer target with at "
+        "most 20 values, regress otherwise",
+    )
+    fit.add_argument(
+        "--n-terms",
+        type=_n_terms,
+        default=None,
+        metavar="K",
+        help="number of terms (1-16) or 'auto' (default)",
+    )
     fit.add_argument("--n-restarts", type=_positive_int, default=None, metavar="N")
     fit.add_argument("--max-iter", type=_positive_int, default=None, metavar="N")
-    fit.add_argument("--test-size", type=float, default=0.25, metavar="F",
-                     help="held-out share of the rows (default 0.25)")
+    fit.add_argument(
+        "--test-size",
+        type=float,
+        default=0.25,
+        metavar="F",
+        help="held-out share of the rows (default 0.25)",
+    )
     fit.add_argument("--random-state", type=int, default=0, metavar="N")
-    fit.add_argument("--drop", action="append", metavar="COL",
-                     help="ignore this column (repeatable)")
+    fit.add_argument(
+        "--drop", action="append", metavar="COL", help="ignore this column (repeatable)"
+    )
     fit.add_argument("--dropna", action="store_true", help="drop rows with missing values")
-    fit.add_argument("--top", type=_positive_int, default=10, metavar="N",
-                     help="number of top features to print")
+    fit.add_argument(
+        "--top", type=_positive_int, default=10, metavar="N", help="number of top features to print"
+    )
     fit.add_argument("--out", metavar="model.json", help="save the fitted model as JSON")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(func=_cmd_fit)
 
-    pred = sub.add_parser("predict", help="predict with a saved model",
-                          description="Predictions (and class probabilities) as CSV.")
+    pred = sub.add_parser(
+        "predict",
+        help="predict with a saved model",
+        description="Predictions (and class probabilities) as CSV.",
+    )
     pred.add_argument("model", metavar="model.json")
     pred.add_argument("data", metavar="DATA.csv")
     pred.add_argument("--out", metavar="predictions.csv", help="default: standard output")
     pred.set_defaults(func=_cmd_predict)
 
-    exp = sub.add_parser("explain", help="per-row attributions of a saved model",
-                         description="Exact Shapley values of the score (log-odds for a "
-                         "classifier), one column per feature, plus the base value and the "
-                         "score (CSV); each row's values add up to score - base_value.")
+    exp = sub.add_parser(
+        "explain",
+        help="per-row attributions of a saved model",
+        description="Exact Shapley values of the score (log-odds for a "
+        "classifier), one column per feature, plus the base value and the "
+        "score (CSV); each row's values add up to score - base_value.",
+    )
     exp.add_argument("model", metavar="model.json")
     exp.add_argument("data", metavar="DATA.csv")
-    exp.add_argument("--background", metavar="BG.csv",
-                     help="reference rows (default: one typical row of DATA, the median "
-                     "of each numeric column and the mode of the others)")
+    exp.add_argument(
+        "--background",
+        metavar="BG.csv",
+        help="reference rows (default: one typical row of DATA, the median "
+        "of each numeric column and the mode of the others)",
+    )
     exp.add_argument("--out", metavar="attributions.csv", help="default: standard output")
     exp.set_defaults(func=_cmd_explain)
 
-    demo = sub.add_parser("demo", help="run a case study on bundled data and write a report",
-                          description="Fit ECSEL and two baselines on bundled data and "
-                          "write a Markdown report with PNG plots.")
-    demo.add_argument("case", nargs="?", default="shoppers",
-                      choices=("shoppers", "fraud", "feynman"))
+    demo = sub.add_parser(
+        "demo",
+        help="run a case study on bundled data and write a report",
+        description="Fit ECSEL and two baselines on bundled data and "
+        "write a Markdown report with PNG plots.",
+    )
+    demo.add_argument(
+        "case", nargs="?", default="shoppers", choices=("shoppers", "fraud", "feynman")
+    )
     demo.add_argument("--out", metavar="DIR", help="report folder (default ./ecsel-report-CASE)")
-    demo.add_argument("--fast", action="store_true",
-                      help="lighter ECSEL settings (fixed size, fewer restarts)")
+    demo.add_argument(
+        "--fast", action="store_true", help="lighter ECSEL settings (fixed size, fewer restarts)"
+    )
     demo.add_argument("--laws", metavar="A,B,...", help="feynman: comma-separated laws")
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_cmd_demo)
@@ -459,8 +519,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         if os.environ.get("ECSEL_DEBUG"):
             raise
-        print(f"ecsel: error: unexpected {type(exc).__name__}: {_one_line(exc)} "
-              "(set ECSEL_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(
+            f"ecsel: error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+            "(set ECSEL_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return INTERNAL_ERROR
 
 

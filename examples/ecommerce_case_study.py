@@ -34,21 +34,32 @@ from ecsel._report import run_case_study
 def main(argv: list[str] | None = None) -> int:
     """Run the case study and print its summary; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("ecsel-report-ecommerce-example"),
-                        help="folder for report.md and the PNG plots")
-    parser.add_argument("--fast", action="store_true",
-                        help=f"lighter ECSEL settings {FAST_ECSEL_PARAMS}")
-    parser.add_argument("--headline", action="store_true",
-                        help="also fit on the whole training part and compare ROC AUC")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("ecsel-report-ecommerce-example"),
+        help="folder for report.md and the PNG plots",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help=f"lighter ECSEL settings {FAST_ECSEL_PARAMS}"
+    )
+    parser.add_argument(
+        "--headline",
+        action="store_true",
+        help="also fit on the whole training part and compare ROC AUC",
+    )
     args = parser.parse_args(argv)
     if args.headline:
         h = headline_auc(load_case("shoppers"))
-        print(f"Target protocol (fit on the whole 70 % train): ECSEL ROC AUC "
-              f"{h['ecsel_roc_auc']:.4f} with {h['n_terms']} term(s) "
-              f"({h['ecsel_fit_s']:.0f} s), HistGradientBoosting {h['hgb_roc_auc']:.4f}, "
-              f"gap {h['gap']:+.4f}\n")
-    result = run_case_study("shoppers", args.out,
-                            ecsel_params=dict(FAST_ECSEL_PARAMS) if args.fast else None)
+        print(
+            f"Target protocol (fit on the whole 70 % train): ECSEL ROC AUC "
+            f"{h['ecsel_roc_auc']:.4f} with {h['n_terms']} term(s) "
+            f"({h['ecsel_fit_s']:.0f} s), HistGradientBoosting {h['hgb_roc_auc']:.4f}, "
+            f"gap {h['gap']:+.4f}\n"
+        )
+    result = run_case_study(
+        "shoppers", args.out, ecsel_params=dict(FAST_ECSEL_PARAMS) if args.fast else None
+    )
     print(result.summary)
     print(f"\nReport and plots: {result.report} ({result.seconds:.1f} s)")
     return 0

@@ -28,9 +28,11 @@ from ecsel.datasets import list_feynman
 def main(argv: list[str] | None = None) -> int:
     """Fit the laws and print the recovery table; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--laws", default=os.environ.get("ECSEL_FEYNMAN_LAWS",
-                                                         ",".join(DEMO_FEYNMAN_LAWS)),
-                        help="comma-separated law names, or 'all' (signomial laws)")
+    parser.add_argument(
+        "--laws",
+        default=os.environ.get("ECSEL_FEYNMAN_LAWS", ",".join(DEMO_FEYNMAN_LAWS)),
+        help="comma-separated law names, or 'all' (signomial laws)",
+    )
     parser.add_argument("--out", type=Path, default=Path("ecsel-report-feynman-example"))
     args = parser.parse_args(argv)
     laws = list_feynman(signomial_only=True) if args.laws == "all" else args.laws.split(",")

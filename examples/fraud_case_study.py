@@ -27,16 +27,27 @@ from ecsel._report import run_case_study
 def main(argv: list[str] | None = None) -> int:
     """Run the case study and print its summary; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("ecsel-report-fraud-example"),
-                        help="folder for report.md and the PNG plots")
-    parser.add_argument("--fast", action="store_true",
-                        help=f"lighter ECSEL settings {FAST_ECSEL_PARAMS}")
-    parser.add_argument("--sample", action="store_true",
-                        help="use the bundled sample even if the full file is installed")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("ecsel-report-fraud-example"),
+        help="folder for report.md and the PNG plots",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help=f"lighter ECSEL settings {FAST_ECSEL_PARAMS}"
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="use the bundled sample even if the full file is installed",
+    )
     args = parser.parse_args(argv)
-    result = run_case_study("fraud", args.out,
-                            ecsel_params=dict(FAST_ECSEL_PARAMS) if args.fast else None,
-                            full=False if args.sample else None)
+    result = run_case_study(
+        "fraud",
+        args.out,
+        ecsel_params=dict(FAST_ECSEL_PARAMS) if args.fast else None,
+        full=False if args.sample else None,
+    )
     print(result.summary)
     print(f"\nReport and plots: {result.report} ({result.seconds:.1f} s)")
     return 0

@@ -33,8 +33,11 @@ def mnist_samples() -> tuple[torch.Tensor, torch.Tensor]:
     """The MNIST test digits shipped in the ccexam wheel, as (N, 1, 28, 28) in [0, 1]."""
     import matplotlib.image as mpimg
 
-    files = [f for f in importlib.metadata.distribution("ccexam").files or ()
-             if "samples/mnist_test_" in str(f) and str(f).endswith(".png")]
+    files = [
+        f
+        for f in importlib.metadata.distribution("ccexam").files or ()
+        if "samples/mnist_test_" in str(f) and str(f).endswith(".png")
+    ]
     images, labels = [], []
     for f in sorted(files, key=str):
         pixels = np.asarray(mpimg.imread(f.locate()), dtype=np.float32)
@@ -67,8 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     """Compute, score and plot the attribution maps; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("ecsel-report-image"))
-    parser.add_argument("--digits", action="store_true",
-                        help="use the sklearn-digits CNN even if ccexam is installed")
+    parser.add_argument(
+        "--digits",
+        action="store_true",
+        help="use the sklearn-digits CNN even if ccexam is installed",
+    )
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     model, images, labels, what = load_model(args.digits)
@@ -90,15 +96,21 @@ def main(argv: list[str] | None = None) -> int:
         maps[name] = method.attribute(images, target=labels, **options.get(name, {})).detach()
         print(f"  {name:<20} {time.perf_counter() - start:6.2f} s")
     _, delta = methods["IntegratedGradients"].attribute(
-        images, target=labels, n_steps=256, return_convergence_delta=True)
-    print(f"Integrated Gradients (256 Gauss-Legendre nodes) completeness gap "
-          f"|sum(attr) - (F(x) - F(0))|: max {float(delta.abs().max()):.2e}")
+        images, target=labels, n_steps=256, return_convergence_delta=True
+    )
+    print(
+        f"Integrated Gradients (256 Gauss-Legendre nodes) completeness gap "
+        f"|sum(attr) - (F(x) - F(0))|: max {float(delta.abs().max()):.2e}"
+    )
 
-    scores = summarize(evaluate(model, images, labels, methods=maps,
-                                metrics=["insertion", "deletion"]))
+    scores = summarize(
+        evaluate(model, images, labels, methods=maps, metrics=["insertion", "deletion"])
+    )
     table = scores.pivot(index="method", columns="metric", values="mean")
-    print("\nFaithfulness (mean over the images; insertion: higher is better, "
-          "deletion: lower is better):")
+    print(
+        "\nFaithfulness (mean over the images; insertion: higher is better, "
+        "deletion: lower is better):"
+    )
     print(table.to_string(float_format=lambda v: f"{v:.3f}"))
 
     import matplotlib
@@ -107,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib.pyplot as plt
 
     n = len(images)
-    fig, axes = plt.subplots(n, len(maps) + 1, figsize=(1.9 * (len(maps) + 1), 2.0 * n),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        n, len(maps) + 1, figsize=(1.9 * (len(maps) + 1), 2.0 * n), squeeze=False
+    )
     for i in range(n):
         axes[i, 0].imshow(images[i, 0], cmap="gray")
         axes[i, 0].set_title(f"label {int(labels[i])}", fontsize=8)

@@ -22,12 +22,14 @@ def data(tmp_path_factory) -> Path:
     """A small classification CSV with numeric, string and boolean columns."""
     rng = np.random.default_rng(0)
     n = 240
-    frame = pd.DataFrame({
-        "size": rng.uniform(1.0, 5.0, n),
-        "price": rng.uniform(1.0, 3.0, n),
-        "colour": rng.choice(["red", "blue", "green"], n),
-        "promo": rng.random(n) < 0.3,
-    })
+    frame = pd.DataFrame(
+        {
+            "size": rng.uniform(1.0, 5.0, n),
+            "price": rng.uniform(1.0, 3.0, n),
+            "colour": rng.choice(["red", "blue", "green"], n),
+            "promo": rng.random(n) < 0.3,
+        }
+    )
     score = np.log(frame["size"]) - 0.8 * np.log(frame["price"]) + 0.5 * (frame["colour"] == "red")
     frame["bought"] = np.where(score + rng.normal(0, 0.2, n) > 0.4, "yes", "no")
     frame["amount"] = 2.0 * frame["size"] ** 1.5 / frame["price"]
@@ -39,8 +41,9 @@ def data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def model(data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("model") / "model.json"
-    code = main(["fit", str(data), "--target", "bought", "--drop", "amount", "--out", str(out),
-                 *FAST])
+    code = main(
+        ["fit", str(data), "--target", "bought", "--drop", "amount", "--out", str(out), *FAST]
+    )
     assert code == 0
     return out
 
@@ -72,8 +75,23 @@ def test_fit_output_text(data, tmp_path, capsys):
 
 def test_fit_regression(data, tmp_path, capsys):
     out = tmp_path / "reg.json"
-    code = main(["fit", str(data), "--target", "amount", "--task", "regress", "--drop",
-                 "bought", "--n-terms", "1", "-q", "--out", str(out)])
+    code = main(
+        [
+            "fit",
+            str(data),
+            "--target",
+            "amount",
+            "--task",
+            "regress",
+            "--drop",
+            "bought",
+            "--n-terms",
+            "1",
+            "-q",
+            "--out",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert "r2" in text
@@ -98,37 +116,49 @@ def test_explain_attributions_add_up(model, data, tmp_path):
     attr = pd.read_csv(out)
     features = ["size", "price", "colour", "promo"]
     assert list(attr.columns) == [*features, "base_value", "score"]
-    np.testing.assert_allclose(attr[features].sum(axis=1) + attr["base_value"], attr["score"],
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        attr[features].sum(axis=1) + attr["base_value"], attr["score"], rtol=1e-6, atol=1e-6
+    )
 
 
 def test_console_script_runs_as_subprocess(model, data):
-    result = subprocess.run([sys.executable, "-m", "ecsel.cli", "predict", str(model),
-                             str(data)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "ecsel.cli", "predict", str(model), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
-    bad = subprocess.run([sys.executable, "-m", "ecsel.cli", "predict", str(model),
-                          "missing.csv"], capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ecsel.cli", "predict", str(model), "missing.csv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip() == "ecsel: error: no such file: missing.csv"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["fit", "missing.csv", "--target", "y"], "no such file"),
-    (["fit", "{data}", "--target", "nope"], "target column 'nope' not in"),
-    (["fit", "{data}", "--target", "colour", "--task", "regress"], "needs a numeric target"),
-    (["fit", "{data}", "--target", "bought", "--test-size", "1.5"], "--test-size"),
-    (["fit", "{data}", "--target", "bought", "--n-terms", "0"], "positive integer"),
-    (["fit", "{data}"], "--target"),
-    (["predict", "{bad_json}", "{data}"], "not a valid ecsel model"),
-    (["predict", "{other_json}", "{data}"], "not a valid ecsel model"),
-    (["predict", "{model}", "{wrong_columns}"], "lacks 2 column(s) the model needs"),
-    (["predict", "{model}", "{nan_data}"], "missing values"),
-    (["explain", "{model}", "missing.csv"], "no such file"),
-    (["explain", "missing.json", "{data}"], "no such file"),
-    (["explain", "{model}", "{empty}"], "no data rows"),
-    (["demo", "nope"], "invalid choice"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit", "missing.csv", "--target", "y"], "no such file"),
+        (["fit", "{data}", "--target", "nope"], "target column 'nope' not in"),
+        (["fit", "{data}", "--target", "colour", "--task", "regress"], "needs a numeric target"),
+        (["fit", "{data}", "--target", "bought", "--test-size", "1.5"], "--test-size"),
+        (["fit", "{data}", "--target", "bought", "--n-terms", "0"], "positive integer"),
+        (["fit", "{data}"], "--target"),
+        (["predict", "{bad_json}", "{data}"], "not a valid ecsel model"),
+        (["predict", "{other_json}", "{data}"], "not a valid ecsel model"),
+        (["predict", "{model}", "{wrong_columns}"], "lacks 2 column(s) the model needs"),
+        (["predict", "{model}", "{nan_data}"], "missing values"),
+        (["explain", "{model}", "missing.csv"], "no such file"),
+        (["explain", "missing.json", "{data}"], "no such file"),
+        (["explain", "{model}", "{empty}"], "no data rows"),
+        (["demo", "nope"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, message, model, data, tmp_path, capsys):
     files = {"data": data, "model": model}
     (tmp_path / "bad.json").write_text("{not json")
@@ -139,9 +169,13 @@ def test_bad_input_is_one_line_and_exit_2(args, message, model, data, tmp_path, 
     nan.loc[3, "price"] = np.nan
     nan.to_csv(tmp_path / "nan.csv", index=False)
     (tmp_path / "empty.csv").write_text("size,price,colour,promo\n")
-    files.update(bad_json=tmp_path / "bad.json", other_json=tmp_path / "other.json",
-                 wrong_columns=tmp_path / "wrong.csv", nan_data=tmp_path / "nan.csv",
-                 empty=tmp_path / "empty.csv")
+    files.update(
+        bad_json=tmp_path / "bad.json",
+        other_json=tmp_path / "other.json",
+        wrong_columns=tmp_path / "wrong.csv",
+        nan_data=tmp_path / "nan.csv",
+        empty=tmp_path / "empty.csv",
+    )
     argv = [a.format(**files) for a in args]
     assert main(argv) == 2
     assert message in _error_line(capsys)
@@ -154,15 +188,15 @@ def test_fit_dropna_flag(data, tmp_path, capsys):
     frame.to_csv(path, index=False)
     assert main(["fit", str(path), "--target", "bought", "--drop", "amount", *FAST]) == 2
     assert "missing values in 2 row(s)" in _error_line(capsys)
-    assert main(["fit", str(path), "--target", "bought", "--drop", "amount", "--dropna",
-                 *FAST]) == 0
+    assert (
+        main(["fit", str(path), "--target", "bought", "--drop", "amount", "--dropna", *FAST]) == 0
+    )
 
 
 def test_failed_fit_leaves_no_output(data, tmp_path, capsys):
     out = tmp_path / "model.json"
     out.write_text("previous model")
-    code = main(["fit", str(data), "--target", "colour", "--task", "regress", "--out",
-                 str(out)])
+    code = main(["fit", str(data), "--target", "colour", "--task", "regress", "--out", str(out)])
     assert code == 2
     assert out.read_text() == "previous model"
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
