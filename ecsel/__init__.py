@@ -6,6 +6,7 @@ Examples
 """
 
 from ecsel.classifier import ECSELClassifier
+from ecsel.explain import Explanation
 from ecsel.regressor import ECSELRegressor
 from ecsel.signomial import Signomial
 
@@ -19,4 +20,11 @@ def load_json(text: str):
     return estimator_from_json(text)
 
 
-__all__ = ["ECSELClassifier", "ECSELRegressor", "Signomial", "__version__", "load_json"]
+__all__ = [
+    "ECSELClassifier",
+    "ECSELRegressor",
+    "Explanation",
+    "Signomial",
+    "__version__",
+    "load_json",
+]

@@ -98,6 +98,9 @@ class Params:
     def select(self, index) -> Params:
         return Params(*(t[index].detach().clone() for t in self.tensors()))
 
+    def to(self, dtype: torch.dtype) -> Params:
+        return Params(*(t.detach().to(dtype) for t in self.tensors()))
+
     def numpy(self, r: int = 0):
         return tuple(t[r].detach().cpu().numpy().astype(np.float64) for t in self.tensors())
 
@@ -110,6 +113,9 @@ class Data:
 
     def __len__(self) -> int:
         return self.log_u.shape[0]
+
+    def to(self, dtype: torch.dtype) -> Data:
+        return Data(self.log_u.to(dtype), self.y.to(dtype), self.weights.to(dtype))
 
     def loss(self, params: Params, task: str):
         return data_loss(

@@ -168,20 +168,23 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         return engine.Params(intercept.clone().to(device), coef.to(device), expo.to(device))
 
     def _fit_size(self, train, val, task, n_out, n_terms, generator):
-        params = self._init_params(train, task, n_out, n_terms, generator)
+        # The Adam stages run in float32 (about twice as fast on the CPU); pruning,
+        # the L-BFGS polish and the deployed model are float64.
+        train32, val32 = train.to(torch.float32), val.to(torch.float32)
+        params = self._init_params(train, task, n_out, n_terms, generator).to(torch.float32)
         common = dict(lr=self.learning_rate, batch_size=self.batch_size, patience=20,
                       generator=generator)
         first = self.max_iter // 2
-        path = self._l1_path(train.log_u)
-        params, _, steps1 = engine.adam_prox(params, train, val, task, l1=path,
-                                     max_iter=first, **common)
-        params, val_loss, steps2 = engine.adam_prox(params, train, val, task, l1=path / 10,
-                                            max_iter=self.max_iter - first, **common)
+        path = self._l1_path(train32.log_u)
+        params, _, steps1 = engine.adam_prox(params, train32, val32, task, l1=path,
+                                             max_iter=first, **common)
+        params, val_loss, steps2 = engine.adam_prox(params, train32, val32, task,
+                                                    l1=path / 10,
+                                                    max_iter=self.max_iter - first, **common)
         r = int(torch.argmin(val_loss))
         best = engine.Params(*(t[r:r + 1].detach().clone() for t in params.tensors()))
-        l1 = float(path[r])
         self.n_iter_ += steps1 + steps2
-        return self._prune(best, train, val, task, l1)
+        return self._prune(best.to(torch.float64), train, val, task, float(path[r]))
 
     def _prune(self, params, train, val, task, l1):
         """Drop small exponents and polish; keep the sparsest model that costs < 0.5 %.
