@@ -10,12 +10,13 @@ import sympy as sp
 SNAP_DENOMINATORS = (1, 2, 3, 4)
 
 
-def exponent_to_sympy(value: float, tol: float = 1e-9) -> sp.Expr:
+def exponent_to_sympy(value: float, precision: int | None = None,
+                      tol: float = 1e-9) -> sp.Expr:
     """A rational with a small denominator when ``value`` is one, else a Float."""
     frac = Fraction(float(value)).limit_denominator(max(SNAP_DENOMINATORS))
     if abs(float(frac) - value) <= tol:
         return sp.Rational(frac.numerator, frac.denominator)
-    return sp.Float(value, 15)
+    return _constant(value, precision)
 
 
 def _constant(value: float, precision: int | None) -> sp.Expr:
@@ -49,7 +50,7 @@ def _term(signomial, out: int, k: int, symbols, precision) -> sp.Expr:
         if fmap.kind == "power":
             log_const -= a * np.log(fmap.scale)
             base = x + _constant(fmap.shift, precision) if fmap.shift else x
-            factors.append(base ** exponent_to_sympy(a))
+            factors.append(base ** exponent_to_sympy(a, precision))
         else:
             # linear / indicator: exp(a * (x - center) / scale)
             log_const -= a * fmap.center / fmap.scale
