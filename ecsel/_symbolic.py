@@ -98,7 +98,10 @@ class SymbolicSearch:
         return fit
 
     def bic(self, fit: Fit) -> float:
-        n_params = int((fit.expo != 0).sum()) + int((fit.coef != 0).sum()) + fit.use_intercept
+        # An exponent sitting exactly on a simple rational is a structural choice, not
+        # a fitted number: only the free ones count, so snapping can pay for itself.
+        free = (fit.expo - snap_targets(fit.expo)).abs() > 1e-12
+        n_params = int(free.sum()) + int((fit.coef != 0).sum()) + fit.use_intercept
         mse = fit.val_mse if np.isfinite(fit.val_mse) else np.inf
         return self.n_val * np.log(mse + self.floor) + n_params * np.log(self.n_val)
 
