@@ -712,11 +712,12 @@ def findings(case: CaseData, comparison: Comparison, expl: Explanation) -> list[
         zero = X_ex["PageValues"] == 0
         top_share = float((attr.abs().idxmax(axis=1) == "PageValues")[~zero].mean())
         out.append(
-            f"PageValues dominates: rank {rank}, {pv:.0%} of the total attribution. Relative "
-            f"to the typical session (PageValues = 0), the {(~zero).mean():.0%} of sessions "
-            f"that reached a page with a value gain on average "
-            f"{attr.loc[~zero, 'PageValues'].mean():+.2f} in log-odds from it, and for "
-            f"{top_share:.0%} of them it is the largest attribution of all columns."
+            f"PageValues ranks {rank} of {len(imp)} columns ({pv:.0%} of the total "
+            f"attribution) and dominates wherever it is non-zero: relative to the typical "
+            f"session (PageValues = 0), the {(~zero).mean():.0%} of sessions that reached a "
+            f"page with a value gain on average {attr.loc[~zero, 'PageValues'].mean():+.2f} "
+            f"in log-odds from it, and for {top_share:.0%} of them it is the largest "
+            f"attribution of all columns."
         )
         if "Month" in attr.columns:
             by_month = attr["Month"].groupby(X_ex["Month"].astype(str), observed=True).mean()
