@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-ORDER = ["feynman", "classification", "scale", "explain", "attribution_speed",
+ORDER = ["feynman", "feynman_gplearn", "classification", "scale", "explain", "attribution_speed",
          "faithfulness", "case_studies"]
 
 
