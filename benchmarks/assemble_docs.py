@@ -6,6 +6,17 @@ ORDER = ["feynman", "feynman_gplearn", "classification", "scale", "explain", "at
          "faithfulness", "case_studies"]
 
 
+def _demote(text: str) -> str:
+    """Files written with a top-level ``#`` title become ``##`` sections here."""
+    if not text.startswith("# "):
+        return text
+    lines, fenced = [], False
+    for line in text.splitlines():
+        fenced ^= line.startswith("```")
+        lines.append("#" + line if line.startswith("#") and not fenced else line)
+    return "\n".join(lines)
+
+
 def main() -> None:
     root = Path(__file__).resolve().parents[1] / "docs"
     parts = sorted((root / "bench").glob("*.md"),
@@ -18,7 +29,7 @@ def main() -> None:
         "`docs/bench/<topic>.md`; `benchmarks/assemble_docs.py` joins them).",
         "",
     ]
-    body = [p.read_text().rstrip() + "\n" for p in parts]
+    body = [_demote(p.read_text()).rstrip() + "\n" for p in parts]
     (root / "benchmarks.md").write_text("\n".join(header) + "\n" + "\n".join(body))
 
 
