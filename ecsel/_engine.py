@@ -131,10 +131,11 @@ def soft_threshold_(tensor: torch.Tensor, threshold) -> None:
     tensor.copy_(torch.sign(tensor) * torch.clamp(tensor.abs() - threshold, min=0.0))
 
 
-def _minibatches(n: int, batch_size: int, generator) -> list[torch.Tensor | None]:
+def _minibatches(n: int, batch_size: int, generator, device) -> list[torch.Tensor | None]:
     if n <= batch_size:
         return [None]
-    order = torch.randperm(n, generator=generator)
+    # The generator lives on the CPU (same draws on every device); indices move over.
+    order = torch.randperm(n, generator=generator).to(device)
     return list(order.split(batch_size))
 
 
@@ -171,7 +172,7 @@ def adam_prox(
     eval_every = 10 if full_batch else 1
     steps = epoch = 0
     while steps < max_iter:
-        for idx in _minibatches(len(train), batch_size, generator):
+        for idx in _minibatches(len(train), batch_size, generator, train.log_u.device):
             batch = train if idx is None else Data(
                 train.log_u[idx], train.y[idx], train.weights[idx]
             )

@@ -128,7 +128,9 @@ class SymbolicSearch:
         random_start = random_start + jitter
         if anchor is not None:
             half = self.n_restarts // 2
-            anchored = anchor.to(random_start.dtype).expand(half, n_terms, m).clone()
+            # Built on the CPU (where the generator lives), moved to the device below.
+            anchor_cpu = anchor.detach().to("cpu", random_start.dtype)
+            anchored = anchor_cpu.expand(half, n_terms, m).clone()
             flip = torch.rand((half, n_terms, m), generator=self.generator) < 0.25
             anchored = torch.where(flip, random_start[:half], anchored)
             random_start[:half] = anchored

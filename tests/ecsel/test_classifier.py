@@ -117,3 +117,13 @@ def test_fixed_number_of_terms_is_an_upper_bound(n_terms):
     clf = ECSELClassifier(n_terms=n_terms, random_state=0, max_iter=100).fit(X, y)
     assert clf.signomial_.coef.shape == (1, n_terms)
     assert 1 <= clf.n_terms_ <= n_terms
+
+
+def test_minibatch_path_matches_quality_and_is_deterministic():
+    X, y = _mixed_frame(n=1500, seed=3)
+    fits = [ECSELClassifier(n_terms=1, batch_size=256, max_iter=120, random_state=0).fit(X, y)
+            for _ in range(2)]
+    assert fits[0].signomial_ == fits[1].signomial_
+    full = ECSELClassifier(n_terms=1, max_iter=120, random_state=0).fit(X, y)
+    auc = [roc_auc_score(y, est.decision_function(X)) for est in (fits[0], full)]
+    assert auc[0] > auc[1] - 0.02
