@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -451,21 +452,35 @@ _INSTALLED_CHECK = textwrap.dedent(
 
 @pytest.mark.slow
 def test_datasets_load_from_a_non_editable_wheel_install(tmp_path):
-    wheel_dir, site, elsewhere = tmp_path / "wheel", tmp_path / "site", tmp_path / "cwd"
+    """Build the wheel, install it (not editable) into a fresh temporary venv, load data.
+
+    The venv gets the test environment's site-packages through a ``.pth`` line, for
+    numpy/pandas/torch only: ``.pth`` files inside that directory (the editable
+    install's redirect to this checkout) are not processed, and the venv's own
+    site-packages, where the wheel goes, comes first on ``sys.path``.
+    """
+    wheel_dir, venv_dir, elsewhere = tmp_path / "wheel", tmp_path / "venv", tmp_path / "cwd"
     elsewhere.mkdir()
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheel_dir)]
     if importlib.util.find_spec("hatchling") is not None:
         build.append("--no-build-isolation")  # else pip fetches hatchling, as `make setup` does
     subprocess.run([*build, str(REPO)], check=True, cwd=elsewhere, timeout=300)
     (wheel,) = wheel_dir.glob("ecsel-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv_dir)], check=True,
+                   timeout=120)
+    python = venv_dir / "bin" / "python"
+    site = Path(subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True, timeout=60).stdout.strip())
+    (site / "test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
          str(wheel)],
         check=True, cwd=elsewhere, timeout=300,
     )  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(site)}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run(
-        [sys.executable, "-c", _INSTALLED_CHECK, str(site)],
+        [str(python), "-c", _INSTALLED_CHECK, str(site)],
         check=True, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     result = json.loads(out.stdout.strip().splitlines()[-1])
