@@ -14,9 +14,8 @@ scripts print and plot exactly the same numbers:
 * :func:`run_feynman` fits :class:`~ecsel.ECSELRegressor` to laws of the AI Feynman
   benchmark and checks whether the true equation was recovered.
 
-Explanations use the estimator's own ``explain`` / ``counterfactual`` methods when the
-installed ecsel provides them, and otherwise the exact closed-form decomposition of the
-signomial implemented below (:func:`term_attributions`).
+Explanations come from the estimator's own exact ``explain`` / ``counterfactual``
+methods (:mod:`ecsel.explain`).
 """
 
 from __future__ import annotations
@@ -373,93 +372,24 @@ def compare_classifiers(
 
 
 # --------------------------------------------------------------------- explanations
-def term_attributions(signomial, X, background, *, chunk: int = 64) -> pd.DataFrame:
-    """Exact per-column attributions of the (first) score, averaged over a background.
-
-    For one background row ``b`` each term ``c * exp(a . log u)`` is attributed along
-    the straight path in ``log u`` space from ``b`` to ``x``; for the exponential of a
-    linear function that path integral (Integrated Gradients) has the closed form
-    ``a_j dlog u_j / (a . dlog u) * (t(x) - t(b))``. The attributions are averaged
-    over the background rows, and those of the one-hot levels of a categorical column
-    are summed into the column. Each row sums to ``score(x) - mean_b score(b)``
-    (completeness); the exponent clamp of the engine is ignored on the path.
-
-    Parameters
-    ----------
-    signomial : ecsel.Signomial
-    X, background : pandas.DataFrame
-    chunk : int, default=64
-        Rows of ``X`` processed at once (bounds memory).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Shape ``(len(X), n_input_columns)``; ``attrs["base_value"]`` holds the mean
-        background score.
-    """
-    log_x = signomial.log_features(X)
-    log_b = signomial.log_features(background)
-    expo = signomial.exponents[0]  # (K, M)
-    t_b = signomial.term_values_from_log(log_b)[:, 0, :]  # (nb, K)
-    t_x = signomial.term_values_from_log(log_x)[:, 0, :]  # (n, K)
-    contrib = np.zeros_like(log_x)
-    for start in range(0, len(log_x), chunk):
-        rows = slice(start, start + chunk)
-        delta = log_x[rows, None, :] - log_b[None, :, :]  # (c, nb, M)
-        for k in range(expo.shape[0]):
-            if not np.any(expo[k]) or signomial.coef[0, k] == 0:
-                continue
-            part = delta * expo[k]  # (c, nb, M)
-            total = part.sum(axis=2, keepdims=True)
-            change = (t_x[rows, k][:, None] - t_b[None, :, k])[..., None]
-            small = np.abs(total) < 1e-12
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(
-                    small,
-                    part * t_x[rows, k][:, None, None],
-                    part / np.where(small, 1.0, total) * change,
-                )
-            contrib[rows] += share.mean(axis=1)
-    columns = signomial.input_features
-    sources = [m.source for m in signomial.transform.feature_maps]
-    out = pd.DataFrame(0.0, index=range(len(log_x)), columns=columns)
-    for j, src in enumerate(sources):
-        out[src] += contrib[:, j]
-    out.attrs["base_value"] = float(signomial.intercept[0] + t_b.sum(axis=1).mean())
-    return out
-
-
 def attributions(est, X: pd.DataFrame, background: pd.DataFrame):
     """Per-column attributions of the decision function, the method, the raw object.
 
-    Uses ``est.explain`` when the installed ecsel has it (exact interventional
-    Shapley values), else :func:`term_attributions`.
+    Exact interventional Shapley values from ``est.explain`` (for a multiclass model,
+    those of the last class).
 
     Returns
     -------
-    (pandas.DataFrame, str, ecsel.explain.explanation.Explanation or None)
+    (pandas.DataFrame, str, ecsel.Explanation)
     """
-    explain = getattr(est, "explain", None)
-    if explain is not None:
-        try:
-            exp = explain(X, background=background)
-            values = np.asarray(exp.values, dtype=float)
-            if values.ndim == 3:
-                values = values[..., -1]
-            frame = pd.DataFrame(values, columns=list(exp.feature_names))
-            base = np.asarray(exp.base_values, dtype=float).reshape(-1)
-            frame.attrs["base_value"] = float(base[0]) if base.size else 0.0
-            return frame, "exact interventional Shapley values (`est.explain`)", exp
-        except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
-            warnings.warn(
-                f"est.explain failed ({exc}); using the closed-form path decomposition instead.",
-                stacklevel=2,
-            )
-    return (
-        term_attributions(est.signomial_, X, background),
-        "closed-form path decomposition of each term (`term_attributions`)",
-        None,
-    )
+    exp = est.explain(X, background=background)
+    values = np.asarray(exp.values, dtype=float)
+    if values.ndim == 3:
+        values = values[..., -1, :]
+    frame = pd.DataFrame(values, columns=list(exp.feature_names))
+    base = np.asarray(exp.base_values, dtype=float).reshape(-1)
+    frame.attrs["base_value"] = float(base[0]) if base.size else 0.0
+    return frame, "exact interventional Shapley values (`est.explain`)", exp
 
 
 def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
@@ -772,7 +702,7 @@ def run_feynman(
     """Fit :class:`~ecsel.ECSELRegressor` to Feynman laws and check recovery.
 
     A law counts as recovered when the fitted equation has the true terms: the same
-    exponents (to 1e-3) and coefficients within 1 % (see :func:`same_signomial`).
+    exponents (to 1e-3) and coefficients within 1 % (:func:`ecsel.recovery.exact_recovery`).
 
     Returns
     -------
@@ -782,6 +712,7 @@ def run_feynman(
     """
     from ecsel import ECSELRegressor
     from ecsel.datasets import load_feynman
+    from ecsel.recovery import exact_recovery
 
     rows = []
     for law in laws:
@@ -797,7 +728,7 @@ def run_feynman(
         fit_s = time.perf_counter() - start
         r2 = float(est.score(X_te, y_te))
         found = est.sympy(precision=4)
-        recovered = same_signomial(est.sympy(), truth, list(X.columns))
+        recovered = exact_recovery(est, truth, list(X.columns))
         rows.append(
             {
                 "law": law,
@@ -810,40 +741,6 @@ def run_feynman(
             }
         )
     return pd.DataFrame(rows)
-
-
-def same_signomial(
-    found, truth, variables: Sequence[str], *, rtol: float = 1e-2, atol_exponent: float = 1e-3
-) -> bool:
-    """Whether two signomials have the same terms (exponents and coefficients).
-
-    Both are decomposed with :func:`ecsel.datasets.signomial_terms`; a fitted constant
-    term whose size is below ``rtol`` times the largest coefficient counts as zero.
-    """
-    from ecsel.datasets import signomial_terms
-
-    try:
-        a = signomial_terms(found, variables)
-        b = signomial_terms(truth, variables)
-    except ValueError:
-        return False
-    scale = max([abs(c) for c, _ in b] or [1.0])
-    a = [(c, e) for c, e in a if e or abs(c) > rtol * scale]
-
-    def key(exps):
-        return tuple(
-            sorted(
-                (v, round(float(p) / atol_exponent) * atol_exponent)
-                for v, p in exps.items()
-                if abs(float(p)) > atol_exponent
-            )
-        )
-
-    found_terms = {key(e): c for c, e in a}
-    true_terms = {key(e): c for c, e in b}
-    if found_terms.keys() != true_terms.keys():
-        return False
-    return all(abs(found_terms[k] - c) <= rtol * max(abs(c), 1e-12) for k, c in true_terms.items())
 
 
 def headline_auc(

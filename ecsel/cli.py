@@ -270,23 +270,18 @@ def _attributions(est, X, background):
     import numpy as np
     import pandas as pd
 
-    from ecsel._casestudy import term_attributions
-
-    if hasattr(est, "explain"):
-        exp = est.explain(X, background=background)
-        values = np.asarray(exp.values, dtype=float)
-        base = np.broadcast_to(np.asarray(exp.base_values, dtype=float), values.shape[:-1]).copy()
-        names = list(exp.feature_names)
-        if values.ndim == 2:
-            return pd.DataFrame(values, columns=names), pd.DataFrame({"base_value": base})
-        outputs = [str(c) for c in est.classes_]
-        frame = pd.DataFrame(
-            values.reshape(len(X), -1), columns=[f"{o}:{f}" for o in outputs for f in names]
-        )
-        bases = pd.DataFrame(base.reshape(len(X), -1), columns=[f"{o}:base_value" for o in outputs])
-        return frame, bases
-    frame = term_attributions(est.signomial_, X, background)
-    return frame, pd.DataFrame({"base_value": np.full(len(X), frame.attrs["base_value"])})
+    exp = est.explain(X, background=background)
+    values = np.asarray(exp.values, dtype=float)
+    base = np.broadcast_to(np.asarray(exp.base_values, dtype=float), values.shape[:-1]).copy()
+    names = list(exp.feature_names)
+    if values.ndim == 2:
+        return pd.DataFrame(values, columns=names), pd.DataFrame({"base_value": base})
+    outputs = [str(c) for c in est.classes_]
+    frame = pd.DataFrame(
+        values.reshape(len(X), -1), columns=[f"{o}:{f}" for o in outputs for f in names]
+    )
+    bases = pd.DataFrame(base.reshape(len(X), -1), columns=[f"{o}:base_value" for o in outputs])
+    return frame, bases
 
 
 def _importance(est, X, background):
