@@ -22,6 +22,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ecsel import _casestudy as cs
+from ecsel import _casestudy_explain as cx
 
 # ------------------------------------------------------------------- atomic output
 
@@ -139,7 +140,7 @@ def plot_curves(comparison: cs.Comparison, path: Path) -> str:
     return _save(fig, path)
 
 
-def plot_importance(expl: cs.Explanation, path: Path, top: int = 12) -> str:
+def plot_importance(expl: cx.Explanation, path: Path, top: int = 12) -> str:
     """Global importance: mean |attribution| of the ECSEL score per input column."""
     plt = _pyplot()
     imp = expl.importance.iloc[:top][::-1]
@@ -150,7 +151,7 @@ def plot_importance(expl: cs.Explanation, path: Path, top: int = 12) -> str:
 
 
 def plot_beeswarm(
-    expl: cs.Explanation, X: pd.DataFrame, path: Path, top: int = 10, seed: int = 0
+    expl: cx.Explanation, X: pd.DataFrame, path: Path, top: int = 10, seed: int = 0
 ) -> str:
     """Beeswarm-style summary: one dot per case, coloured by the column's value."""
     plt = _pyplot()
@@ -180,7 +181,7 @@ def plot_beeswarm(
     return _save(fig, path)
 
 
-def plot_terms(expl: cs.Explanation, path: Path) -> str:
+def plot_terms(expl: cx.Explanation, path: Path) -> str:
     """Distribution of each term's value on the explained test cases."""
     plt = _pyplot()
     tv = expl.term_values
@@ -195,7 +196,7 @@ def plot_terms(expl: cs.Explanation, path: Path) -> str:
 
 
 def plot_waterfall(
-    expl: cs.Explanation, path: Path, row: pd.Series, title: str, top: int = 8
+    expl: cx.Explanation, path: Path, row: pd.Series, title: str, top: int = 8
 ) -> str:
     """Waterfall of one case's attributions, from the reference score to its score."""
     plt = _pyplot()
@@ -275,7 +276,7 @@ class CaseStudyResult:
     report: Path | None
     seconds: float
     comparison: cs.Comparison | None = None
-    explanation: cs.Explanation | None = None
+    explanation: cx.Explanation | None = None
     feynman: pd.DataFrame | None = None
     figures: list[str] = field(default_factory=list)
 
@@ -366,7 +367,7 @@ def run_case_study(
         comparison = cs.compare_classifiers(case, split, ecsel_params=ecsel_params, progress=bar)
         bar("explain")
         with threadpool_limits(1):
-            expl = cs.explain_classifier(case, comparison)
+            expl = cx.explain_classifier(case, comparison)
         seconds = time.perf_counter() - start
         summary = classification_summary(case, comparison, expl)
         report, figures = None, []
@@ -432,7 +433,7 @@ def _classification_figures(case, comparison, expl, folder: Path) -> list[tuple[
     )
     figures.append(("Term contributions", terms or plot_terms(expl, folder / "terms.png")))
     x = expl.rejected_case
-    attr, _, lib_x = cs.attributions(est, x, expl.background)
+    attr, _, lib_x = cx.attributions(est, x, expl.background)
     expl.attributions.attrs.setdefault("base_value", attr.attrs.get("base_value", 0.0))
     title = f"Rejected test case #{expl.rejected_index} (p = {expl.rejected_proba:.3f})"
     fall = (
@@ -480,7 +481,7 @@ def _metric_frame(comparison: cs.Comparison) -> pd.DataFrame:
     return table
 
 
-def _cf_text(expl: cs.Explanation, threshold: float) -> str:
+def _cf_text(expl: cx.Explanation, threshold: float) -> str:
     if expl.counterfactual is None:
         return (
             "No single change of an actionable column within its observed range lifts it "
@@ -503,7 +504,7 @@ def _cf_text(expl: cs.Explanation, threshold: float) -> str:
     )
 
 
-def elasticity_tables(expl: cs.Explanation, top: int = 12) -> tuple[pd.DataFrame, str]:
+def elasticity_tables(expl: cx.Explanation, top: int = 12) -> tuple[pd.DataFrame, str]:
     """Exponents of power / linear features, and a sentence on the one-hot switches."""
     el = expl.elasticities
     cont = el[el["kind"] != "indicator"]
@@ -524,7 +525,7 @@ def elasticity_tables(expl: cs.Explanation, top: int = 12) -> tuple[pd.DataFrame
 
 
 def classification_summary(
-    case: cs.CaseData, comparison: cs.Comparison, expl: cs.Explanation
+    case: cs.CaseData, comparison: cs.Comparison, expl: cx.Explanation
 ) -> str:
     """Console summary of a classification case study."""
     threshold = float(comparison.metrics.loc["ECSEL", "threshold"])
@@ -563,7 +564,7 @@ def classification_summary(
 
 
 def classification_markdown(
-    case: cs.CaseData, comparison: cs.Comparison, expl: cs.Explanation, figures, seconds: float
+    case: cs.CaseData, comparison: cs.Comparison, expl: cx.Explanation, figures, seconds: float
 ) -> str:
     """The Markdown report of a classification case study."""
     import ecsel

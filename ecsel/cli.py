@@ -286,7 +286,7 @@ def _attributions(est, X, background):
 
 def _importance(est, X, background):
     """1 %-trimmed mean |attribution| per input column (summed over classes)."""
-    from ecsel._casestudy import median_row, robust_importance
+    from ecsel._casestudy_explain import median_row, robust_importance
 
     frame, _ = _attributions(est, X.iloc[:2000], median_row(background))
     if ":" in str(frame.columns[0]):
@@ -315,7 +315,7 @@ def _cmd_predict(args) -> int:
 def _cmd_explain(args) -> int:
     import pandas as pd
 
-    from ecsel._casestudy import median_row
+    from ecsel._casestudy_explain import median_row
 
     est = _load_model(args.model)
     X = _check_columns(est, _read_csv(args.data), args.data)
