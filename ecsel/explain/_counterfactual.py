@@ -7,10 +7,14 @@ the nearest feasible value is a root of the margin, found in closed form (one te
 by bracketed root finding, then nudged onto the feasible side. For several features
 ``sum_j ((x_j - x0_j) / s_j)^2`` is minimised under the margin constraint and the bounds
 with SLSQP, started from the original row and from every single-feature solution;
-``s_j = |x0_j|`` (relative change) or 1 (absolute change).
+``s_j = |x0_j|`` (relative change) or 1 (absolute change). Categorical columns listed
+in ``features`` are searched over every combination of their levels (each switched
+category adds 1 to the squared distance), solving the numeric part for each.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -27,6 +31,7 @@ from ecsel.explain._boundary import (
 from ecsel.explain._elasticity import grid
 
 SCAN_POINTS = 257
+MAX_LEVEL_COMBINATIONS = 512
 MARGIN = 1e-9
 
 
@@ -59,20 +64,47 @@ def _target(est, target_class, target_proba, target_score, z0: np.ndarray):
     return c, lambda z: z[:, c] - lse(z) - np.log(target_proba)
 
 
-def _allowed(est, features, immutable) -> list[str]:
+def _allowed(est, features, immutable) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) columns allowed to change.
+
+    Categorical columns change only when listed in ``features`` explicitly: by default
+    (``features=None``) only numeric features move.
+    """
     names = est.signomial_.input_features
     chosen = list(names) if features is None else [
         names[common.column_position(est, f)] for f in features]
     frozen = {names[common.column_position(est, f)] for f in (immutable or ())}
     chosen = [c for c in chosen if c not in frozen]
-    categorical = [c for c in chosen if not common.is_numeric_column(est, c)]
-    if features is not None and categorical:
-        raise ValueError(f"Categorical columns {categorical} cannot be changed continuously; "
-                         "set them by hand and list only numeric features.")
-    chosen = [c for c in chosen if common.is_numeric_column(est, c)]
-    if not chosen:
+    numeric = [c for c in chosen if common.is_numeric_column(est, c)]
+    categorical = [] if features is None else [
+        c for c in chosen if not common.is_numeric_column(est, c)]
+    if not numeric and not categorical:
         raise ValueError("No feature is allowed to change.")
-    return chosen
+    return numeric, categorical
+
+
+def _level_options(est, row, categorical, bounds) -> list[tuple]:
+    """Every combination of allowed levels of the categorical columns (capped)."""
+    options = []
+    for column in categorical:
+        levels = common.column_bounds(est, column, (bounds or {}).get(column))
+        current = str(row[column].iloc[0])
+        options.append([current] + [str(v) for v in levels if str(v) != current])
+    combos = list(itertools.islice(itertools.product(*options), MAX_LEVEL_COMBINATIONS + 1))
+    if len(combos) > MAX_LEVEL_COMBINATIONS:
+        raise ValueError(
+            f"More than {MAX_LEVEL_COMBINATIONS} combinations of categorical levels; allow "
+            "fewer categorical features or restrict their levels with bounds={col: [...]}."
+        )
+    return combos
+
+
+def _with_levels(row: pd.DataFrame, categorical, combo) -> pd.DataFrame:
+    probe = row.copy()
+    for column, level in zip(categorical, combo):
+        probe[column] = probe[column].astype(object)
+        probe.loc[probe.index[0], column] = level
+    return probe
 
 
 def _single(est, row, column, margin, bounds, scale) -> tuple[float, float] | None:
@@ -145,34 +177,54 @@ def counterfactual(est, x, target_class=None, target_proba=None, target_score=No
         raise ValueError(f"x must be a single row, got {len(row)}.")
     z0 = decision_scores(est, row)[0]
     _, margin = _target(est, target_class, target_proba, target_score, z0)
-    columns = _allowed(est, features, immutable)
+    columns, categorical = _allowed(est, features, immutable)
     row = row.astype({c: np.float64 for c in columns})
     box = {c: tuple(map(float, common.column_bounds(est, c, (bounds or {}).get(c))))
            for c in columns}
     scale = {c: (abs(float(row[c].iloc[0])) if relative and row[c].iloc[0] != 0 else 1.0)
              for c in columns}
-    result = row.copy()
-    status, distance = "already reached", 0.0
-    if margin(decision_scores(est, row))[0] < 0:
-        singles = {c: _single(est, row, c, margin, box, scale) for c in columns}
-        singles = {c: v for c, v in singles.items() if v is not None}
-        if len(columns) == 1:
-            found = singles.get(columns[0])
-            if found is not None:
-                result[columns[0]] = found[0]
-        else:
-            x0 = row[columns].to_numpy(dtype=np.float64)[0]
-            starts = [x0] + [np.where(np.array(columns) == c, v[0], x0)
-                             for c, v in singles.items()]
-            best = _several(est, row, columns, margin, box, scale, starts)
-            if best is not None:
-                result[columns] = best[None, :]
-            found = best
-        status = "found" if found is not None else "infeasible within the bounds"
+    if margin(decision_scores(est, row))[0] >= 0:
+        return _report(est, row, row.copy(), "already reached", 0.0, relative)
+    best = None
+    for combo in _level_options(est, row, categorical, bounds):
+        probe = _with_levels(row, categorical, combo)
+        switched = sum(str(row[c].iloc[0]) != level for c, level in zip(categorical, combo))
+        found = _solve_numeric(est, probe, columns, margin, box, scale)
         if found is None:
-            result[columns] = np.nan
-        distance = _distance(row, result, columns, scale)
-    return _report(est, row, result, status, distance, relative)
+            continue
+        # A switched category costs as much as a 100 % (or unit) numeric change.
+        distance = float(np.sqrt(_distance(row, found, columns, scale) ** 2 + switched))
+        if best is None or distance < best[1]:
+            best = (found, distance)
+    if best is None:
+        result = row.copy()
+        result[columns + categorical] = np.nan
+        return _report(est, row, result, "infeasible within the bounds", np.nan, relative)
+    return _report(est, row, best[0], "found", best[1], relative)
+
+
+def _solve_numeric(est, row, columns, margin, box, scale) -> pd.DataFrame | None:
+    """The row with its numeric ``columns`` moved the least to reach the margin, or None."""
+    if margin(decision_scores(est, row))[0] >= 0:
+        return row
+    if not columns:
+        return None
+    result = row.copy()
+    singles = {c: _single(est, row, c, margin, box, scale) for c in columns}
+    singles = {c: v for c, v in singles.items() if v is not None}
+    if len(columns) == 1:
+        found = singles.get(columns[0])
+        if found is None:
+            return None
+        result[columns[0]] = found[0]
+        return result
+    x0 = row[columns].to_numpy(dtype=np.float64)[0]
+    starts = [x0] + [np.where(np.array(columns) == c, v[0], x0) for c, v in singles.items()]
+    best = _several(est, row, columns, margin, box, scale, starts)
+    if best is None:
+        return None
+    result[columns] = best[None, :]
+    return result
 
 
 def _distance(row, result, columns, scale) -> float:

@@ -230,7 +230,9 @@ class ExplainMixin:
         target_score : float, optional
             For a regressor: the score to reach.
         features : list, optional
-            Features allowed to change (default: all numeric features).
+            Features allowed to change (default: all numeric features). Categorical
+            columns change only when listed here: every combination of their levels is
+            tried, each switched category adding 1 to the squared distance.
         bounds : dict, optional
             ``{feature: (low, high)}``; the default is the training range.
         relative : bool, default=True

@@ -321,8 +321,30 @@ def test_categorical_and_multiclass_tables():
             probe = frame.iloc[[i]].copy()
             probe["colour"] = pd.Categorical([level], categories=frame["colour"].cat.categories)
             assert est.predict(probe)[0] != row["prediction"]
-    with pytest.raises(ValueError, match="Categorical"):
-        est.counterfactual(frame.iloc[[0]], target_class="z", features=["colour"])
+    # Categorical counterfactuals: brute force over the levels is the oracle.
+    for i in range(6):
+        x = frame.iloc[[i]]
+        reaching = []
+        for level in frame["colour"].cat.categories:
+            probe = x.copy()
+            probe["colour"] = pd.Categorical([level], categories=frame["colour"].cat.categories)
+            if est.predict(probe)[0] == "z":
+                reaching.append(level)
+        cf = est.counterfactual(x, target_class="z", features=["colour"])
+        status = cf.loc["counterfactual", "status"]
+        if est.predict(x)[0] == "z":
+            assert status == "already reached"
+        elif reaching:
+            assert status == "found" and cf.loc["counterfactual", "colour"] in reaching
+            assert cf.loc["counterfactual", "prediction"] == "z"
+            assert cf.loc["counterfactual", "distance"] == 1.0
+        else:
+            assert status == "infeasible within the bounds"
+    both = est.counterfactual(frame.iloc[[0]], target_class="z", features=["a", "colour"])
+    assert both.loc["counterfactual", "status"] in ("found", "already reached",
+                                                      "infeasible within the bounds")
+    if both.loc["counterfactual", "status"] == "found":
+        assert both.loc["counterfactual", "prediction"] == "z"
     pdp = est.partial_dependence("colour")
     assert list(pdp.columns) == ["colour", "y", "z"] and len(pdp) == 3
 
@@ -339,3 +361,30 @@ def test_missing_training_ranges_need_explicit_bounds(positive_frame):
     expl = est.explain(positive_frame.iloc[:30])  # background: a sample of the rows
     np.testing.assert_allclose(expl.values.sum(-1) + expl.base_values,
                                est.decision_function(positive_frame.iloc[:30]), rtol=1e-12)
+
+
+def test_categorical_counterfactual_switches_to_the_flipping_level():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"a": rng.uniform(1, 4, 90),
+                          "colour": rng.choice(["red", "green", "blue"], 90, p=[0.5, 0.3, 0.2])})
+    transform = PositivityTransform.fit(frame)
+    names = [m.name for m in transform.feature_maps]
+    assert names == ["a", "colour[green]", "colour[blue]"]  # red is the reference
+    # z = -2 + exp(3 [green] - 3 [blue]): only green is predicted positive.
+    est = install(ECSELClassifier(), frame, [-2.0], [[1.0]], [[[0.0, 3.0, -3.0]]],
+                  classes=np.array([0, 1]), names=["1"])
+    for colour, expected in [("red", "found"), ("blue", "found"), ("green", "already reached")]:
+        x = frame[frame.colour == colour].iloc[[0]]
+        cf = est.counterfactual(x, target_class=1, features=["colour"])
+        assert cf.loc["counterfactual", "status"] == expected
+        if expected == "found":
+            assert cf.loc["counterfactual", "colour"] == "green"
+            assert cf.loc["counterfactual", "prediction"] == 1
+            assert cf.loc["counterfactual", "distance"] == 1.0
+    # Numeric-only moves cannot flip it (a has exponent 0): infeasible, with or without a.
+    x = frame[frame.colour == "red"].iloc[[0]]
+    assert est.counterfactual(x, target_class=1, features=["a"]).loc[
+        "counterfactual", "status"] == "infeasible within the bounds"
+    mixed = est.counterfactual(x, target_class=1, features=["a", "colour"])
+    assert mixed.loc["counterfactual", "colour"] == "green"
+    assert mixed.loc["counterfactual", "a"] == pytest.approx(x.a.iloc[0])
