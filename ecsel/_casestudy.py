@@ -42,6 +42,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from ecsel._transform import _is_categorical
+
 CASES = ("shoppers", "fraud", "feynman")
 
 #: ECSEL settings of the case studies: the library defaults (``ECSELClassifier()``).
@@ -238,13 +240,7 @@ def split_case(
 # ------------------------------------------------------------------------ baselines
 def categorical_columns(X: pd.DataFrame) -> list[str]:
     """Columns that are one-hot encoded by the LogisticRegression baseline."""
-    return [
-        c
-        for c in X.columns
-        if isinstance(X[c].dtype, pd.CategoricalDtype)
-        or pd.api.types.is_object_dtype(X[c].dtype)
-        or pd.api.types.is_string_dtype(X[c].dtype)
-    ]
+    return [c for c in X.columns if _is_categorical(X[c])]
 
 
 def make_logistic(X: pd.DataFrame):

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-SNAP_DENOMINATORS = (1, 2, 3, 4)
+from ecsel._symbolic import SNAP_DENOMINATORS
 
 
 def exponent_to_sympy(value: float, precision: int | None = None,
