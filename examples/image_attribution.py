@@ -8,7 +8,7 @@ deletion curves of ``attribution.evaluate`` (higher insertion AUC and lower dele
 AUC mean a more faithful map), and a PNG grid of the maps is saved.
 
 Without ``ccexam`` it falls back to a small CNN trained in seconds on scikit-learn's
-8x8 digits (``attribution.models.train_digits_cnn``). Everything runs offline.
+8x8 digits (``attribution.testing.train_digits_cnn``). Everything runs offline.
 
 Run::
 
@@ -54,13 +54,13 @@ def load_model(force_digits: bool):
     """(model, images, labels, description)."""
     if not force_digits:
         try:
-            from attribution.models import load_mnist_cnn
+            from attribution.testing import load_mnist_cnn
 
             images, labels = mnist_samples()
             return load_mnist_cnn(), images, labels, "pretrained ccexam MNIST CNN"
         except (ImportError, FileNotFoundError, importlib.metadata.PackageNotFoundError):
             pass
-    from attribution.models import train_digits_cnn
+    from attribution.testing import train_digits_cnn
 
     model, images, labels = train_digits_cnn(n_epochs=10)
     return model, images[:6], labels[:6], "DigitsCNN trained on sklearn digits (8x8)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attribution.models import DigitsCNN, train_digits_cnn
+from attribution.testing import DigitsCNN, train_digits_cnn
 
 
 @pytest.fixture()

