@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ecsel import ECSELClassifier
-from ecsel._casestudy import _as_model_input, make_hgb, make_logistic
+from ecsel.casestudies import as_model_input, make_hgb, make_logistic
 from ecsel.datasets import load_credit_card_fraud, load_online_shoppers
 
 
@@ -80,8 +80,8 @@ def main(argv=None) -> None:
         if not args.no_gplearn and y.nunique() == 2:
             models["gplearn"] = gplearn_classifier(X)
         for method, model in models.items():
-            fit_X, test_X = (Xtr, Xte) if method == "ECSEL" else (_as_model_input(Xtr),
-                                                                   _as_model_input(Xte))
+            fit_X, test_X = (Xtr, Xte) if method == "ECSEL" else (as_model_input(Xtr),
+                                                                   as_model_input(Xte))
             start = time.perf_counter()
             model.fit(fit_X, ytr)
             seconds = time.perf_counter() - start

@@ -2,6 +2,6 @@
 
 import sys
 
-from ecsel.cli import main
+from ecsel.cli._main import main
 
 sys.exit(main())

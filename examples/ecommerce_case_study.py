@@ -18,7 +18,7 @@ Run::
 ``--headline`` also measures the library's target protocol: ``ECSELClassifier()`` and
 HistGradientBoosting fitted on the whole 70 % training part (no validation part).
 
-The steps live in :mod:`ecsel._casestudy` (shared with ``ecsel demo shoppers``), so the
+The steps live in :mod:`ecsel.casestudies` (shared with ``ecsel demo shoppers``), so the
 numbers printed here are the demo's numbers.
 """
 
@@ -27,8 +27,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ecsel._casestudy import FAST_ECSEL_PARAMS, headline_auc, load_case
-from ecsel._report import run_case_study
+from ecsel.casestudies import FAST_ECSEL_PARAMS, headline_auc, load_case, run_case_study
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ecsel._casestudy import DEMO_FEYNMAN_LAWS
-from ecsel._report import run_case_study
+from ecsel.casestudies import DEMO_FEYNMAN_LAWS, run_case_study
 from ecsel.datasets import list_feynman
 
 

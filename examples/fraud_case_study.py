@@ -20,8 +20,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ecsel._casestudy import FAST_ECSEL_PARAMS
-from ecsel._report import run_case_study
+from ecsel.casestudies import FAST_ECSEL_PARAMS, run_case_study
 
 
 def main(argv: list[str] | None = None) -> int:

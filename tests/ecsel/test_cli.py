@@ -210,7 +210,7 @@ def test_output_is_written_atomically(model, data, tmp_path, monkeypatch, capsys
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("ecsel._report.os.replace", boom)
+    monkeypatch.setattr("ecsel._io.os.replace", boom)
     assert main(["predict", str(model), str(data), "--out", str(out)]) == 2
     line = _error_line(capsys)
     assert "cannot write" in line and "disk full" in line
@@ -227,7 +227,7 @@ def test_unwritable_output_is_a_usage_error(model, data, tmp_path, capsys):
 
 
 def test_atomic_dir_replaces_only_on_success(tmp_path):
-    from ecsel._report import atomic_dir
+    from ecsel._io import atomic_dir
 
     target = tmp_path / "report"
     with atomic_dir(target) as tmp:

@@ -1,8 +1,8 @@
-"""Explanation half of the case studies: attributions, elasticities, counterfactuals, findings.
+"""The findings of the case studies: attributions, elasticities, counterfactuals.
 
 Everything here comes from the fitted estimator's own exact methods
-(:mod:`ecsel.explain`); :mod:`ecsel._casestudy` holds the data, splits, baselines and
-metrics.
+(:mod:`ecsel.explain`); :mod:`ecsel.casestudies._data` and
+:mod:`ecsel.casestudies._models` hold the data, splits, baselines and metrics.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
+from scipy.stats import spearmanr, trim_mean
 
-from ecsel._casestudy import CaseData, Comparison
+from ecsel.casestudies._data import CaseData, is_level_column
+from ecsel.casestudies._models import Comparison
 
 
 def attributions(est, X: pd.DataFrame, background: pd.DataFrame):
@@ -168,15 +169,13 @@ def robust_importance(attr: pd.DataFrame, trim: float = 0.01) -> pd.Series:
     Trimming the largest 1 % keeps a handful of extreme rows (heavy-tailed inputs on
     which an exponential term extrapolates) from deciding the ranking.
     """
-    from scipy.stats import trim_mean
-
     values = np.abs(attr.to_numpy(float))
     scores = trim_mean(values, trim, axis=0) if len(values) >= 20 else values.mean(axis=0)
     return pd.Series(scores, index=attr.columns).sort_values(ascending=False)
 
 
 @dataclass
-class Explanation:
+class CaseExplanation:
     """Everything the report says about the fitted ECSEL model."""
 
     equation: str
@@ -206,17 +205,14 @@ def median_row(X: pd.DataFrame) -> pd.DataFrame:
     row = {}
     for c in X.columns:
         col = X[c]
-        numeric = pd.api.types.is_numeric_dtype(col.dtype) and not (
-            pd.api.types.is_bool_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype)
-        )
-        row[c] = [float(col.median()) if numeric else col.mode(dropna=True).iloc[0]]
+        row[c] = [col.mode(dropna=True).iloc[0] if is_level_column(col) else float(col.median())]
     out = pd.DataFrame(row)
     return out.astype(X.dtypes.to_dict())
 
 
 def explain_classifier(
     case: CaseData, comparison: Comparison, *, n_explain: int = 1000, random_state: int = 0
-) -> Explanation:
+) -> CaseExplanation:
     """Attributions, importance, elasticities, a counterfactual and the findings.
 
     Attributions are exact Shapley values of the log-odds relative to the typical
@@ -244,7 +240,7 @@ def explain_classifier(
     x = split.X_test.iloc[[i]].reset_index(drop=True)
     actionable = [f for f in importance.index if f in case.actionable][:6]
     cf = counterfactual(est, x, split.X_fit, actionable, threshold)
-    expl = Explanation(
+    expl = CaseExplanation(
         equation=f"logit P({case.labels[1]}) = {est.sympy(precision=4)}",
         n_terms=int(est.n_terms_),
         attributions=attr,
@@ -263,7 +259,7 @@ def explain_classifier(
     return expl
 
 
-def findings(case: CaseData, comparison: Comparison, expl: Explanation) -> list[str]:
+def findings(case: CaseData, comparison: Comparison, expl: CaseExplanation) -> list[str]:
     """What the equation reveals about the data, computed from the fitted model."""
     imp = expl.importance
     share = imp / imp.sum()

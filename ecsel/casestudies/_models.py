@@ -1,21 +1,11 @@
-"""Case studies shared by ``ecsel demo`` and the scripts in ``examples/``.
+"""The model half of the case studies: baselines, threshold tuning, scores, Feynman.
 
-Everything a case study computes lives here, so the command-line demo and the example
-scripts print and plot exactly the same numbers:
-
-* :func:`load_case` prepares a bundled data set (Online Shoppers, credit-card fraud);
-* :func:`split_case` makes the 70/30 stratified train/test split (seed 0) and carves a
-  stratified validation part out of the training data for threshold tuning;
 * :func:`compare_classifiers` fits ECSEL, a standardised one-hot LogisticRegression and
   HistGradientBoosting on the same rows and scores them on the test part (ROC AUC,
   PR AUC, F1 at the threshold that maximises F1 on the validation part);
-* :func:`ecsel._casestudy_explain.explain_classifier` computes attributions, global
-  importance, elasticities, a counterfactual for a rejected case and the findings;
 * :func:`run_feynman` fits :class:`~ecsel.ECSELRegressor` to laws of the AI Feynman
-  benchmark and checks whether the true equation was recovered.
-
-Explanations come from the estimator's own exact ``explain`` / ``counterfactual``
-methods (:mod:`ecsel.explain`).
+  benchmark and checks whether the true equation was recovered;
+* :func:`headline_auc` is the Online Shoppers headline protocol.
 """
 
 from __future__ import annotations
@@ -23,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,198 +33,18 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ecsel._transform import _is_categorical
-
-CASES = ("shoppers", "fraud", "feynman")
-
-#: ECSEL settings of the case studies: the library defaults (``ECSELClassifier()``).
-DEFAULT_ECSEL_PARAMS: dict = {}
-
-#: Lighter settings used by ``ecsel demo --fast`` (fixed model size, fewer restarts).
-FAST_ECSEL_PARAMS: dict = {"n_terms": 2, "n_restarts": 4, "max_iter": 300}
-
-#: Feynman laws fitted by ``ecsel demo feynman`` (signomial laws of 1-2 terms).
-DEMO_FEYNMAN_LAWS = (
-    "I.12.1",
-    "I.12.2",
-    "I.14.3",
-    "I.39.22",
-    "I.47.23",
-    "I.32.5",
-    "II.11.20",
-    "I.13.12",
-    "II.2.42",
-    "I.24.6",
+from ecsel.casestudies._data import (
+    DEFAULT_ECSEL_PARAMS,
+    DEMO_FEYNMAN_LAWS,
+    CaseData,
+    Progress,
+    Split,
+    _noop,
 )
-
-Progress = Callable[[str], None]
-
-
-def _noop(_: str) -> None:
-    return None
-
-
-# ------------------------------------------------------------------------------ data
-@dataclass
-class CaseData:
-    """A prepared binary classification case study.
-
-    Attributes
-    ----------
-    name : str
-        ``"shoppers"`` or ``"fraud"``.
-    title : str
-        Human-readable title.
-    X : pandas.DataFrame
-        Raw features, as ECSEL takes them (categorical columns untouched).
-    y : numpy.ndarray
-        0/1 labels.
-    sample_weight : numpy.ndarray or None
-        Weights that restore the population class rate (fraud sample only).
-    notes : list of str
-        What was done to the data (dropped rows, which file was used).
-    labels : tuple of str
-        Names of class 0 and class 1.
-    actionable : list of str
-        Columns a counterfactual may change.
-    """
-
-    name: str
-    title: str
-    X: pd.DataFrame
-    y: np.ndarray
-    sample_weight: np.ndarray | None
-    notes: list[str]
-    labels: tuple[str, str]
-    actionable: list[str]
-
-
-def load_case(name: str, *, full: bool | None = None) -> CaseData:
-    """Load and prepare a bundled classification data set.
-
-    Parameters
-    ----------
-    name : {"shoppers", "fraud"}
-    full : bool or None, default=None
-        Fraud only: passed to :func:`ecsel.datasets.load_credit_card_fraud`. ``None``
-        uses the full file when it is installed and the bundled sample otherwise.
-
-    Returns
-    -------
-    CaseData
-    """
-    from ecsel.datasets import load_credit_card_fraud, load_online_shoppers
-
-    if name == "shoppers":
-        X, y = load_online_shoppers(return_X_y=True)
-        missing = X.isna().any(axis=1).to_numpy()
-        negative = (X.filter(like="_Duration") < 0).any(axis=1).to_numpy()
-        X = X.loc[~missing].reset_index(drop=True)
-        y = np.asarray(y)[~missing].astype(int)
-        notes = [
-            "UCI Online Shoppers Purchasing Intention (Sakar et al. 2019, CC BY 4.0), "
-            f"bundled copy: {len(missing):,} sessions x 17 features.",
-            f"Dropped {int(missing.sum())} sessions whose eight page-count and rate columns "
-            "are empty (NaN): ECSEL rejects missing values. "
-            f"Kept {len(X):,} sessions; {int(negative.sum())} of them have -1 in the "
-            "`*_Duration` columns and are kept as recorded.",
-            f"Purchase rate: {y.mean():.1%} ({int(y.sum()):,} purchases).",
-        ]
-        return CaseData(
-            "shoppers",
-            "Online Shoppers Purchasing Intention",
-            X,
-            y,
-            None,
-            notes,
-            ("no purchase", "purchase"),
-            [
-                "PageValues",
-                "ProductRelated",
-                "ProductRelated_Duration",
-                "Administrative",
-                "ExitRates",
-                "BounceRates",
-            ],
-        )
-    if name == "fraud":
-        bunch = load_credit_card_fraud(full=full)
-        X = bunch.data.reset_index(drop=True)
-        y = np.asarray(bunch.target).astype(int)
-        weight = np.asarray(bunch.sample_weight, dtype=float)
-        population_rate = float(np.sum(weight * y) / np.sum(weight))
-        notes = [
-            f"ULB credit-card fraud data (Dal Pozzolo et al. 2015; ODbL 1.0 / DbCL 1.0). "
-            f"Data used: {bunch.source}.",
-            f"Fraud rate in the data used: {y.mean():.2%} ({int(y.sum())} of {len(y):,}); "
-            f"in the card-holder population: {population_rate:.3%}. "
-            + (
-                "Population-weighted metrics use the loader's `sample_weight`."
-                if bunch.is_sample
-                else "This is the full file: no reweighting is needed."
-            ),
-        ]
-        return CaseData(
-            "fraud",
-            "Credit-card fraud (ULB)",
-            X,
-            y,
-            weight if bunch.is_sample else None,
-            notes,
-            ("legitimate", "fraud"),
-            [c for c in X.columns if c.startswith("V")],
-        )
-    raise ValueError(f"Unknown case study {name!r}; choose 'shoppers' or 'fraud'.")
-
-
-@dataclass
-class Split:
-    """Train (fit + validation) and test parts of a case study."""
-
-    X_fit: pd.DataFrame
-    y_fit: np.ndarray
-    X_val: pd.DataFrame
-    y_val: np.ndarray
-    X_test: pd.DataFrame
-    y_test: np.ndarray
-    w_fit: np.ndarray | None = None
-    w_val: np.ndarray | None = None
-    w_test: np.ndarray | None = None
-
-
-def split_case(
-    case: CaseData, *, test_size: float = 0.3, validation_size: float = 0.2, random_state: int = 0
-) -> Split:
-    """70/30 stratified train/test split, then a stratified validation part of the train.
-
-    Models are fitted on the remaining ``1 - validation_size`` of the training part; the
-    validation part only tunes the F1 threshold.
-    """
-    index = np.arange(len(case.y))
-    train, test = train_test_split(
-        index, test_size=test_size, stratify=case.y, random_state=random_state
-    )
-    fit, val = train_test_split(
-        train, test_size=validation_size, stratify=case.y[train], random_state=random_state
-    )
-    w = case.sample_weight
-
-    def part(idx):
-        return case.X.iloc[idx].reset_index(drop=True), case.y[idx]
-
-    X_fit, y_fit = part(fit)
-    X_val, y_val = part(val)
-    X_test, y_test = part(test)
-    return Split(
-        X_fit,
-        y_fit,
-        X_val,
-        y_val,
-        X_test,
-        y_test,
-        None if w is None else w[fit],
-        None if w is None else w[val],
-        None if w is None else w[test],
-    )
+from ecsel.classifier import ECSELClassifier
+from ecsel.datasets import load_feynman
+from ecsel.recovery import exact_recovery
+from ecsel.regressor import ECSELRegressor
 
 
 # ------------------------------------------------------------------------ baselines
@@ -260,7 +70,7 @@ def make_hgb(random_state: int = 0):
     )
 
 
-def _as_model_input(X: pd.DataFrame) -> pd.DataFrame:
+def as_model_input(X: pd.DataFrame) -> pd.DataFrame:
     """Baselines take booleans as 0/1 floats and strings as categories."""
     out = X.copy()
     for c in out.columns:
@@ -327,8 +137,6 @@ def compare_classifiers(
     progress: Progress = _noop,
 ) -> Comparison:
     """Fit ECSEL and the two baselines on ``split.X_fit`` and score them on the test part."""
-    from ecsel import ECSELClassifier
-
     params = dict(DEFAULT_ECSEL_PARAMS if ecsel_params is None else ecsel_params)
     params.setdefault("random_state", random_state)
     factories = {
@@ -340,9 +148,9 @@ def compare_classifiers(
     for name, factory in factories.items():
         progress(f"fit {name}")
         raw = name == "ECSEL"
-        X_fit = split.X_fit if raw else _as_model_input(split.X_fit)
-        X_val = split.X_val if raw else _as_model_input(split.X_val)
-        X_test = split.X_test if raw else _as_model_input(split.X_test)
+        X_fit = split.X_fit if raw else as_model_input(split.X_fit)
+        X_val = split.X_val if raw else as_model_input(split.X_val)
+        X_test = split.X_test if raw else as_model_input(split.X_test)
         start = time.perf_counter()
         # One OpenMP thread for the baselines: on a busy 2-core machine HGB's thread
         # pool was measured 50x slower than a single thread.
@@ -387,10 +195,6 @@ def run_feynman(
         One row per law: ``law``, ``truth``, ``found``, ``r2``, ``recovered``,
         ``n_terms``, ``fit_s``.
     """
-    from ecsel import ECSELRegressor
-    from ecsel.datasets import load_feynman
-    from ecsel.recovery import exact_recovery
-
     rows = []
     for law in laws:
         progress(f"fit {law}")
@@ -433,8 +237,6 @@ def headline_auc(
     raw DataFrame within 0.01 of HistGradientBoosting with at most 3 terms): no
     validation part is held out, as no threshold is tuned.
     """
-    from ecsel import ECSELClassifier
-
     X_tr, X_te, y_tr, y_te = train_test_split(
         case.X, case.y, test_size=test_size, stratify=case.y, random_state=random_state
     )
@@ -443,8 +245,8 @@ def headline_auc(
     est = ECSELClassifier(**params).fit(X_tr, y_tr)
     ecsel_s = time.perf_counter() - start
     with threadpool_limits(1):
-        hgb = make_hgb(random_state).fit(_as_model_input(X_tr), y_tr)
-        p_hgb = hgb.predict_proba(_as_model_input(X_te))[:, 1]
+        hgb = make_hgb(random_state).fit(as_model_input(X_tr), y_tr)
+        p_hgb = hgb.predict_proba(as_model_input(X_te))[:, 1]
     auc = float(roc_auc_score(y_te, est.predict_proba(X_te)[:, 1]))
     auc_hgb = float(roc_auc_score(y_te, p_hgb))
     return {

@@ -1,0 +1,234 @@
+"""The ``ecsel`` sub-commands: fit, predict, explain and demo."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+from sklearn.model_selection import train_test_split
+
+from ecsel import ECSELClassifier, ECSELRegressor
+from ecsel.casestudies import (
+    FAST_ECSEL_PARAMS,
+    default_out_dir,
+    median_row,
+    robust_importance,
+    run_case_study,
+)
+from ecsel.cli._io import (
+    CLIError,
+    check_columns,
+    check_missing,
+    guess_task,
+    load_model,
+    one_line,
+    read_csv,
+    save_text,
+    write_csv,
+)
+
+
+def cmd_fit(args) -> int:
+    if not 0.0 < args.test_size < 1.0:
+        raise CLIError(f"--test-size must be in (0, 1), got {args.test_size}")
+    frame = read_csv(args.data)
+    if args.target not in frame.columns:
+        raise CLIError(
+            f"target column {args.target!r} not in {args.data} (columns: "
+            f"{', '.join(map(str, frame.columns[:10]))}"
+            f"{' ...' if frame.shape[1] > 10 else ''})"
+        )
+    features = [c for c in frame.columns if c != args.target and c not in (args.drop or [])]
+    if not features:
+        raise CLIError(f"{args.data} has no feature columns besides the target")
+    if args.dropna:
+        before = len(frame)
+        frame = frame.dropna(subset=[*features, args.target]).reset_index(drop=True)
+        if len(frame) < before:
+            print(f"dropped {before - len(frame)} row(s) with missing values", file=sys.stderr)
+    y = frame[args.target]
+    if y.isna().any():
+        raise CLIError(
+            f"target column {args.target!r} has {int(y.isna().sum())} missing "
+            "value(s); pass --dropna to drop those rows"
+        )
+    X = frame[features]
+    check_missing(X, args.data)
+    task = args.task or guess_task(y)
+    if task == "regress":
+        if not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
+            raise CLIError(
+                f"--task regress needs a numeric target, but {args.target!r} has "
+                f"dtype {y.dtype} (e.g. {y.iloc[0]!r})"
+            )
+        y = y.astype(float)
+    elif y.nunique() < 2:
+        raise CLIError(f"target column {args.target!r} has a single class")
+    stratify = None
+    if task == "classify" and y.value_counts().min() >= 2:
+        stratify = y
+    try:
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=args.test_size, random_state=args.random_state, stratify=stratify
+        )
+    except ValueError as exc:
+        raise CLIError(
+            f"cannot split {len(y)} rows with --test-size {args.test_size}: {one_line(exc)}"
+        ) from exc
+    params = {"random_state": args.random_state, "verbose": not args.quiet}
+    if args.n_terms is not None:
+        params["n_terms"] = args.n_terms
+    if args.n_restarts is not None:
+        params["n_restarts"] = args.n_restarts
+    if args.max_iter is not None:
+        params["max_iter"] = args.max_iter
+    est = (ECSELClassifier if task == "classify" else ECSELRegressor)(**params)
+    start = time.perf_counter()
+    try:
+        est.fit(X_tr, y_tr)
+    except ValueError as exc:
+        raise CLIError(f"cannot fit {args.data}: {one_line(exc)}") from exc
+    seconds = time.perf_counter() - start
+
+    name = "score" if task == "classify" else args.target
+    print(
+        f"ecsel fit: {len(X_tr):,} training rows, {len(X_te):,} test rows, "
+        f"{len(features)} features, {task} ({seconds:.1f} s)"
+    )
+    print(f"\nequation ({est.n_terms_} term(s)):")
+    if task == "classify" and len(est.classes_) == 2:
+        print(f"logit P({args.target} = {est.classes_[1]}) = {est.sympy(precision=4)}")
+    elif task == "classify":
+        exprs = est.sympy(precision=4)
+        for label, expr in zip(est.classes_[1:], exprs):
+            print(f"score[{label}] - score[{est.classes_[0]}] = {expr}")
+    else:
+        print(f"{name} = {est.sympy(precision=4)}")
+
+    rows = []
+    if task == "classify":
+        pred = est.predict(X_te)
+        rows += [
+            ("accuracy", metrics.accuracy_score(y_te, pred)),
+            ("balanced_accuracy", metrics.balanced_accuracy_score(y_te, pred)),
+        ]
+        proba = est.predict_proba(X_te)
+        if len(est.classes_) == 2:
+            positive = y_te.to_numpy() == est.classes_[1]
+            rows += [
+                ("roc_auc", metrics.roc_auc_score(positive, proba[:, 1])),
+                ("pr_auc", metrics.average_precision_score(positive, proba[:, 1])),
+                ("f1", metrics.f1_score(positive, pred == est.classes_[1])),
+            ]
+        rows.append(("log_loss", metrics.log_loss(y_te, proba, labels=est.classes_)))
+    else:
+        pred = est.predict(X_te)
+        rows += [
+            ("r2", metrics.r2_score(y_te, pred)),
+            ("rmse", float(np.sqrt(metrics.mean_squared_error(y_te, pred)))),
+            ("mae", metrics.mean_absolute_error(y_te, pred)),
+        ]
+    print(f"\nheld-out metrics ({len(X_te):,} rows, test-size {args.test_size}):")
+    for key, value in rows:
+        print(f"  {key:<18} {value:.4f}")
+
+    importance = _importance(est, X_te, X_tr)
+    print(
+        "\ntop features (mean |attribution| on the test rows, relative to the median "
+        "training row, largest 1 % trimmed):"
+    )
+    for feature, value in importance.head(args.top).items():
+        print(f"  {feature:<28} {value:.4g}")
+
+    if args.out:
+        save_text(args.out, est.to_json())
+        print(f"\nsaved the model (fitted on the training rows) to {Path(args.out).resolve()}")
+    return 0
+
+
+def _attributions(est, X, background):
+    """Attribution frame (one column per input feature) and its base values."""
+    exp = est.explain(X, background=background)
+    values = np.asarray(exp.values, dtype=float)
+    base = np.broadcast_to(np.asarray(exp.base_values, dtype=float), values.shape[:-1]).copy()
+    names = list(exp.feature_names)
+    if values.ndim == 2:
+        return pd.DataFrame(values, columns=names), pd.DataFrame({"base_value": base})
+    outputs = [str(c) for c in est.classes_]
+    frame = pd.DataFrame(
+        values.reshape(len(X), -1), columns=[f"{o}:{f}" for o in outputs for f in names]
+    )
+    bases = pd.DataFrame(base.reshape(len(X), -1), columns=[f"{o}:base_value" for o in outputs])
+    return frame, bases
+
+
+def _importance(est, X, background):
+    """1 %-trimmed mean |attribution| per input column (summed over classes)."""
+    frame, _ = _attributions(est, X.iloc[:2000], median_row(background))
+    if ":" in str(frame.columns[0]):
+        frame = frame.abs().T.groupby(lambda c: c.split(":", 1)[1]).sum().T
+    return robust_importance(frame)
+
+
+def cmd_predict(args) -> int:
+    est = load_model(args.model)
+    X = check_columns(est, read_csv(args.data), args.data)
+    try:
+        out = pd.DataFrame({"prediction": est.predict(X)})
+        if hasattr(est, "classes_"):
+            proba = est.predict_proba(X)
+            for j, c in enumerate(est.classes_):
+                out[f"proba_{c}"] = proba[:, j]
+    except ValueError as exc:
+        raise CLIError(f"cannot apply the model to {args.data}: {one_line(exc)}") from exc
+    write_csv(out, args.out)
+    return 0
+
+
+def cmd_explain(args) -> int:
+    est = load_model(args.model)
+    X = check_columns(est, read_csv(args.data), args.data)
+    background = None
+    if args.background is not None:
+        background = check_columns(est, read_csv(args.background), args.background)
+    try:
+        bg = background if background is not None else median_row(X)
+        frame, bases = _attributions(est, X, bg)
+        pred = est.decision_function(X) if hasattr(est, "classes_") else est.predict(X)
+    except ValueError as exc:
+        raise CLIError(f"cannot explain {args.data}: {one_line(exc)}") from exc
+    out = pd.concat([frame, bases], axis=1)
+    if getattr(pred, "ndim", 1) == 1:
+        out["score"] = pred
+    write_csv(out, args.out)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    if args.case != "feynman" and importlib.util.find_spec("matplotlib") is None:
+        raise CLIError(
+            "'ecsel demo' draws its plots with matplotlib, which is not "
+            "installed: pip install 'ecsel[plot]'"
+        )
+
+    out = Path(args.out) if args.out else default_out_dir(args.case)
+    params = dict(FAST_ECSEL_PARAMS) if args.fast else None
+    if args.case == "feynman":
+        params = {"n_restarts": 8, "max_iter": 200} if args.fast else None
+    laws = args.laws.split(",") if args.laws else None
+    start = time.perf_counter()
+    try:
+        result = run_case_study(
+            args.case, out, ecsel_params=params, progress=not args.quiet, feynman_laws=laws
+        )
+    except OSError as exc:
+        raise CLIError(f"cannot write the report to {out}: {one_line(exc)}") from exc
+    print(result.summary)
+    print(f"\nreport: {result.report}  ({time.perf_counter() - start:.1f} s)")
+    return 0
+

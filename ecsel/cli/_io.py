@@ -1,0 +1,113 @@
+"""Input and output of the ``ecsel`` command: reading tables, loading models, writing.
+
+Every error a user can cause is a :class:`CLIError` with a one-line message; every
+file is written through :func:`ecsel._io.atomic_write_text`.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from ecsel import load_json
+from ecsel._io import atomic_write_text
+
+USAGE_ERROR = 2
+INTERNAL_ERROR = 1
+
+
+class CLIError(Exception):
+    """A user error: reported as one line on stderr with exit status 2."""
+
+
+def read_csv(path: str):
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"no such file: {path}")
+    if p.is_dir():
+        raise CLIError(f"{path} is a folder, not a CSV file")
+    try:
+        frame = pd.read_csv(p)
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        ValueError,
+        OSError,
+    ) as exc:
+        raise CLIError(f"cannot read {path} as CSV: {one_line(exc)}") from exc
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise CLIError(f"{path} has no data rows")
+    return frame
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def load_model(path: str):
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"no such file: {path}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read model {path}: {one_line(exc)}") from exc
+    try:
+        return load_json(text)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CLIError(f"{path} is not a valid ecsel model: {one_line(exc)}") from exc
+
+
+def check_columns(model, frame, path: str):
+    """The model's input columns from ``frame`` (extra columns are ignored)."""
+    columns = list(model.signomial_.input_features)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        shown = ", ".join(repr(c) for c in missing[:8]) + (" ..." if len(missing) > 8 else "")
+        raise CLIError(f"{path} lacks {len(missing)} column(s) the model needs: {shown}")
+    X = frame[columns]
+    check_missing(X, path)
+    return X
+
+
+def check_missing(X, path: str) -> None:
+    bad = X.columns[X.isna().any()].tolist()
+    if bad:
+        n = int(X.isna().any(axis=1).sum())
+        raise CLIError(
+            f"{path} has missing values in {n} row(s) (columns: "
+            f"{', '.join(map(str, bad[:6]))}); drop or impute them first, or "
+            "pass --dropna to 'ecsel fit'"
+        )
+
+
+def write_csv(frame, out: str | None, index: bool = False) -> None:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=index)
+    if out is None or out == "-":
+        sys.stdout.write(buffer.getvalue())
+    else:
+        save_text(out, buffer.getvalue())
+        print(f"wrote {Path(out).resolve()}", file=sys.stderr)
+
+
+def save_text(out: str, text: str) -> None:
+    """Atomic write; an OS error (no such folder, no permission, disk full) is a CLIError."""
+    try:
+        atomic_write_text(out, text)
+    except OSError as exc:
+        raise CLIError(f"cannot write {out}: {one_line(exc)}") from exc
+
+
+def guess_task(y) -> str:
+    if not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
+        return "classify"
+    values = y.dropna().unique()
+    integral = bool(pd.Series(values).eq(pd.Series(values).round()).all())
+    return "classify" if integral and len(values) <= 20 else "regress"
+
