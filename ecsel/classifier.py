@@ -11,8 +11,9 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel import _engine as engine
 from ecsel._base import ECSELBase, atomic_fit
+from ecsel._fit import engine
+from ecsel._fit.primitives import thread_budget
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
 
@@ -111,7 +112,7 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         spread = log_u.std(axis=0)
         spread[~(spread > 1e-12)] = 1.0
         train, val = self._split(log_u / spread, y_index, weights, rng, device)
-        with engine.thread_budget(log_u.size * self.n_restarts, device):
+        with thread_budget(log_u.size * self.n_restarts, device):
             params = self._search_sizes(train, val, task, len(classes) - 1, generator)
         intercept, coef, expo = params.numpy(0)
         expo = expo / spread

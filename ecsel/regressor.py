@@ -9,8 +9,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
-from ecsel._engine import thread_budget
-from ecsel._symbolic import SymbolicSearch
+from ecsel._fit.primitives import thread_budget
+from ecsel._fit.symbolic import SymbolicSearch
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
 
@@ -135,7 +135,7 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
             if best is not None and fit.bic >= best.bic:
                 break
             best = fit
-            if search._perfect(fit):
+            if search.is_perfect(fit):
                 break
         if progress is not None:
             progress.close()

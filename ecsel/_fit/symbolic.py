@@ -1,0 +1,266 @@
+"""Symbolic-regression search for the regressor: variable projection over exponents.
+
+Once the exponents are fixed, a signomial is linear in its intercept and
+coefficients, so those are solved exactly by (ridge-stabilised) least squares and
+the optimiser only moves the exponents ("variable projection"). Stages:
+
+1. ``K = 1`` and a target of constant sign: ordinary least squares on
+   ``log |y| = log |c| + log u @ a`` gives the exponents directly.
+2. Restarts (a batch dimension): Adam with a proximal L1 step on the exponents,
+   early-stopped on the validation split.
+3. L-BFGS polish of the best restarts.
+4. Clean-up, each step kept only when the validation BIC does not get worse:
+   snap exponents to simple rationals, drop terms, drop the intercept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from ecsel._fit import primitives
+from ecsel._fit.primitives import clamped_exp, soft_threshold_
+
+SNAP_DENOMINATORS = (1, 2, 3, 4)
+SNAP_RADIUS = 0.12
+RIDGE = 1e-12
+ADAM_ROWS = 512
+# L-BFGS iterations for the many small refits of the clean-up stage.
+QUICK_POLISH = 30
+MAX_SNAP_MISSES = 3
+
+
+@dataclass
+class Fit:
+    """Exponents (K, m) with their least-squares intercept/coefs and validation score."""
+
+    expo: torch.Tensor
+    intercept: float
+    coef: torch.Tensor
+    use_intercept: bool
+    val_mse: float
+    bic: float = np.inf
+
+
+def design(log_u, expo):
+    """Term values (R, n, K) for exponent batches (R, K, m)."""
+    return clamped_exp(torch.einsum("nm,rkm->rnk", log_u, expo))
+
+
+def solve_coefficients(phi, y, use_intercept: bool):
+    """Ridge-stabilised least squares for [intercept, coefs]: (R, K + 1)."""
+    if use_intercept:
+        phi = torch.cat([phi.new_ones(phi.shape[:-1] + (1,)), phi], dim=-1)
+    gram = phi.transpose(-1, -2) @ phi
+    scale = gram.diagonal(dim1=-2, dim2=-1).mean(-1).clamp(min=1e-30)
+    eye = torch.eye(gram.shape[-1], dtype=phi.dtype, device=phi.device)
+    rhs = phi.transpose(-1, -2) @ y[:, None]
+    theta = torch.linalg.solve(gram + RIDGE * scale[:, None, None] * eye, rhs)[..., 0]
+    if not use_intercept:
+        theta = torch.cat([theta.new_zeros(theta.shape[:-1] + (1,)), theta], dim=-1)
+    return theta
+
+
+def projected_mse(log_u, y, expo, use_intercept=True, fit_on=None):
+    """MSE on ``(log_u, y)`` of the LS solution fitted on ``fit_on`` (default: same data)."""
+    fit_log_u, fit_y = fit_on if fit_on is not None else (log_u, y)
+    theta = solve_coefficients(design(fit_log_u, expo), fit_y, use_intercept)
+    pred = theta[:, :1] + (design(log_u, expo) * theta[:, None, 1:]).sum(-1)
+    return ((pred - y) ** 2).mean(-1), theta
+
+
+class SymbolicSearch:
+    """Search for a ``K``-term signomial on normalised data (train/val tensors)."""
+
+    def __init__(self, train, val, *, n_restarts, l1, max_iter, generator, rng):
+        self.train_log_u, self.train_y = train
+        self.val_log_u, self.val_y = val
+        self.n_restarts = n_restarts
+        self.l1 = l1
+        self.max_iter = max_iter
+        self.generator = generator
+        self.rng = rng
+        self.floor = 1e-13 * float((self.train_y**2).mean())
+        self.n_val = self.val_y.shape[0]
+        self.n_steps = 0
+
+    # ----------------------------------------------------------------- scoring
+    def evaluate(self, expo, use_intercept=True) -> Fit:
+        expo = expo[None]
+        _, theta = projected_mse(self.train_log_u, self.train_y, expo, use_intercept)
+        pred = theta[:, :1] + (design(self.val_log_u, expo) * theta[:, None, 1:]).sum(-1)
+        val_mse = float(((pred - self.val_y) ** 2).mean())
+        fit = Fit(expo[0], float(theta[0, 0]), theta[0, 1:], use_intercept, val_mse)
+        fit.bic = self.bic(fit)
+        return fit
+
+    def bic(self, fit: Fit) -> float:
+        # An exponent sitting exactly on a simple rational is a structural choice, not
+        # a fitted number: only the free ones count, so snapping can pay for itself.
+        free = (fit.expo - snap_targets(fit.expo)).abs() > 1e-12
+        n_params = int(free.sum()) + int((fit.coef != 0).sum()) + fit.use_intercept
+        mse = fit.val_mse if np.isfinite(fit.val_mse) else np.inf
+        return self.n_val * np.log(mse + self.floor) + n_params * np.log(self.n_val)
+
+    # ----------------------------------------------------------- initialising
+    def log_linear_start(self) -> torch.Tensor | None:
+        """Exponents of the one-term log-linear least-squares fit, if y has one sign."""
+        y = self.train_y
+        if not (bool((y > 0).all()) or bool((y < 0).all())):
+            return None
+        ones = torch.ones_like(y)[:, None]
+        design_matrix = torch.cat([ones, self.train_log_u], dim=1)
+        solution = torch.linalg.lstsq(design_matrix, torch.log(y.abs())[:, None]).solution
+        return solution[1:, 0]
+
+    def starts(self, n_terms: int, anchor: torch.Tensor | None) -> torch.Tensor:
+        """Initial exponents (R, K, m): perturbations of the anchor and sparse randoms."""
+        m = self.train_log_u.shape[1]
+        shape = (self.n_restarts, n_terms, m)
+        grid = torch.tensor([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], dtype=self.train_y.dtype)
+        pick = torch.randint(len(grid), shape, generator=self.generator)
+        sparse = torch.rand(shape, generator=self.generator) < 0.6
+        jitter = 0.05 * torch.randn(shape, generator=self.generator, dtype=self.train_y.dtype)
+        random_start = torch.where(sparse, torch.zeros(shape, dtype=grid.dtype), grid[pick])
+        random_start = random_start + jitter
+        if anchor is not None:
+            half = self.n_restarts // 2
+            # Built on the CPU (where the generator lives), moved to the device below.
+            anchor_cpu = anchor.detach().to("cpu", random_start.dtype)
+            anchored = anchor_cpu.expand(half, n_terms, m).clone()
+            flip = torch.rand((half, n_terms, m), generator=self.generator) < 0.25
+            anchored = torch.where(flip, random_start[:half], anchored)
+            random_start[:half] = anchored
+        return random_start.to(self.train_y.device)
+
+    # ------------------------------------------------------------- optimising
+    def adam(self, expo0: torch.Tensor) -> torch.Tensor:
+        # The exponent search runs on a fixed subsample: the projected loss needs far
+        # fewer rows than parameters allow, and the polish uses all training rows.
+        n = self.train_y.shape[0]
+        rows = torch.randperm(n, generator=self.generator)[:ADAM_ROWS].to(self.train_y.device)
+        log_u, y = self.train_log_u[rows], self.train_y[rows]
+        lr = 0.03
+
+        def batch_loss(work, batch):
+            mse, _ = projected_mse(log_u, y, work[0])
+            return torch.log(mse + self.floor)
+
+        def validate(work):
+            val, _ = projected_mse(self.val_log_u, self.val_y, work[0],
+                                   fit_on=(self.train_log_u, self.train_y))
+            return val
+
+        (best,), _, steps = primitives.adam_prox(
+            [expo0], batch_loss, lambda: [None], validate,
+            lambda work: soft_threshold_(work[0], lr * self.l1),
+            lr=lr, max_iter=self.max_iter, patience=8, eval_every=10, rel_tol=1e-6,
+            score_start=False, eval_last=False,
+        )
+        self.n_steps += steps
+        return best
+
+    def polish(self, expo: torch.Tensor, free: torch.Tensor | None = None,
+               use_intercept=True, max_iter=200) -> torch.Tensor:
+        """L-BFGS on the log projected MSE; entries where ``free`` is False stay fixed."""
+        free = torch.ones_like(expo, dtype=torch.bool) if free is None else free
+        if not bool(free.any()):
+            return expo
+
+        def loss_fn(work):
+            mse, _ = projected_mse(self.train_log_u, self.train_y, work[0][None], use_intercept)
+            return torch.log(mse + self.floor).sum()
+
+        result = primitives.lbfgs([expo], loss_fn, masks=[free], max_iter=max_iter,
+                                  tolerance_grad=1e-14, tolerance_change=1e-16)
+        return expo if result is None else result[0]
+
+    # ------------------------------------------------------------------- run
+    def run(self, n_terms: int, anchor: torch.Tensor | None) -> Fit:
+        candidates = []
+        if n_terms == 1 and anchor is not None:
+            candidates.append(self.polish(anchor[None].clone()))
+        if n_terms > 1 or anchor is None or not self.is_perfect(self.evaluate(candidates[0])):
+            starts = self.starts(n_terms, anchor)
+            found = self.adam(starts)
+            val, _ = projected_mse(self.val_log_u, self.val_y, found,
+                                   fit_on=(self.train_log_u, self.train_y))
+            val = torch.nan_to_num(val, nan=float("inf"))
+            for r in torch.argsort(val)[:3].tolist():
+                candidates.append(self.polish(found[r]))
+        fits = [self.evaluate(c) for c in candidates]
+        best = min(fits, key=lambda f: f.bic)
+        return self.simplify(best)
+
+    def is_perfect(self, fit: Fit) -> bool:
+        """Whether ``fit`` reproduces the validation data to rounding error."""
+        return fit.val_mse <= self.floor
+
+    # -------------------------------------------------------------- clean-up
+    def simplify(self, fit: Fit) -> Fit:
+        fit = self._drop_terms(fit)
+        fit = self._snap(fit)
+        if fit.use_intercept:
+            without = self.evaluate(fit.expo, use_intercept=False)
+            if without.bic <= fit.bic:
+                fit = without
+        return fit
+
+    def _drop_terms(self, fit: Fit) -> Fit:
+        improved = True
+        while improved and fit.expo.shape[0] > 1:
+            improved = False
+            for k in range(fit.expo.shape[0]):
+                keep = [i for i in range(fit.expo.shape[0]) if i != k]
+                trial = self.evaluate(self.polish(fit.expo[keep], use_intercept=fit.use_intercept,
+                                                  max_iter=QUICK_POLISH), fit.use_intercept)
+                if trial.bic <= fit.bic:
+                    fit, improved = trial, True
+                    break
+        return fit
+
+    def _snap(self, fit: Fit) -> Fit:
+        targets = snap_targets(fit.expo)
+        close = (targets - fit.expo).abs() <= SNAP_RADIUS
+        if not bool(close.any()):
+            return fit
+        all_at_once = torch.where(close, targets, fit.expo)
+        polished = self.polish(all_at_once, free=~close, use_intercept=fit.use_intercept)
+        trial = self.evaluate(polished, fit.use_intercept)
+        if trial.bic <= fit.bic:
+            return trial
+        order = torch.argsort(((targets - fit.expo).abs() + (~close) * 1e9).flatten())
+        fixed = torch.zeros_like(close)
+        misses = 0
+        for flat in order[: int(close.sum())].tolist():
+            k, j = divmod(flat, fit.expo.shape[1])
+            snapped = fit.expo.clone()
+            snapped[k, j] = targets[k, j]
+            fixed_trial = fixed.clone()
+            fixed_trial[k, j] = True
+            trial = self.evaluate(
+                self.polish(snapped, free=~fixed_trial, use_intercept=fit.use_intercept,
+                            max_iter=QUICK_POLISH),
+                fit.use_intercept,
+            )
+            if trial.bic <= fit.bic:
+                fit, fixed, misses = trial, fixed_trial, 0
+            else:
+                # Candidates come nearest-first: after a few rejections the rest
+                # are further from a rational and are not worth a refit each.
+                misses += 1
+                if misses >= MAX_SNAP_MISSES:
+                    break
+        return fit
+
+
+def snap_targets(expo: torch.Tensor) -> torch.Tensor:
+    """The nearest rational with a denominator in ``SNAP_DENOMINATORS`` (0 included)."""
+    values = expo.detach().cpu().numpy()
+    snapped = np.vectorize(
+        lambda v: float(Fraction(float(v)).limit_denominator(max(SNAP_DENOMINATORS)))
+    )(values)
+    return torch.as_tensor(snapped, dtype=expo.dtype, device=expo.device)
