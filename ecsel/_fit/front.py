@@ -1,0 +1,525 @@
+"""The complexity-accuracy front of candidate equations and the rules that pick one.
+
+Every candidate found during ``fit`` (each model size, each step of the sparsity
+path) is a complete :class:`~ecsel.Signomial`. This module counts its complexity,
+keeps the Pareto-optimal ones and chooses the deployed equation.
+
+Complexity
+    The number of *factors*: every non-zero exponent of a numeric feature and
+    every non-zero weight of an indicator (a binary column or one level of a
+    categorical column) in a term with a non-zero coefficient counts one. A
+    term's coefficient and the intercept are not counted. ``b + c * x**2 * y``
+    has complexity 2; ``b + c1 * x + c2 * exp(g * Month[Nov])`` has complexity 2.
+
+Front
+    Candidates are sorted by complexity; a candidate stays only when its
+    validation loss is strictly lower than that of every simpler candidate, so
+    along the front complexity goes up and validation loss goes down.
+
+Selection (``model_selection``)
+    ``"accuracy"``: the row with the lowest validation loss (the *most accurate*
+    row). ``"best"`` (default): the simplest row that is within a tolerance of the
+    most accurate one. Classifiers: validation ROC AUC at least
+    ``BEST_AUC_TOLERANCE`` (0.005) below the most accurate row's, and validation
+    log-loss at most ``1 + BEST_LOSS_TOLERANCE`` (1.05) times its loss; the loss
+    condition guards against a lucky AUC on a small validation split (on
+    breast_cancer's 80 validation rows a 2-factor equation reached the front's
+    highest AUC, 0.989, yet 0.975 on the test set). Regressors: validation MSE at
+    most ``1 + BEST_MSE_TOLERANCE`` (1.02) times the lowest, i.e. ``1 - R^2`` within
+    2 % of the most accurate row's, plus ``MSE_ATOL`` (1e-10) times the largest
+    loss on the front so that exact fits tie. ``max_complexity`` removes more
+    complex rows from the choice (they stay in the table).
+
+Readable terms (no cancellation)
+    A candidate is rejected when one of its terms is a fragile cancellation: with
+    ``T_k`` the median over the training rows of ``|c_k t_k(x)|`` and ``S`` the
+    standard deviation of the score over the same rows, every term must satisfy
+    ``T_k <= MAX_TERM_RATIO * S`` (``MAX_TERM_RATIO = 1000``). A term whose typical
+    size is three orders of magnitude above the score's spread can only be
+    cancelled by another term or the intercept.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from ecsel.explain._front_plot import plot_front as _plot_front
+
+BEST_AUC_TOLERANCE = 0.005
+BEST_LOSS_TOLERANCE = 0.05
+BEST_MSE_TOLERANCE = 0.02
+MSE_ATOL = 1e-10
+MAX_TERM_RATIO = 1000.0
+SELECTION_RULES = ("best", "accuracy")
+
+
+def complexity_of(exponents: np.ndarray, coef: np.ndarray) -> int:
+    """Number of factors: non-zero exponents in terms with a non-zero coefficient.
+
+    Parameters
+    ----------
+    exponents : array of shape (n_outputs, n_terms, n_features)
+    coef : array of shape (n_outputs, n_terms)
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> complexity_of(np.array([[[2.0, 1.0, 0.0], [0.0, 0.5, 0.0]]]), np.array([[3.0, 0.0]]))
+    2
+    """
+    exponents = np.asarray(exponents, dtype=np.float64)
+    active = np.asarray(coef, dtype=np.float64) != 0
+    return int(np.count_nonzero((exponents != 0) & active[..., None]))
+
+
+def signomial_complexity(signomial) -> int:
+    """:func:`complexity_of` a :class:`~ecsel.Signomial` (constant features not counted).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ecsel import Signomial
+    >>> from ecsel._transform import PositivityTransform
+    >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 2.0, 4.0], "y": [1.0, 3.0, 9.0]}))
+    >>> signomial_complexity(Signomial([0.5], [[2.0]], [[[2.0, 1.0]]], t))
+    2
+    """
+    expo = np.array(signomial.exponents)
+    for j, fmap in enumerate(signomial.transform.feature_maps):
+        if fmap.kind == "constant":
+            expo[..., j] = 0.0
+    return complexity_of(expo, signomial.coef)
+
+
+def cancellation_ratio(term_values: np.ndarray, scores: np.ndarray) -> float:
+    """Largest ``median |term| / std(score)`` over terms and outputs (0 without terms).
+
+    Parameters
+    ----------
+    term_values : array of shape (n_samples, n_outputs, n_terms)
+    scores : array of shape (n_samples, n_outputs)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(1.0, 2.0, 5)
+    >>> terms = np.stack([1e6 + x, -1e6 + 0 * x], axis=1)[:, None, :]  # cancelling pair
+    >>> cancellation_ratio(terms, terms.sum(-1)) > 1e5
+    True
+    """
+    if term_values.size == 0 or term_values.shape[-1] == 0:
+        return 0.0
+    typical = np.median(np.abs(term_values), axis=0)  # (n_outputs, n_terms)
+    spread = np.std(scores, axis=0)  # (n_outputs,)
+    active = typical > 0
+    if not active.any():
+        return 0.0
+    ratio = typical / np.maximum(spread, 1e-300)[:, None]
+    return float(ratio[active].max())
+
+
+@dataclass
+class Candidate:
+    """One candidate equation with its validation loss and score."""
+
+    signomial: object
+    loss: float
+    score: float
+    complexity: int
+    source: str = ""
+
+
+def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Candidates whose validation loss beats every simpler (or equal) one.
+
+    Sorted by complexity; ties in complexity keep the lowest loss. Candidates
+    with a non-finite loss are dropped.
+
+    Examples
+    --------
+    >>> cands = [Candidate(None, 0.5, 0.8, 3), Candidate(None, 0.6, 0.7, 1),
+    ...          Candidate(None, 0.55, 0.75, 4), Candidate(None, 0.4, 0.9, 6)]
+    >>> [(c.complexity, c.loss) for c in pareto_front(cands)]
+    [(1, 0.6), (3, 0.5), (6, 0.4)]
+    """
+    finite = [c for c in candidates if np.isfinite(c.loss)]
+    ordered = sorted(finite, key=lambda c: (c.complexity, c.loss))
+    front: list[Candidate] = []
+    for cand in ordered:
+        if not front or cand.loss < front[-1].loss:
+            if front and front[-1].complexity == cand.complexity:
+                continue
+            front.append(cand)
+    return front
+
+
+def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | None = None,
+               *, task: str = "classification") -> int:
+    """Index of the row that ``rule`` picks from a front table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        With columns ``complexity``, ``loss`` and ``score``, sorted by complexity.
+    rule : {"best", "accuracy"}
+        See the module docstring.
+    max_complexity : int, optional
+        Only rows with at most this complexity are eligible.
+    task : {"classification", "regression"}
+        Chooses the tolerance of ``"best"``.
+
+    Returns
+    -------
+    int
+        The label of the chosen row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"complexity": [0, 2, 5, 9], "loss": [0.6, 0.35, 0.3, 0.29],
+    ...                   "score": [0.5, 0.90, 0.918, 0.92]})
+    >>> select_row(t, "accuracy"), select_row(t, "best"), select_row(t, "accuracy", 5)
+    (3, 2, 2)
+    >>> select_row(t, "best", 4)  # only rows 0 and 1 are eligible
+    1
+    """
+    if rule not in SELECTION_RULES:
+        raise ValueError(f"model_selection must be one of {SELECTION_RULES}, got {rule!r}.")
+    eligible = table
+    if max_complexity is not None:
+        eligible = table[table["complexity"] <= max_complexity]
+    if eligible.empty:
+        raise ValueError(
+            f"No equation on the front has complexity <= {max_complexity}; the simplest "
+            f"has {int(table['complexity'].min())}."
+        )
+    most_accurate = eligible.loc[eligible["loss"].idxmin()]
+    if rule == "accuracy":
+        return int(most_accurate.name)
+    if task == "regression":
+        atol = MSE_ATOL * float(table["loss"].max())
+        ok = eligible["loss"] <= most_accurate["loss"] * (1 + BEST_MSE_TOLERANCE) + atol
+    else:
+        ok = (eligible["score"] >= most_accurate["score"] - BEST_AUC_TOLERANCE) & (
+            eligible["loss"] <= most_accurate["loss"] * (1 + BEST_LOSS_TOLERANCE))
+    chosen = eligible[ok]
+    return int(chosen.sort_values(["complexity", "loss"], kind="stable").index[0])
+
+
+def front_table(front: Sequence[Candidate], precision: int = 4) -> pd.DataFrame:
+    """The ``equations_`` DataFrame of a front (one row per candidate).
+
+    Columns: ``complexity``, ``n_terms``, ``loss`` (validation loss: log-loss for
+    classifiers, MSE for regressors), ``score`` (validation ROC AUC or R^2),
+    ``equation`` (rounded to ``precision`` significant digits), ``sympy_format``
+    (full precision, the deployed model), ``source`` (where the candidate came
+    from) and ``signomial``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ecsel import Signomial
+    >>> from ecsel._transform import PositivityTransform
+    >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 2.0, 4.0]}))
+    >>> s = Signomial([0.5], [[2.0]], [[[1.0]]], t)
+    >>> front_table([Candidate(s, 0.1, 0.9, 1)])[["complexity", "n_terms", "equation"]]
+       complexity  n_terms     equation
+    0           1        1  1.0*x + 0.5
+    """
+    rows = []
+    for cand in front:
+        sig = cand.signomial
+        exprs = sig.to_sympy()
+        short = sig.to_sympy(precision=precision)
+        rows.append({
+            "complexity": int(cand.complexity),
+            "n_terms": int(sig.n_terms),
+            "loss": float(cand.loss),
+            "score": float(cand.score),
+            "equation": _text(short),
+            "sympy_format": exprs,
+            "source": cand.source,
+            "signomial": sig,
+        })
+    return pd.DataFrame(rows, columns=["complexity", "n_terms", "loss", "score", "equation",
+                                       "sympy_format", "source", "signomial"])
+
+
+def _text(exprs) -> str:
+    if isinstance(exprs, list):
+        return "; ".join(str(e) for e in exprs)
+    return str(exprs)
+
+
+def short_table(table: pd.DataFrame, selected: int, score_name: str = "score",
+                width: int = 70) -> str:
+    """A plain-text table (complexity, score, equation) with the selected row marked.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"complexity": [0, 2], "score": [0.5, 0.91],
+    ...                   "equation": ["-1.7", "3.1*PageValues**0.5 - 2.0"]})
+    >>> print(short_table(t, 1, "val AUC"))
+      complexity  val AUC  equation
+               0   0.5000  -1.7
+    *          2   0.9100  3.1*PageValues**0.5 - 2.0
+    """
+    lines = [f"  complexity  {score_name:>7}  equation"]
+    for index, row in table.iterrows():
+        mark = "*" if index == selected else " "
+        eq = str(row["equation"])
+        eq = eq if len(eq) <= width else eq[: width - 3] + "..."
+        lines.append(f"{mark} {int(row['complexity']):>10}  {row['score']:>7.4f}  {eq}")
+    return "\n".join(lines)
+
+
+def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
+                    max_complexity: int | None, task: str = "classification") -> str:
+    """One sentence that explains why the selected row was chosen.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"complexity": [0, 2, 5], "loss": [0.6, 0.31, 0.3],
+    ...                   "score": [0.5, 0.90, 0.902]})
+    >>> print(choice_sentence(t, 1, "best", None))  # doctest: +NORMALIZE_WHITESPACE
+    Selected the complexity-2 equation (validation score 0.9000): the simplest whose
+    validation ROC AUC is within 0.005 and log-loss within 5% of the most accurate
+    (0.9020, complexity 5).
+    """
+    row = table.loc[selected]
+    head = (f"Selected the complexity-{int(row['complexity'])} equation "
+            f"(validation score {row['score']:.4f})")
+    limit = "" if max_complexity is None else f" among those with complexity <= {max_complexity}"
+    if rule == "accuracy":
+        return f"{head}: the lowest validation loss{limit}."
+    eligible = table if max_complexity is None else table[table["complexity"] <= max_complexity]
+    top = eligible.loc[eligible["loss"].idxmin()]
+    ref = f"the most accurate ({top['score']:.4f}, complexity {int(top['complexity'])})"
+    if task == "regression":
+        return (f"{head}: the simplest whose validation MSE is within "
+                f"{BEST_MSE_TOLERANCE:.0%} of {ref}{limit}.")
+    return (f"{head}: the simplest whose validation ROC AUC is within {BEST_AUC_TOLERANCE} "
+            f"and log-loss within {BEST_LOSS_TOLERANCE:.0%} of {ref}{limit}.")
+
+
+class FrontMixin:
+    """``equations_``, ``select`` and row choice (``index``) for the ECSEL estimators.
+
+    PySR's conventions where they fit scikit-learn: ``equations_`` is the front
+    (one row per candidate, sorted by complexity), ``model_selection`` and
+    ``max_complexity`` choose a row during ``fit``, ``select(...)`` chooses another
+    one afterwards, and ``sympy(index)``, ``latex(index)``, ``predict(X, index)``,
+    ``decision_function(X, index)`` and ``explain(X, index=...)`` use row ``index``
+    without changing the estimator. The selected row is ``signomial_`` and is
+    what ``to_json`` exports.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from ecsel import ECSELRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
+    >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
+    >>> est.equations_[["complexity", "n_terms", "equation"]]
+       complexity  n_terms            equation
+    0           0        0               18.53
+    1           1        1  1.886*v**2 - 2.436
+    2           2        1          0.5*m*v**2
+    >>> bool(np.allclose(est.predict(X, index=1), est.equations_.signomial[1].evaluate(X)[:, 0]))
+    True
+    """
+
+    _front_task = "classification"
+
+    # ------------------------------------------------------------- params
+    def _check_front_params(self) -> None:
+        if self.model_selection not in SELECTION_RULES:
+            raise ValueError(
+                f"model_selection must be one of {SELECTION_RULES}, got {self.model_selection!r}."
+            )
+        limit = self.max_complexity
+        if limit is not None and (not isinstance(limit, numbers.Integral)
+                                  or isinstance(limit, bool) or limit < 0):
+            raise ValueError(f"max_complexity must be None or an int >= 0, got {limit!r}.")
+
+    def _fit_setup(self):
+        self._check_front_params()
+        return super()._fit_setup()
+
+    # ---------------------------------------------------------------- fit
+    def _install_front(self, candidates: Sequence[Candidate]):
+        """Build ``equations_`` from the candidates and return the selected signomial."""
+        front = pareto_front(candidates)
+        self.equations_ = front_table(front)
+        self.selected_index_ = select_row(self.equations_, self.model_selection,
+                                          self.max_complexity, task=self._front_task)
+        return self.equations_.loc[self.selected_index_, "signomial"]
+
+    # -------------------------------------------------------------- rows
+    def _front(self) -> pd.DataFrame:
+        check_is_fitted(self)
+        front = getattr(self, "equations_", None)
+        if front is None:
+            raise ValueError(
+                "This estimator has no equations_ front (it was loaded from JSON); only "
+                "its selected equation is available."
+            )
+        return front
+
+    def _row_signomial(self, index=None):
+        check_is_fitted(self)
+        if index is None:
+            return self.signomial_
+        front = self._front()
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral) \
+                or index not in front.index:
+            raise ValueError(
+                f"index must be a row label of equations_ (0 to {len(front) - 1}), "
+                f"got {index!r}."
+            )
+        return front.loc[int(index), "signomial"]
+
+    def _at(self, index):
+        """A shallow copy whose ``signomial_`` is row ``index`` (self when None)."""
+        if index is None:
+            return self
+        signomial = self._row_signomial(index)
+        other = copy.copy(self)
+        other.signomial_ = signomial
+        other.n_terms_ = signomial.n_terms
+        other.selected_index_ = int(index)
+        return other
+
+    def select(self, index: int | None = None, *, model_selection: str | None = None,
+               max_complexity: int | None = None):
+        """Deploy another row of ``equations_``: by ``index``, or by a selection rule.
+
+        Parameters
+        ----------
+        index : int, optional
+            Row label of ``equations_``.
+        model_selection : {"best", "accuracy"}, optional
+            Apply this rule instead (default: the estimator's ``model_selection``
+            when ``index`` is None).
+        max_complexity : int, optional
+            Only rows with at most this complexity are eligible for the rule.
+
+        Returns
+        -------
+        self
+            ``signomial_``, ``n_terms_`` and ``selected_index_`` now describe the
+            chosen row (``to_json`` exports it).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import ECSELRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
+        >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
+        >>> est.selected_index_, est.select(max_complexity=1).selected_index_
+        (2, 1)
+        >>> est.select(2).sympy(precision=3)
+        0.5*m*v**2
+        """
+        front = self._front()
+        if index is not None:
+            if model_selection is not None or max_complexity is not None:
+                raise ValueError("Pass either index or a selection rule, not both.")
+            signomial = self._row_signomial(index)
+            chosen = int(index)
+        else:
+            rule = self.model_selection if model_selection is None else model_selection
+            chosen = select_row(front, rule, max_complexity, task=self._front_task)
+            signomial = front.loc[chosen, "signomial"]
+        self.signomial_ = signomial
+        self.n_terms_ = signomial.n_terms
+        self.selected_index_ = chosen
+        return self
+
+    # ----------------------------------------------------------- exports
+    def sympy(self, precision: int | None = None, index: int | None = None):
+        """The equation of row ``index`` (default: the selected one) as SymPy.
+
+        Symbols are the DataFrame's column names (``x0, x1, ...`` for arrays);
+        one-hot levels appear as indicator factors ``exp(g * col[level])``. A
+        multiclass classifier returns one expression per non-reference class.
+
+        Examples
+        --------
+        >>> from ecsel._testing import example_estimator
+        >>> est, X = example_estimator()
+        >>> est.sympy(precision=3)
+        0.5*m*v**2
+        """
+        return self._row_signomial(index).to_sympy(precision=precision)
+
+    def latex(self, precision: int | None = 4, index: int | None = None) -> str:
+        """The equation of row ``index`` (default: the selected one) as LaTeX.
+
+        Examples
+        --------
+        >>> from ecsel._testing import example_estimator
+        >>> est, X = example_estimator()
+        >>> est.latex(precision=3)
+        'y = 0.5 m v^{2}'
+        """
+        return self._row_signomial(index).to_latex(precision=precision)
+
+    def _scores(self, X, index: int | None = None) -> np.ndarray:
+        frame = self._validate_predict_input(X)
+        return self._row_signomial(index).evaluate(frame)
+
+    def explain(self, X, background=None, method: str = "shapley", index: int | None = None):
+        """:meth:`ExplainMixin.explain` of row ``index`` (default: the selected equation).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import ECSELRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
+        >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
+        >>> e = est.explain(X.iloc[:3], index=0)  # the constant model: nothing to attribute
+        >>> constant = est.predict(X, index=0)[0]
+        >>> bool(np.allclose(e.values, 0) and np.allclose(e.base_values, constant))
+        True
+        """
+        target = self._at(index)
+        return super(FrontMixin, target).explain(X, background=background, method=method)
+
+    def plot_front(self, ax=None):
+        """Validation score against complexity, the selected equation marked.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import ECSELRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
+        >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
+        >>> est.plot_front().get_xlabel()
+        'complexity (factors)'
+        """
+        return _plot_front(self._front(), self.selected_index_, ax=ax,
+                          score_name="validation R^2" if self._front_task == "regression"
+                          else "validation ROC AUC")

@@ -1,0 +1,321 @@
+"""The complexity-accuracy front: counting, Pareto filter, selection rules, estimator wiring."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy as sp
+import torch
+
+import ecsel
+from ecsel import ECSELClassifier, ECSELRegressor
+from ecsel._fit import engine, sparsify
+from ecsel._fit.front import (
+    BEST_AUC_TOLERANCE,
+    MAX_TERM_RATIO,
+    Candidate,
+    cancellation_ratio,
+    complexity_of,
+    pareto_front,
+    select_row,
+    signomial_complexity,
+)
+from ecsel._transform import PositivityTransform
+from ecsel.signomial import Signomial
+
+FAST = dict(n_restarts=2, max_iter=120, random_state=0)
+
+
+# ------------------------------------------------------------------ counting
+def test_complexity_counts_exponents_and_level_weights_not_coefficients():
+    frame = pd.DataFrame({"x": [1.0, 2.0, 4.0, 3.0], "c": ["a", "b", "c", "a"],
+                          "k": [5.0, 5.0, 5.0, 5.0]})
+    t = PositivityTransform.fit(frame)  # x, c[b], c[c], k (constant)
+    assert [m.kind for m in t.feature_maps] == ["power", "indicator", "indicator", "constant"]
+    # Term 1: x**2 * exp(g c[b]) * exp(h c[c]) -> 3 factors; term 2 has coef 0 -> 0;
+    # the exponent on the constant feature has no effect and is not counted.
+    s = Signomial([1.0], [[7.5, 0.0]], [[[2.0, 0.3, -0.4, 9.0], [1.0, 1.0, 1.0, 1.0]]], t)
+    assert signomial_complexity(s) == 3
+    assert complexity_of(s.exponents, s.coef) == 4
+    assert signomial_complexity(Signomial([1.0], [[0.0]], [[[0.0, 0.0, 0.0, 0.0]]], t)) == 0
+
+
+# ------------------------------------------------------------- Pareto filter
+def _brute_force_front(cands):
+    """Candidates no other (simpler or equal, strictly better) candidate dominates."""
+    keep = []
+    for c in cands:
+        dominated = any(
+            (o.complexity < c.complexity and o.loss <= c.loss)
+            or (o.complexity == c.complexity and o.loss < c.loss)
+            for o in cands if o is not c
+        )
+        if not dominated:
+            keep.append(c)
+    return sorted(keep, key=lambda c: c.complexity)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pareto_front_matches_brute_force_and_is_monotone(seed):
+    rng = np.random.default_rng(seed)
+    losses = rng.permutation(40) / 40 + 0.1  # distinct losses
+    cands = [Candidate(None, float(loss), 0.0, int(rng.integers(0, 12))) for loss in losses]
+    front = pareto_front(cands)
+    assert [(c.complexity, c.loss) for c in front] == \
+        [(c.complexity, c.loss) for c in _brute_force_front(cands)]
+    assert all(a.complexity < b.complexity and a.loss > b.loss
+               for a, b in itertools.pairwise(front))
+
+
+def test_pareto_front_drops_non_finite_losses():
+    cands = [Candidate(None, np.nan, 0.9, 1), Candidate(None, 0.5, 0.8, 2)]
+    assert [c.complexity for c in pareto_front(cands)] == [2]
+
+
+# ---------------------------------------------------------- selection rules
+@pytest.fixture
+def table():
+    # loss falls, AUC rises; row 3 is the most accurate (lowest loss).
+    return pd.DataFrame({
+        "complexity": [0, 3, 7, 12, 20],
+        "loss": [0.60, 0.30, 0.262, 0.255, 0.258][:4] + [0.2545],
+        "score": [0.50, 0.905, 0.917, 0.921, 0.9212],
+    })
+
+
+def test_accuracy_rule_picks_lowest_loss(table):
+    assert select_row(table, "accuracy") == 4
+    assert select_row(table, "accuracy", max_complexity=12) == 3
+
+
+def test_best_rule_is_simplest_within_tolerance(table):
+    # Most accurate row 4: AUC 0.9212, loss 0.2545. Row 2 is within 0.005 AUC and 5 %
+    # loss, row 1 is not (AUC 0.905): the rule must return row 2.
+    assert select_row(table, "best") == 2
+    # Brute force over the definition.
+    ref = table.loc[table["loss"].idxmin()]
+    ok = table[(table["score"] >= ref["score"] - BEST_AUC_TOLERANCE)
+               & (table["loss"] <= ref["loss"] * 1.05)]
+    assert select_row(table, "best") == int(ok["complexity"].idxmin())
+    # With max_complexity 5 the reference becomes row 1 itself.
+    assert select_row(table, "best", max_complexity=5) == 1
+
+
+def test_best_rule_loss_condition_rejects_a_lucky_auc(table):
+    lucky = table.copy()
+    lucky.loc[1, "score"] = 0.95  # best AUC, but log-loss 18 % above the best
+    assert select_row(lucky, "best") == 2
+
+
+def test_regression_best_rule_ties_exact_fits():
+    t = pd.DataFrame({"complexity": [0, 2, 4], "loss": [1.0, 1e-25, 1e-27],
+                      "score": [0.0, 1.0, 1.0]})
+    assert select_row(t, "best", task="regression") == 1
+    assert select_row(t, "accuracy", task="regression") == 2
+    noisy = pd.DataFrame({"complexity": [0, 2, 4], "loss": [1.0, 0.0103, 0.0100],
+                          "score": [0.0, 0.9897, 0.99]})
+    assert select_row(noisy, "best", task="regression") == 2  # 3 % worse: not within 2 %
+
+
+def test_select_row_errors(table):
+    with pytest.raises(ValueError, match="model_selection"):
+        select_row(table, "score")
+    with pytest.raises(ValueError, match="complexity <= -1"):
+        select_row(table, "best", max_complexity=-1)
+
+
+# ------------------------------------------------------------- cancellation
+def test_cancellation_ratio_flags_cancelling_terms_only():
+    x = np.linspace(1.0, 2.0, 50)
+    plain = np.stack([3 * x, x**2], axis=1)[:, None, :]
+    assert cancellation_ratio(plain, plain.sum(-1)) < 20
+    # 3x - x**2 is nearly constant on [1, 2]: its terms are 60x its spread.
+    almost = np.stack([3 * x, -x**2], axis=1)[:, None, :]
+    assert 50 < cancellation_ratio(almost, almost.sum(-1)) < MAX_TERM_RATIO
+    cancel = np.stack([1e5 + x, -1e5 + 0 * x], axis=1)[:, None, :]
+    assert cancellation_ratio(cancel, cancel.sum(-1)) > MAX_TERM_RATIO
+    assert cancellation_ratio(np.zeros((5, 1, 0)), np.zeros((5, 1))) == 0.0
+
+
+# --------------------------------------------------------------- the path
+def test_sparsity_path_keeps_the_informative_factor_and_drops_noise_levels():
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"x": rng.uniform(0.5, 4.0, n), "noise": rng.uniform(1, 3, n),
+                          "c": rng.choice(list("abcde"), n)})
+    t = PositivityTransform.fit(frame)
+    log_u = torch.as_tensor(t.log_features(t.encode(frame)))
+    p = 1 / (1 + np.exp(-(2.0 * np.log(frame["x"].to_numpy()) - 1.0)))
+    y = torch.as_tensor((rng.uniform(size=n) < p).astype(float))
+    data = engine.Data(log_u, y, torch.ones(n, dtype=torch.float64))
+    m = log_u.shape[1]
+    start = engine.Params(torch.zeros(1, 1, dtype=torch.float64),
+                          torch.ones(1, 1, 1, dtype=torch.float64),
+                          torch.full((1, 1, 1, m), 0.3, dtype=torch.float64))
+    groups = sparsify.feature_groups(t.feature_maps)
+    assert groups == [[0], [1], [2, 3, 4, 5]]
+    path = sparsify.sparsity_path(start, data, "binary", groups)
+    complexities = [sparsify._complexity(q) for q in path]
+    assert complexities == sorted(complexities, reverse=True)
+    assert len(set(complexities)) == len(complexities) and complexities[-1] == 0
+    last = next(q for q in path if sparsify._complexity(q) == 1)
+    assert last.expo[0, 0, 0, 0] != 0  # x survives alone
+
+
+# ---------------------------------------------------------- the estimators
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(1)
+    n = 500
+    X = pd.DataFrame({
+        "a": rng.uniform(0.5, 3.0, n), "b": rng.uniform(1.0, 2.0, n),
+        "z": rng.normal(size=n), "c": rng.choice(["p", "q", "r"], n),
+    })
+    logit = 1.5 * np.log(X["a"]) - 0.8 * (X["c"] == "q") + 0.3 * X["z"]
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return ECSELClassifier(**FAST).fit(X, y), X, y
+
+
+def _evaluate_sympy(expr, X: pd.DataFrame) -> np.ndarray:
+    values = {}
+    for sym in expr.free_symbols:
+        name = str(sym)
+        if name.endswith("]") and "[" in name:
+            col, level = name[:-1].split("[", 1)
+            values[sym] = (X[col].astype(str) == level).to_numpy(float)
+        else:
+            values[sym] = X[name].to_numpy(float)
+    syms = sorted(values, key=str)
+    out = sp.lambdify(syms, expr, "numpy")(*(values[s] for s in syms))
+    return np.broadcast_to(np.asarray(out, dtype=float), (len(X),))
+
+
+def test_front_is_monotone_and_holds_the_selected_equation(fitted):
+    est, X, _ = fitted
+    front = est.equations_
+    assert len(front) >= 3
+    assert (np.diff(front["complexity"]) > 0).all()
+    assert (np.diff(front["loss"]) < 0).all()
+    assert list(front["complexity"]) == [signomial_complexity(s) for s in front["signomial"]]
+    assert est.signomial_ is front.loc[est.selected_index_, "signomial"]
+    assert est.n_terms_ == front.loc[est.selected_index_, "n_terms"]
+    assert front.loc[0, "complexity"] == 0
+
+
+def test_every_row_sympy_reproduces_its_own_decision_function(fitted):
+    est, X, _ = fitted
+    for i in est.equations_.index:
+        expected = est.decision_function(X, index=i)
+        np.testing.assert_allclose(_evaluate_sympy(est.sympy(index=i), X), expected,
+                                   rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            _evaluate_sympy(est.equations_.loc[i, "sympy_format"], X), expected,
+            rtol=1e-9, atol=1e-9)
+    assert isinstance(est.latex(index=1), str)
+
+
+def test_rows_differ_and_index_does_not_change_the_estimator(fitted):
+    est, X, _ = fitted
+    selected = est.selected_index_
+    default = est.decision_function(X)
+    other = 0 if selected != 0 else 1
+    assert not np.allclose(est.decision_function(X, index=other), default)
+    np.testing.assert_array_equal(est.decision_function(X), default)
+    assert est.selected_index_ == selected
+    p = est.predict_proba(X, index=other)
+    np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-est.decision_function(X, index=other))))
+    e = est.explain(X.iloc[:4], index=other)
+    np.testing.assert_allclose(e.values.sum(-1) + e.base_values,
+                               est.decision_function(X.iloc[:4], index=other), atol=1e-8)
+
+
+def test_select_and_json_round_trip_of_a_non_default_row(fitted):
+    est, X, _ = fitted
+    import copy
+
+    est = copy.deepcopy(est)
+    default = est.selected_index_
+    other = 1 if default != 1 else 2
+    expected = est.equations_.loc[other, "signomial"].evaluate(X)[:, 0]
+    assert est.select(other) is est
+    assert est.selected_index_ == other
+    np.testing.assert_array_equal(est.decision_function(X), expected)
+    loaded = ecsel.load_json(est.to_json())
+    np.testing.assert_array_equal(loaded.decision_function(X), expected)
+    assert loaded.signomial_ == est.equations_.loc[other, "signomial"]
+    # Back to the rule's choice.
+    assert est.select(model_selection=est.model_selection).selected_index_ == default
+    assert est.select(model_selection="accuracy").selected_index_ == \
+        int(est.equations_["loss"].idxmin())
+    assert est.select(max_complexity=1).equations_.loc[est.selected_index_, "complexity"] <= 1
+    with pytest.raises(ValueError, match="index"):
+        est.select(len(est.equations_) + 5)
+    with pytest.raises(ValueError, match="either index or a selection rule"):
+        est.select(0, model_selection="best")
+    with pytest.raises(ValueError, match="no equations_"):
+        loaded.select(0)
+
+
+def test_fitted_rows_respect_the_cancellation_rule(fitted):
+    est, X, _ = fitted
+    for sig in est.equations_["signomial"]:
+        terms = sig.term_values(X)
+        assert cancellation_ratio(terms, terms.sum(-1)) <= MAX_TERM_RATIO
+
+
+def test_max_complexity_and_accuracy_parameters(fitted):
+    _, X, y = fitted
+    small = ECSELClassifier(max_complexity=1, **FAST).fit(X, y)
+    assert small.equations_.loc[small.selected_index_, "complexity"] <= 1
+    acc = ECSELClassifier(model_selection="accuracy", **FAST).fit(X, y)
+    assert acc.selected_index_ == int(acc.equations_["loss"].idxmin())
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"model_selection": "score"}, "model_selection"),
+    ({"max_complexity": -1}, "max_complexity"),
+    ({"max_complexity": 2.5}, "max_complexity"),
+])
+def test_bad_selection_parameters_raise(params, match):
+    X = np.random.default_rng(0).uniform(1, 2, (40, 2))
+    y = np.arange(40) % 2
+    with pytest.raises(ValueError, match=match):
+        ECSELClassifier(**params).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        ECSELRegressor(**params).fit(X, X[:, 0])
+
+
+def test_regressor_front_selects_the_exact_law():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"m": rng.uniform(1, 5, 300), "v": rng.uniform(1, 5, 300),
+                      "w": rng.uniform(1, 5, 300)})
+    y = 0.5 * X["m"] * X["v"] ** 2
+    est = ECSELRegressor(random_state=0, n_restarts=8, max_iter=200).fit(X, y)
+    front = est.equations_
+    assert (np.diff(front["complexity"]) > 0).all() and (np.diff(front["loss"]) < 0).all()
+    assert str(est.sympy(precision=3)) == "0.5*m*v**2"
+    assert front.loc[est.selected_index_, "complexity"] == 2
+    for i in front.index:
+        np.testing.assert_allclose(_evaluate_sympy(est.sympy(index=i), X),
+                                   est.predict(X, index=i), rtol=1e-9, atol=1e-9)
+    simpler = front[front["complexity"] < 2]
+    assert (simpler["score"] < 0.999).all()
+
+
+def test_plot_front_marks_the_selected_row(fitted):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    est, _, _ = fitted
+    fig, ax = plt.subplots()
+    assert est.plot_front(ax=ax) is ax
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), est.equations_["complexity"])
+    marked = ax.collections[0].get_offsets()[0]
+    row = est.equations_.loc[est.selected_index_]
+    np.testing.assert_allclose(marked, [row["complexity"], row["score"]])
+    plt.close(fig)
