@@ -1,11 +1,19 @@
-"""The fitted, immutable signomial expression: the model and its explanation."""
+"""The fitted, immutable signomial expression: the model, its exports and its JSON reader.
+
+The writers live in :mod:`ecsel.export` (they take a signomial and never import this
+module); reading a document back is the type's own job (:meth:`Signomial.from_json`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ecsel._transform import EXP_CLAMP, PositivityTransform
+from ecsel.export.json import SIGNOMIAL_FORMAT, VERSION, parse_json, signomial_to_json
+from ecsel.export.latex import signomial_to_latex
+from ecsel.export.sympy import signomial_to_sympy
 
 
 def _frozen(array, ndim: int, name: str) -> np.ndarray:
@@ -41,10 +49,11 @@ class Signomial:
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from ecsel._transform import PositivityTransform
+    >>> from ecsel import PositivityTransform
     >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0], "a": [1.0, 3.0, 9.0]}))
     >>> s = Signomial([0.0], [[2.0]], [[[1.0, 1.0]]], t)
-    >>> float(s.evaluate(pd.DataFrame({"m": [2.0], "a": [3.0]}))[0, 0])  # 2 * (m/2) * (a/3)
+    >>> z = s.evaluate(pd.DataFrame({"m": [2.0], "a": [3.0]}))  # 2 * (m/2) * (a/3)
+    >>> round(float(z[0, 0]), 12)
     2.0
     """
 
@@ -132,8 +141,6 @@ class Signomial:
 
     def evaluate_encoded_torch(self, encoded):
         """Differentiable scores (n, n_outputs) from an encoded torch tensor (n, m)."""
-        import torch
-
         maps = self.transform.feature_maps
         if maps:
             log_u = torch.stack(
@@ -155,26 +162,52 @@ class Signomial:
         ``precision`` rounds the printed constants to that many significant digits;
         ``None`` keeps full precision, so the expression is the deployed model.
         """
-        from ecsel.export.sympy import signomial_to_sympy
-
         exprs = signomial_to_sympy(self, precision=precision)
         return exprs[0] if len(exprs) == 1 else exprs
 
     def to_latex(self, precision: int | None = 4) -> str:
-        from ecsel.export.latex import signomial_to_latex
-
+        """LaTeX of :meth:`to_sympy` (constants rounded to ``precision`` digits)."""
         return signomial_to_latex(self, precision=precision)
 
     def to_json(self) -> str:
-        from ecsel.export.json import signomial_to_json
-
+        """A JSON document (full float precision); :meth:`from_json` reads it back."""
         return signomial_to_json(self)
 
     @classmethod
-    def from_json(cls, text: str) -> Signomial:
-        from ecsel.export.json import signomial_from_json
+    def from_dict(cls, data: dict) -> Signomial:
+        """Rebuild a signomial from :func:`ecsel.export.json.signomial_to_dict` output.
 
-        return signomial_from_json(text)
+        Raises ``ValueError`` on a document of another format, version or shape.
+        """
+        if not isinstance(data, dict) or data.get("format") != SIGNOMIAL_FORMAT:
+            raise ValueError("Not an ECSEL signomial JSON document.")
+        if data.get("version") != VERSION:
+            raise ValueError(f"Unsupported ECSEL JSON version {data.get('version')!r}.")
+        try:
+            return cls(
+                data["intercept"],
+                data["coef"],
+                data["exponents"],
+                PositivityTransform.from_dict(data["transform"]),
+                data["output_names"],
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"Malformed ECSEL signomial JSON: {exc}") from exc
+
+    @classmethod
+    def from_json(cls, text: str) -> Signomial:
+        """Inverse of :meth:`to_json`; raises ``ValueError`` on bad documents.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> s = Signomial([0.5], [[3.0]], [[[-2.0]]], t)
+        >>> Signomial.from_json(s.to_json()) == s
+        True
+        """
+        return cls.from_dict(parse_json(text, SIGNOMIAL_FORMAT))
 
     def __str__(self) -> str:
         exprs = self.to_sympy(precision=4)

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 __all__ = ["ForwardAdapter", "as_forward_func", "to_tensor"]
@@ -83,9 +85,6 @@ def _numpy_default_float() -> np.dtype:
 
 
 def _is_fitted_sklearn(obj: object) -> bool:
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
     try:
         check_is_fitted(obj)
     except NotFittedError:

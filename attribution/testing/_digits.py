@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.datasets import load_digits
 from torch import Tensor, nn
 
 __all__ = ["DigitsCNN", "load_digits_images", "train_digits_cnn"]
@@ -41,8 +42,6 @@ class DigitsCNN(nn.Module):
 
 def load_digits_images() -> tuple[Tensor, Tensor]:
     """sklearn's bundled digits as ``(1797, 1, 8, 8)`` float32 in [0, 1] and labels."""
-    from sklearn.datasets import load_digits
-
     digits = load_digits()
     images = torch.as_tensor(np.asarray(digits.images, dtype=np.float32) / 16.0).unsqueeze(1)
     return images, torch.as_tensor(digits.target, dtype=torch.long)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import sympy as sp
 from scipy.optimize import brentq
 from scipy.special import logit
 
@@ -158,8 +159,6 @@ def decision_boundary_at(est, X, feature, bounds=None, level=None) -> pd.DataFra
 
 def decision_boundary(est, classes=None, level=None, solve_for=None, precision=None):
     """SymPy boundary equation; see :meth:`ExplainMixin.decision_boundary`."""
-    import sympy as sp
-
     exprs = est.signomial_.to_sympy(precision=precision)
     if common.is_multiclass(est):
         labels = [str(c) for c in est.classes_]

@@ -6,10 +6,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from ecsel._base import (  # noqa: F401 - remember_training_data: used by the tests
+    check_predict_input,
+    column_ranges,
+    remember_training_data,
+    sample_rows,
+)
 from ecsel._transform import _is_categorical
-
-MAX_BACKGROUND = 100
-BACKGROUND_SEED = 0
 
 
 def is_multiclass(est) -> bool:
@@ -45,7 +48,7 @@ def rows(est, X, what: str = "X") -> pd.DataFrame:
             )
         X = array if est.signomial_.transform.categorical_inputs else array.astype(float)
     try:
-        frame = est._validate_predict_input(X)
+        frame = check_predict_input(est, X)
     except ValueError as exc:
         raise ValueError(f"Invalid {what}: {exc}") from exc
     return frame
@@ -67,32 +70,6 @@ def background_rows(est, background, X_frame: pd.DataFrame) -> pd.DataFrame:
     if len(frame) == 0:
         raise ValueError("background must contain at least one row.")
     return frame
-
-
-def sample_rows(frame: pd.DataFrame, n: int = MAX_BACKGROUND) -> pd.DataFrame:
-    """A fixed-seed sample of at most ``n`` rows."""
-    if len(frame) <= n:
-        return frame.reset_index(drop=True)
-    return frame.sample(n=n, random_state=BACKGROUND_SEED).reset_index(drop=True)
-
-
-def remember_training_data(est, frame: pd.DataFrame) -> None:
-    """Store ``background_`` (<= 100 rows, seed 0) and ``feature_range_`` at fit time."""
-    est.background_ = sample_rows(frame)
-    est.feature_range_ = column_ranges(frame)
-
-
-def column_ranges(frame: pd.DataFrame) -> dict:
-    """``{column: (min, max)}`` for numeric columns and ``{column: levels}`` otherwise."""
-    ranges = {}
-    for name in frame.columns:
-        series = frame[name]
-        if _is_categorical(series):
-            ranges[name] = tuple(sorted(series.astype(str).unique()))
-        else:
-            values = series.to_numpy(dtype=np.float64)
-            ranges[name] = (float(np.min(values)), float(np.max(values)))
-    return ranges
 
 
 def feature_ranges(est, X=None) -> dict:
@@ -138,31 +115,6 @@ def output_labels(est) -> list[str]:
     if is_multiclass(est):
         return [str(c) for c in est.classes_]
     return list(est.signomial_.output_names)
-
-
-def example_estimator():
-    """A fitted ``ECSELRegressor`` for ``y = 0.5 m v^2`` (built directly) and its data.
-
-    Used by the runnable examples in the docstrings.
-
-    Examples
-    --------
-    >>> est, X = example_estimator()
-    >>> est.sympy(precision=3)
-    0.5*m*v**2
-    """
-    from ecsel import ECSELRegressor, Signomial
-    from ecsel._transform import PositivityTransform
-
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame({"m": rng.uniform(1, 5, 200), "v": rng.uniform(1, 5, 200)})
-    transform = PositivityTransform.fit(X)
-    scale = np.array([m.scale for m in transform.feature_maps])
-    coef = 0.5 * scale[0] * scale[1] ** 2
-    sig = Signomial([0.0], [[coef]], [[[1.0, 2.0]]], transform, ["y"])
-    est = ECSELRegressor()._set_fitted(sig, n_features_in=2, feature_names_in=["m", "v"])
-    remember_training_data(est, X)
-    return est, X
 
 
 def log_features(sig, frame: pd.DataFrame) -> np.ndarray:

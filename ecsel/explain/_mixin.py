@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel.explain import _common as common
+from ecsel.explain import _boundary, _common, _counterfactual, _elasticity, _local, _plots
+from ecsel.export.torch import SignomialModule
 
 
 class ExplainMixin:
@@ -20,19 +21,11 @@ class ExplainMixin:
 
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from ecsel.explain._common import example_estimator
+    >>> from ecsel._testing import example_estimator
     >>> est, X = example_estimator()
     >>> est.sympy(precision=3)
     0.5*m*v**2
     """
-
-    # ----------------------------------------------------------- fit hook
-    def _fit_transform(self, frame):
-        """Also remember a background sample and the training ranges (see ``explain``)."""
-        # Validate (inside the transform) before remembering anything.
-        fitted = super()._fit_transform(frame)
-        common.remember_training_data(self, frame)
-        return fitted
 
     # ------------------------------------------------------------- local
     def explain(self, X, background=None, method: str = "shapley"):
@@ -66,7 +59,7 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> e = est.explain(X.iloc[:5])
         >>> bool(np.allclose(e.values.sum(-1) + e.base_values, est.predict(X.iloc[:5])))
@@ -74,9 +67,7 @@ class ExplainMixin:
         >>> e.feature_names
         ['m', 'v']
         """
-        from ecsel.explain._local import explain
-
-        return explain(self, X, background=background, method=method)
+        return _local.explain(self, X, background=background, method=method)
 
     # ------------------------------------------------------------ global
     def elasticities(self, X, semi: bool = False):
@@ -97,15 +88,13 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> np.round(est.elasticities(X.iloc[:2]), 3)
         array([[1., 2.],
                [1., 2.]])
         """
-        from ecsel.explain._elasticity import elasticities
-
-        return elasticities(self, X, semi=semi)
+        return _elasticity.elasticities(self, X, semi=semi)
 
     def monotonicity(self, X=None):
         """Direction of the score in each feature over the training box.
@@ -121,14 +110,12 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> est.monotonicity()["monotonicity"].tolist()
         ['increasing (proved)', 'increasing (proved)']
         """
-        from ecsel.explain._elasticity import monotonicity
-
-        return monotonicity(self, X)
+        return _elasticity.monotonicity(self, X)
 
     def feature_importance(self, X=None, background=None):
         """Global importance table: mean |Shapley|, share, elasticity, monotonicity.
@@ -139,14 +126,12 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> list(est.feature_importance().index)
         ['v', 'm']
         """
-        from ecsel.explain._elasticity import importance
-
-        return importance(self, X, background=background)
+        return _elasticity.importance(self, X, background=background)
 
     def partial_dependence(self, feature, values=None, background=None):
         """Closed-form partial dependence of the score(s) on one feature.
@@ -159,15 +144,13 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> pdp = est.partial_dependence("m", values=[1.0, 2.0])
         >>> bool(np.isclose(pdp["y"][1] / pdp["y"][0], 2.0))
         True
         """
-        from ecsel.explain._elasticity import partial_dependence
-
-        return partial_dependence(self, feature, values=values, background=background)
+        return _elasticity.partial_dependence(self, feature, values=values, background=background)
 
     # ---------------------------------------------------------- boundary
     def decision_boundary(self, classes=None, level=None, solve_for=None, precision=None):
@@ -181,16 +164,14 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> est.decision_boundary(level=2.0, precision=3)
         Eq(0.5*m*v**2, 2.0)
         """
-        from ecsel.explain._boundary import decision_boundary
-
         check_is_fitted(self)
-        return decision_boundary(self, classes=classes, level=level, solve_for=solve_for,
-                                 precision=precision)
+        return _boundary.decision_boundary(self, classes=classes, level=level,
+                                           solve_for=solve_for, precision=precision)
 
     def decision_boundary_at(self, X, feature, bounds=None, level=None):
         """For each row, the value of ``feature`` at which the prediction changes.
@@ -205,16 +186,14 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> table = est.decision_boundary_at(pd.DataFrame({"m": [1.0], "v": [1.0]}), "m",
         ...                                  level=2.0)
         >>> round(float(table["boundary"][0]), 9)
         4.0
         """
-        from ecsel.explain._boundary import decision_boundary_at
-
-        return decision_boundary_at(self, X, feature, bounds=bounds, level=level)
+        return _boundary.decision_boundary_at(self, X, feature, bounds=bounds, level=level)
 
     def counterfactual(self, x, target_class=None, target_proba=None, target_score=None,
                        features=None, bounds=None, relative=True, immutable=None):
@@ -251,32 +230,27 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> cf = est.counterfactual(pd.DataFrame({"m": [1.0], "v": [2.0]}),
         ...                         target_score=4.0, features=["m"])
         >>> round(float(cf.loc["counterfactual", "m"]), 6)
         2.0
         """
-        from ecsel.explain._counterfactual import counterfactual
-
-        return counterfactual(self, x, target_class=target_class, target_proba=target_proba,
-                              target_score=target_score, features=features, bounds=bounds,
-                              relative=relative, immutable=immutable)
+        return _counterfactual.counterfactual(
+            self, x, target_class=target_class, target_proba=target_proba,
+            target_score=target_score, features=features, bounds=bounds, relative=relative,
+            immutable=immutable)
 
     # ------------------------------------------------------------- plots
     def plot_terms(self, X, background=None, ax=None):
         """Bar chart of the term contributions (one sample, or mean |.| over rows)."""
-        from ecsel.explain._plots import terms
-
-        return terms(self.explain(X, background=background, method="terms"), ax=ax)
+        return _plots.terms(self.explain(X, background=background, method="terms"), ax=ax)
 
     def plot_partial_dependence(self, feature, values=None, background=None, ax=None):
         """Line plot of the closed-form partial dependence on ``feature``."""
-        from ecsel.explain._plots import partial_dependence
-
-        return partial_dependence(self.partial_dependence(feature, values, background),
-                                  ax=ax)
+        return _plots.partial_dependence(self.partial_dependence(feature, values, background),
+                                         ax=ax)
 
     # ------------------------------------------------------------- torch
     def to_torch(self):
@@ -291,7 +265,7 @@ class ExplainMixin:
         --------
         >>> import numpy as np
         >>> import pandas as pd
-        >>> from ecsel.explain._common import example_estimator
+        >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> import torch
         >>> module = est.to_torch()
@@ -299,8 +273,6 @@ class ExplainMixin:
         >>> bool(np.allclose(module(x)[:, 0].detach().numpy(), est.predict(X.iloc[:3])))
         True
         """
-        from ecsel.export.torch import SignomialModule
-
         check_is_fitted(self)
-        return SignomialModule(self.signomial_, reference_class=common.is_multiclass(self)
+        return SignomialModule(self.signomial_, reference_class=_common.is_multiclass(self)
                                ).double()

@@ -28,7 +28,7 @@ def waterfall(expl, sample: int = 0, max_display: int = 10, ax=None):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from ecsel.explain._common import example_estimator
+    >>> from ecsel._testing import example_estimator
     >>> est, X = example_estimator()
     >>> ax = est.explain(X.iloc[:3]).plot_waterfall(0)
     >>> ax.get_xlabel()
@@ -73,7 +73,7 @@ def beeswarm(expl, max_display: int = 15, ax=None):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from ecsel.explain._common import example_estimator
+    >>> from ecsel._testing import example_estimator
     >>> est, X = example_estimator()
     >>> ax = est.explain(X).plot_beeswarm()
     >>> len(ax.get_yticks())

@@ -1,25 +1,31 @@
-"""Exports of a fitted :class:`~ecsel.Signomial`: one module per target.
+r"""Writers of a fitted :class:`~ecsel.Signomial`: one module per target.
 
 ``sympy`` (symbolic expressions in original units), ``latex``, ``json`` (safe
-persistence, no pickle) and ``torch`` (a differentiable ``nn.Module``).
+persistence, no pickle) and ``torch`` (a differentiable ``nn.Module``). A writer
+takes a signomial (or a fitted estimator) and never imports the estimator classes;
+reading a document back is :meth:`ecsel.Signomial.from_json` and
+:func:`ecsel.load_json`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from ecsel import PositivityTransform, Signomial
+>>> from ecsel.export import signomial_to_latex
+>>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+>>> print(signomial_to_latex(Signomial([0.0], [[3.0]], [[[-2.0]]], t)))
+z_{0} = \frac{48.0}{r^{2}}
 """
 
-from ecsel.export.json import (
-    estimator_from_json,
-    estimator_to_json,
-    signomial_from_json,
-    signomial_to_json,
-)
+from ecsel.export.json import estimator_to_json, signomial_to_dict, signomial_to_json
 from ecsel.export.latex import signomial_to_latex
 from ecsel.export.sympy import feature_symbols, signomial_to_sympy
 from ecsel.export.torch import SignomialModule
 
 __all__ = [
     "SignomialModule",
-    "estimator_from_json",
     "estimator_to_json",
     "feature_symbols",
-    "signomial_from_json",
+    "signomial_to_dict",
     "signomial_to_json",
     "signomial_to_latex",
     "signomial_to_sympy",

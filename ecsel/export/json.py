@@ -1,20 +1,36 @@
-"""Safe JSON persistence (no pickle) of signomials and fitted estimators."""
+"""JSON writers (no pickle) of signomials and fitted estimators.
+
+This module only writes: it never imports an estimator or the signomial type. The
+readers live with the types they rebuild: :meth:`ecsel.Signomial.from_json` for a
+signomial and :func:`ecsel.load_json` (:mod:`ecsel.persistence`) for an estimator.
+"""
 
 from __future__ import annotations
 
 import json
 
-import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
-from ecsel._transform import PositivityTransform
-
-FORMAT = "ecsel.signomial"
+#: ``format`` / ``version`` of the two documents.
+SIGNOMIAL_FORMAT = "ecsel.signomial"
+ESTIMATOR_FORMAT = "ecsel.estimator"
 VERSION = 1
 
 
-def _signomial_dict(signomial) -> dict:
+def signomial_to_dict(signomial) -> dict:
+    """The JSON-ready dictionary of a :class:`~ecsel.Signomial`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ecsel import PositivityTransform, Signomial
+    >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+    >>> doc = signomial_to_dict(Signomial([0.5], [[3.0]], [[[-2.0]]], t))
+    >>> doc["format"], doc["coef"]
+    ('ecsel.signomial', [[3.0]])
+    """
     return {
-        "format": FORMAT,
+        "format": SIGNOMIAL_FORMAT,
         "version": VERSION,
         "intercept": signomial.intercept.tolist(),
         "coef": signomial.coef.tolist(),
@@ -24,61 +40,41 @@ def _signomial_dict(signomial) -> dict:
     }
 
 
-def _signomial_from_dict(data: dict):
-    from ecsel.signomial import Signomial
-
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValueError("Not an ECSEL signomial JSON document.")
-    if data.get("version") != VERSION:
-        raise ValueError(f"Unsupported ECSEL JSON version {data.get('version')!r}.")
-    try:
-        return Signomial(
-            data["intercept"],
-            data["coef"],
-            data["exponents"],
-            PositivityTransform.from_dict(data["transform"]),
-            data["output_names"],
-        )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"Malformed ECSEL signomial JSON: {exc}") from exc
-
-
 def signomial_to_json(signomial) -> str:
     """Serialise a :class:`~ecsel.Signomial` to a JSON string (full float precision).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from ecsel import Signomial
-    >>> from ecsel._transform import PositivityTransform
+    >>> from ecsel import PositivityTransform, Signomial
     >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
     >>> s = Signomial([0.5], [[3.0]], [[[-2.0]]], t)
     >>> Signomial.from_json(signomial_to_json(s)) == s
     True
     """
-    return json.dumps(_signomial_dict(signomial))
-
-
-def signomial_from_json(text: str):
-    """Inverse of :func:`signomial_to_json`; raises ``ValueError`` on bad documents."""
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"Invalid JSON: {exc}") from exc
-    return _signomial_from_dict(data)
+    return json.dumps(signomial_to_dict(signomial))
 
 
 def estimator_to_json(estimator) -> str:
-    """Serialise a fitted ECSEL estimator (its signomial and prediction settings)."""
-    from sklearn.utils.validation import check_is_fitted
+    """Serialise a fitted ECSEL estimator (its signomial and prediction settings).
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecsel import ECSELRegressor, load_json
+    >>> X = np.linspace(1.0, 3.0, 20).reshape(-1, 1)
+    >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=50).fit(X, 2.0 * X[:, 0])
+    >>> text = estimator_to_json(est)
+    >>> bool(np.allclose(load_json(text).predict(X), est.predict(X)))
+    True
+    """
     check_is_fitted(estimator)
     doc = {
-        "format": "ecsel.estimator",
+        "format": ESTIMATOR_FORMAT,
         "version": VERSION,
         "estimator": type(estimator).__name__,
         "params": {k: v for k, v in estimator.get_params().items() if _jsonable(v)},
-        "signomial": _signomial_dict(estimator.signomial_),
+        "signomial": signomial_to_dict(estimator.signomial_),
         "n_features_in": int(estimator.n_features_in_),
         "feature_names_in": [str(c) for c in getattr(estimator, "feature_names_in_", [])],
     }
@@ -94,29 +90,34 @@ def _jsonable(value) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
 
-def estimator_from_json(text: str):
-    """Rebuild a fitted estimator from :func:`estimator_to_json` output."""
-    from ecsel.classifier import ECSELClassifier
-    from ecsel.regressor import ECSELRegressor
+def parse_json(text: str, expected_format: str) -> dict:
+    """Parse ``text`` and check its ``format`` tag; ``ValueError`` on a bad document.
 
+    Examples
+    --------
+    >>> parse_json('{"format": "ecsel.signomial", "version": 1}', SIGNOMIAL_FORMAT)["version"]
+    1
+    >>> parse_json("[1, 2]", SIGNOMIAL_FORMAT)
+    Traceback (most recent call last):
+    ...
+    ValueError: Not an ECSEL signomial JSON document.
+    """
     try:
         doc = json.loads(text)
     except (json.JSONDecodeError, TypeError) as exc:
         raise ValueError(f"Invalid JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != "ecsel.estimator":
-        raise ValueError("Not an ECSEL estimator JSON document.")
-    kinds = {"ECSELClassifier": ECSELClassifier, "ECSELRegressor": ECSELRegressor}
-    if doc.get("estimator") not in kinds:
-        raise ValueError(f"Unknown estimator {doc.get('estimator')!r}.")
-    try:
-        estimator = kinds[doc["estimator"]]().set_params(**doc["params"])
-        estimator._set_fitted(
-            _signomial_from_dict(doc["signomial"]),
-            n_features_in=doc["n_features_in"],
-            feature_names_in=doc["feature_names_in"] or None,
-            classes=np.asarray(doc["classes"]) if "classes" in doc else None,
-            threshold=doc.get("threshold", 0.5),
-        )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"Malformed ECSEL estimator JSON: {exc}") from exc
-    return estimator
+    if not isinstance(doc, dict) or doc.get("format") != expected_format:
+        kind = expected_format.split(".", 1)[1]
+        raise ValueError(f"Not an ECSEL {kind} JSON document.")
+    return doc
+
+
+__all__ = [
+    "ESTIMATOR_FORMAT",
+    "SIGNOMIAL_FORMAT",
+    "VERSION",
+    "estimator_to_json",
+    "parse_json",
+    "signomial_to_dict",
+    "signomial_to_json",
+]

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ecsel._symbolic import SNAP_DENOMINATORS
+from ecsel._fit.symbolic import SNAP_DENOMINATORS
 
 
 def exponent_to_sympy(value: float, precision: int | None = None,
