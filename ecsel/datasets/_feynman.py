@@ -6,22 +6,20 @@ import difflib
 import functools
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import sympy
-from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+from ecsel.recovery import is_signomial, parse_formula, signomial_terms
 
 from ._paths import data_path
 
 __all__ = ["list_feynman", "load_feynman", "signomial_terms", "is_signomial"]
 
 FEYNMAN_FILE = "FeynmanEquations.csv"
-
-# Function names used in the table that SymPy spells differently.
-_FUNCTIONS: dict[str, object] = {"arcsin": sympy.asin, "arccos": sympy.acos, "ln": sympy.log}
 
 
 @dataclass(frozen=True)
@@ -33,26 +31,6 @@ class _Law:
     lows: tuple[float, ...]
     highs: tuple[float, ...]
     expr: sympy.Expr
-
-
-def _parse(formula: str, names: Iterable[str]) -> sympy.Expr:
-    """Parse a formula with every name in ``names`` declared a positive Symbol.
-
-    The table writes unary minus as ``~`` (SymPy's ``Not``); it is replaced by ``-``,
-    which has the same precedence in Python. Declaring the variables explicitly keeps
-    names such as ``I``, ``E_n``, ``gamma`` or ``beta`` from resolving to SymPy's
-    imaginary unit or special functions.
-    """
-    names = list(names)
-    local: dict[str, object] = dict(_FUNCTIONS)
-    local.update({n: sympy.Symbol(n, positive=True) for n in names})
-    expr = parse_expr(
-        formula.replace("~", "-"), local_dict=local, transformations=standard_transformations
-    )
-    unknown = {s.name for s in expr.free_symbols} - set(names)
-    if unknown:
-        raise ValueError(f"formula {formula!r} uses undeclared names {sorted(unknown)}")
-    return expr
 
 
 @functools.lru_cache(maxsize=1)
@@ -73,7 +51,7 @@ def _table() -> dict[str, _Law]:
             variables=variables,
             lows=lows,
             highs=highs,
-            expr=_parse(row["Formula"], variables),
+            expr=parse_formula(row["Formula"], variables),
         )
     return laws
 
@@ -260,142 +238,3 @@ def load_feynman(
         values = values + rng.normal(0.0, noise * float(np.std(values)), size=n)
     y = pd.Series(values, index=X.index, name=law.output)
     return X, y, law.expr
-
-
-def _variable_names(variables: Sequence[str | sympy.Symbol] | None, expr: sympy.Expr) -> list[str]:
-    if variables is None:
-        return sorted(s.name for s in expr.free_symbols)
-    if isinstance(variables, str | sympy.Symbol):
-        variables = [variables]
-    return [v.name if isinstance(v, sympy.Symbol) else str(v) for v in variables]
-
-
-def signomial_terms(
-    expr: sympy.Expr | str,
-    variables: Sequence[str | sympy.Symbol] | None = None,
-) -> list[tuple[float, dict[str, float]]]:
-    """Decompose a signomial into its terms.
-
-    Parameters
-    ----------
-    expr : sympy.Expr or str
-        The expression. A string is parsed with every name in ``variables`` declared
-        a symbol (``~`` is read as unary minus, ``arcsin``/``ln`` as ``asin``/``log``).
-    variables : sequence of str or sympy.Symbol, optional
-        The variables. Symbols are matched by name, whatever their assumptions.
-        Default: the free symbols of ``expr``. Every free symbol of ``expr`` must be
-        listed; listed names that do not occur are allowed.
-
-    Returns
-    -------
-    list of (float, dict of str to float)
-        One ``(coefficient, exponents)`` pair per term, such that
-        ``expr == sum(c * prod(x[v] ** a for v, a in exps.items()) for c, exps in terms)``
-        for positive ``x``. ``exponents`` is sparse: it holds only the variables with
-        a non-zero exponent (a constant term has ``{}``). Like terms are merged, zero
-        terms dropped, and terms sorted by their exponent items.
-
-    Raises
-    ------
-    ValueError
-        If ``expr`` is not a signomial of ``variables`` (see Notes) or uses a symbol
-        not in ``variables``.
-
-    Notes
-    -----
-    The variables are treated as positive reals, so ``(x*y)**a == x**a * y**a`` and
-    ``sqrt(x**2) == x``. The expression is expanded (``sympy.expand(..., force=True)``:
-    powers over products and products over sums); each resulting term must be a
-    constant times real constant powers of single variables. Constants such as
-    ``pi`` go into the coefficient. Non-integer powers of sums (``sqrt(x + y)``),
-    negative powers of sums (``1/(1 + x)``) and transcendental functions of the
-    variables make the expression a non-signomial, even where a series would
-    converge.
-
-    Examples
-    --------
-    >>> import sympy
-    >>> from ecsel.datasets import signomial_terms
-    >>> x, y = sympy.symbols("x y", positive=True)
-    >>> signomial_terms(3 * x**2 / sympy.sqrt(y) - x, ["x", "y"])
-    [(-1.0, {'x': 1.0}), (3.0, {'x': 2.0, 'y': -0.5})]
-    >>> for term in signomial_terms("kappa*(T2-T1)*A/d", ["kappa", "T1", "T2", "A", "d"]):
-    ...     print(term)
-    (-1.0, {'A': 1.0, 'T1': 1.0, 'd': -1.0, 'kappa': 1.0})
-    (1.0, {'A': 1.0, 'T2': 1.0, 'd': -1.0, 'kappa': 1.0})
-    >>> signomial_terms("1/(1 + x)", ["x"])
-    Traceback (most recent call last):
-    ...
-    ValueError: not a signomial of ['x']: factor 1/(x + 1) is not a constant power of one variable
-    """
-    if isinstance(expr, str):
-        if variables is None:
-            raise ValueError("variables are required when expr is a string")
-        expr = _parse(expr, _variable_names(variables, sympy.Integer(0)))
-    expr = sympy.sympify(expr)
-    names = _variable_names(variables, expr)
-    present = {s.name for s in expr.free_symbols}
-    unknown = present - set(names)
-    if unknown:
-        raise ValueError(f"expression uses symbols not in variables: {sorted(unknown)}")
-    positive = {s: sympy.Symbol(s.name, positive=True) for s in expr.free_symbols}
-    expanded = sympy.expand(expr.xreplace(positive), force=True)
-    merged: dict[tuple[tuple[str, float], ...], sympy.Expr] = {}
-    for term in sympy.Add.make_args(expanded):
-        coefficient: sympy.Expr = sympy.Integer(1)
-        exponents: dict[str, float] = {}
-        for factor in sympy.Mul.make_args(term):
-            if not factor.free_symbols:
-                coefficient *= factor
-                continue
-            base, exponent = factor.as_base_exp()
-            if not (
-                isinstance(base, sympy.Symbol) and not exponent.free_symbols and exponent.is_real
-            ):
-                raise ValueError(
-                    f"not a signomial of {names}: factor {factor} is not a constant power "
-                    "of one variable"
-                )
-            exponents[base.name] = exponents.get(base.name, 0.0) + float(exponent)
-        key = tuple(sorted((k, v) for k, v in exponents.items() if v != 0.0))
-        merged[key] = merged.get(key, sympy.Integer(0)) + coefficient
-    terms = []
-    for key in sorted(merged):
-        value = complex(sympy.N(merged[key], 17))
-        if value.imag != 0.0:
-            raise ValueError(f"not a signomial of {names}: complex coefficient {merged[key]}")
-        if value.real != 0.0:
-            terms.append((value.real, dict(key)))
-    return terms
-
-
-def is_signomial(
-    expr: sympy.Expr | str, variables: Sequence[str | sympy.Symbol] | None = None
-) -> bool:
-    """Tell whether ``expr`` is a signomial of ``variables``.
-
-    Parameters
-    ----------
-    expr : sympy.Expr or str
-        The expression; see :func:`signomial_terms`.
-    variables : sequence of str or sympy.Symbol, optional
-        The variables; default: the free symbols of ``expr``.
-
-    Returns
-    -------
-    bool
-        ``True`` when :func:`signomial_terms` succeeds.
-
-    Examples
-    --------
-    >>> from ecsel.datasets import is_signomial
-    >>> is_signomial("m*(v**2 + u**2 + w**2)/2", ["m", "v", "u", "w"])
-    True
-    >>> is_signomial("exp(-x)", ["x"])
-    False
-    """
-    try:
-        signomial_terms(expr, variables)
-    except ValueError:
-        return False
-    return True
