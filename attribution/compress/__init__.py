@@ -1,0 +1,40 @@
+"""Compress a network without deforming its explanations.
+
+* :class:`AttributionMatchingLoss`: the weighted collapsed attribution matching
+  regulariser of Park, Yang, Hwang and Yang (NeurIPS 2020), by double backprop.
+* :func:`distill`: knowledge distillation plus the regulariser.
+* :func:`prune_and_finetune`: magnitude pruning (global unstructured or by filters,
+  one-shot or iterative) through ``torch.nn.utils.prune``, with fine-tuning.
+* :func:`attribution_agreement`: teacher-student agreement of Grad-CAM, input x
+  gradient and integrated-gradient maps, pointing game and faithfulness.
+
+The regulariser preserves the matched layer's map; input-level maps (input x
+gradient, integrated gradients) move much less (see ``docs/bench/compression.md``).
+"""
+
+from ._agreement import (
+    attribution_agreement,
+    cosine_similarity,
+    pointing_game,
+    spearman,
+    top_k_iou,
+)
+from ._loss import AttributionMatchingLoss
+from ._maps import collapsed_map, normalized_distance, resolve_layer
+from ._train import distill, kd_loss, prune_and_finetune, sparsity
+
+__all__ = [
+    "AttributionMatchingLoss",
+    "attribution_agreement",
+    "collapsed_map",
+    "cosine_similarity",
+    "distill",
+    "kd_loss",
+    "normalized_distance",
+    "pointing_game",
+    "prune_and_finetune",
+    "resolve_layer",
+    "sparsity",
+    "spearman",
+    "top_k_iou",
+]
