@@ -26,36 +26,41 @@ import torch
 from torch import Tensor
 
 from .metrics import (
+    CompletenessError,
     CurveResult,
-    as_forward_func,
-    completeness_error,
-    deletion,
-    faithfulness_correlation,
-    infidelity,
-    insertion,
-    monotonicity,
-    pixel_flipping,
-    region_perturbation,
+    Deletion,
+    FaithfulnessCorrelation,
+    Infidelity,
+    Insertion,
+    Monotonicity,
+    PixelFlipping,
+    RegionPerturbation,
+    SensitivityMax,
     sensitivity_max,
-    to_tensor,
 )
-from .metrics._adapter import prepare
+from .metrics._adapter import as_forward_func, prepare, to_tensor
 
 __all__ = ["METRICS", "evaluate", "plot_curves", "summarize"]
 
-#: name -> (function, higher_is_better)
+#: The metrics :func:`evaluate` knows, as their classes; each class states its own
+#: ``function``, ``higher_is_better`` and ``returns_curves`` (the one place for them).
+_METRIC_CLASSES = (
+    Insertion,
+    Deletion,
+    PixelFlipping,
+    RegionPerturbation,
+    FaithfulnessCorrelation,
+    Infidelity,
+    SensitivityMax,
+    CompletenessError,
+    Monotonicity,
+)
+
+#: name -> (function, higher_is_better), derived from the classes.
 METRICS: dict[str, tuple[Callable[..., Any], bool]] = {
-    "insertion": (insertion, True),
-    "deletion": (deletion, False),
-    "pixel_flipping": (pixel_flipping, False),
-    "region_perturbation": (region_perturbation, True),
-    "faithfulness_correlation": (faithfulness_correlation, True),
-    "infidelity": (infidelity, False),
-    "sensitivity_max": (sensitivity_max, False),
-    "completeness_error": (completeness_error, False),
-    "monotonicity": (monotonicity, True),
+    cls.function.__name__: (cls.function, cls.higher_is_better) for cls in _METRIC_CLASSES
 }
-_CURVE_METRICS = {"insertion", "deletion", "pixel_flipping", "region_perturbation"}
+_CURVE_METRICS = {cls.function.__name__ for cls in _METRIC_CLASSES if cls.returns_curves}
 
 
 def _sync(device: torch.device) -> None:

@@ -22,6 +22,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
+from .._utils import make_generator  # noqa: F401 - the metrics' generator factory
+
 __all__ = ["ForwardAdapter", "as_forward_func", "to_tensor"]
 
 ArrayLike = Any  # Tensor | np.ndarray | pandas.DataFrame | sequence
@@ -331,15 +333,3 @@ def chunks(x: Tensor, size: int | None) -> Iterator[Tensor]:
     yield from (x,) if size is None else torch.split(x, size)
 
 
-def make_generator(
-    random_state: int | torch.Generator | None, device: torch.device
-) -> torch.Generator:
-    """A torch generator on ``device`` seeded from ``random_state`` (fresh entropy if None)."""
-    if isinstance(random_state, torch.Generator):
-        return random_state
-    g = torch.Generator(device=device)
-    if random_state is None:
-        g.seed()
-    else:
-        g.manual_seed(int(random_state))
-    return g
