@@ -140,7 +140,7 @@ def check_predict_input(est, X) -> pd.DataFrame:
         frame.columns = columns
         return frame
     dtype = None if est.signomial_.transform.categorical_inputs else np.float64
-    X = validate_data(est, X, reset=False, dtype=dtype)
+    X = validate_data(est, X, reset=False, dtype=dtype, ensure_all_finite="allow-nan")
     return pd.DataFrame(X, columns=columns)
 
 
@@ -178,7 +178,8 @@ class ECSELBase:
                 )
             y = self._validate_y(y, len(X), y_numeric)
             return _frame_from_dataframe(X), y
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=y_numeric)
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=y_numeric,
+                             ensure_all_finite="allow-nan")
         return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])]), y
 
     @staticmethod

@@ -2,21 +2,30 @@
 
 A signomial ``c * prod_j u_j ** a_j`` needs strictly positive inputs ``u_j``. Each raw
 column is mapped to one or more *model features* and the engine only ever sees
-``log u``. Three documented maps cover every column type:
+``log u``. The documented maps:
 
 ``power``
-    Numeric columns. ``u = (x + shift) / scale`` with ``scale`` the geometric mean
-    of ``x + shift`` on the training data. ``shift = 0`` when the column is strictly
-    positive, so the exponent ``a`` is the elasticity of the score in ``x`` itself.
-    Non-negative columns that contain zeros (counts, durations) get ``shift`` equal to
-    the median of their positive training values, so the factor is
-    ``(x + shift) ** a`` and ``x = 0`` is a neutral, finite point. Values are clipped
-    below at ``lower`` (a tenth of the training minimum for positive columns, the
-    training minimum otherwise) so unseen small or negative values never give NaN.
+    Non-negative numeric columns. ``u = (x + shift) / scale`` with ``scale`` the
+    geometric mean of ``x + shift`` on the training data. ``shift = 0`` when the
+    column is strictly positive, so the exponent ``a`` is the elasticity of the score
+    in ``x`` itself. Non-negative columns that contain zeros (counts, durations) get
+    ``shift`` equal to the median of their positive training values, so the factor
+    is ``(x + shift) ** a`` and ``x = 0`` is a neutral, finite point. Values are
+    clipped below at ``lower`` (a tenth of the training minimum for positive
+    columns, the training minimum otherwise) so unseen small or negative values
+    never give NaN.
+``signed``
+    Columns with negative values (signed, often heavy-tailed: PCA scores, returns,
+    balances). ``log u = asinh((clip(x, lower, upper) - center) / scale)`` with
+    ``center`` the training median, ``scale`` a robust spread (the interquartile
+    range / 1.349, the standard deviation if that is 0) and ``[lower, upper]`` the
+    training range. The factor ``exp(g * asinh(z)) = (z + sqrt(1 + z**2)) ** g`` is
+    log-linear near the centre and a power law ``|2 z| ** +-g`` in the tails, and the
+    clip bounds it on held-out rows: a value 30 spreads out multiplies the score by
+    about ``60 ** g``, not ``exp(30 g)``.
 ``linear``
-    Columns with negative values: ``log u = (x - center) / scale`` (median and
-    standard deviation), so the factor is ``exp(g * x)`` up to a constant that is
-    folded into the coefficient: a log-linear effect.
+    The former signed map, ``log u = (x - center) / scale``: kept so that models
+    saved before the ``signed`` map existed load and predict unchanged.
 ``indicator``
     Binary numeric or boolean columns and one-hot levels of categorical / string
     columns: ``log u = b`` with ``b`` in {0, 1}, so the factor is the multiplicative
@@ -26,10 +35,38 @@ column is mapped to one or more *model features* and the engine only ever sees
 Constant columns become ``constant`` features with ``log u = 0``: they never affect
 the score. In the engine the exponent argument ``log u @ a`` is clamped to
 ``[-EXP_CLAMP, EXP_CLAMP]`` so extrapolation never overflows.
+
+Missing values
+--------------
+A numeric (or boolean) column with missing values (NaN, None, ``pd.NA``) in the
+training data gets a second model feature, the **missingness indicator**
+``col[missing]`` (``missing=True``): ``log u = 1`` where ``x`` is missing and 0
+elsewhere, so the factor is ``exp(g * col[missing])`` with a learned ``g``. A missing
+``x`` is replaced by the column's **fill value**, the point where its own factor is
+neutral (``log u = 0``): ``scale - shift`` (the geometric mean) for ``power``,
+``center`` (the median) for ``signed`` / ``linear``, the reference value for a binary
+indicator. So at a row where ``x`` is missing the term is exactly
+``exp(g)`` times its value at a typical ``x``. A categorical, string or boolean-object
+column treats missing as its own level ``col[missing]`` (never the reference). NaN
+at predict time in a column that had none in training gets the fill value (the
+reference level for a categorical column) and a :class:`MissingValueWarning`.
+Infinity is always a ``ValueError``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import pandas as pd
+>>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 4.0, np.nan, 16.0]}))
+>>> t.feature_names
+['x', 'x[missing]']
+>>> t.log_features(t.encode(pd.DataFrame({"x": [4.0, np.nan]})))
+array([[0., 0.],
+       [0., 1.]])
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -37,8 +74,14 @@ import pandas as pd
 
 EXP_CLAMP = 60.0
 MAX_CATEGORIES = 64
+MISSING = "missing"
+"""Label of the missingness indicator: the model feature ``col[missing]``."""
 
-_KINDS = ("power", "linear", "indicator", "constant")
+_KINDS = ("power", "signed", "linear", "indicator", "constant")
+
+
+class MissingValueWarning(UserWarning):
+    """NaN at predict time in a column that had no missing values in training."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +91,11 @@ class FeatureMap:
     Attributes
     ----------
     name : str
-        Display name of the model feature (the column name, or ``col[level]``).
+        Display name of the model feature (the column name, ``col[level]``, or
+        ``col[missing]`` for a missingness indicator).
     source : str
         Name of the raw input column.
-    kind : {"power", "linear", "indicator", "constant"}
+    kind : {"power", "signed", "linear", "indicator", "constant"}
         The map applied; see the module docstring.
     scale, shift, center, lower : float
         Parameters of the map (unused ones are 0).
@@ -59,6 +103,16 @@ class FeatureMap:
         For a one-hot indicator, the category level it tests for.
     high : float
         For a binary numeric indicator, the value that maps to ``b = 1``.
+    upper : float or None
+        Upper clip of a ``signed`` map (the training maximum).
+    missing : bool
+        True for the missingness indicator of ``source``.
+
+    Examples
+    --------
+    >>> f = FeatureMap("x", "x", "signed", scale=2.0, center=1.0, lower=-9.0, upper=5.0)
+    >>> f.fill, f.log_feature(np.array([1.0, 99.0])).round(4).tolist()
+    (1.0, [0.0, 1.4436])
     """
 
     name: str
@@ -70,6 +124,8 @@ class FeatureMap:
     lower: float = 0.0
     level: str | None = None
     high: float = 1.0
+    upper: float | None = None
+    missing: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,11 +136,28 @@ class FeatureMap:
             raise ValueError(f"Unknown feature map kind {data.get('kind')!r}.")
         return cls(**data)
 
+    @property
+    def fill(self) -> float:
+        """The value a missing entry takes: where this feature's ``log u`` is 0."""
+        if self.kind == "power":
+            return self.scale - self.shift
+        if self.kind in ("signed", "linear", "indicator"):
+            return self.center
+        return 0.0
+
+    def _clip_signed(self, v, lib):
+        upper = np.inf if self.upper is None else self.upper
+        if lib is np:
+            return np.clip(v, self.lower, upper)
+        return lib.clamp(v, min=self.lower, max=upper)
+
     def log_feature(self, values: np.ndarray) -> np.ndarray:
         """``log u`` for the encoded numeric ``values`` of this feature (numpy)."""
         v = np.asarray(values, dtype=np.float64)
         if self.kind == "power":
             return np.log((np.maximum(v, self.lower) + self.shift) / self.scale)
+        if self.kind == "signed":
+            return np.arcsinh((self._clip_signed(v, np) - self.center) / self.scale)
         if self.kind == "linear":
             return (v - self.center) / self.scale
         if self.kind == "indicator":
@@ -97,6 +170,8 @@ class FeatureMap:
 
         if self.kind == "power":
             return torch.log((torch.clamp(values, min=self.lower) + self.shift) / self.scale)
+        if self.kind == "signed":
+            return torch.asinh((self._clip_signed(values, torch) - self.center) / self.scale)
         if self.kind == "linear":
             return (values - self.center) / self.scale
         if self.kind == "indicator":
@@ -112,9 +187,25 @@ def _is_categorical(series: pd.Series) -> bool:
     )
 
 
+def _robust_scale(values: np.ndarray) -> float:
+    q1, q3 = np.percentile(values, [25.0, 75.0])
+    scale = float(q3 - q1) / 1.349
+    if not scale > 1e-12 * max(1.0, float(np.max(np.abs(values)))):
+        scale = float(np.std(values))
+    return scale
+
+
 def _numeric_maps(name: str, values: np.ndarray) -> list[FeatureMap]:
+    observed = values[~np.isnan(values)]
+    maps = _observed_maps(name, observed)
+    if observed.size < values.size:
+        maps.append(FeatureMap(f"{name}[{MISSING}]", name, "indicator", missing=True))
+    return maps
+
+
+def _observed_maps(name: str, values: np.ndarray) -> list[FeatureMap]:
     uniques = np.unique(values)
-    if uniques.size == 1:
+    if uniques.size <= 1:
         return [FeatureMap(name, name, "constant")]
     lo, hi = float(uniques[0]), float(uniques[-1])
     if uniques.size == 2:
@@ -126,45 +217,72 @@ def _numeric_maps(name: str, values: np.ndarray) -> list[FeatureMap]:
         shift = float(np.median(values[values > 0]))
         scale = float(np.exp(np.mean(np.log(values + shift))))
         return [FeatureMap(name, name, "power", scale=scale, shift=shift, lower=0.0)]
-    scale = float(np.std(values))
-    return [FeatureMap(name, name, "linear", scale=scale, center=float(np.median(values)))]
+    return [FeatureMap(name, name, "signed", scale=_robust_scale(values),
+                       center=float(np.median(values)), lower=lo, upper=hi)]
+
+
+def _missing_label(levels) -> str:
+    """``"missing"``, made unique against the column's own level labels."""
+    label = MISSING
+    while label in levels:
+        label = f"{label}_"
+    return label
+
+
+def _labels(series: pd.Series) -> np.ndarray:
+    """String labels of a categorical column (missing entries stay None)."""
+    out = series.astype(object).to_numpy()
+    present = ~pd.isna(out)
+    out = out.copy()
+    out[present] = [str(v) for v in out[present]]
+    out[~present] = None
+    return out
 
 
 def _categorical_maps(name: str, series: pd.Series) -> list[FeatureMap]:
-    if series.isna().any():
-        raise ValueError(f"Input X contains NaN in categorical column {name!r}.")
-    labels = series.astype(str)
-    counts = labels.value_counts(sort=True)
+    labels = _labels(series)
+    present = labels[labels != None]  # noqa: E711 (elementwise)
+    counts = pd.Series(present, dtype=object).value_counts(sort=True)
     if len(counts) > MAX_CATEGORIES:
         raise ValueError(
             f"Column {name!r} has {len(counts)} distinct non-numeric values; at most "
             f"{MAX_CATEGORIES} categories can be one-hot encoded. Encode it numerically "
             "or drop it."
         )
-    if len(counts) == 1:
-        return [FeatureMap(name, name, "constant")]
     # Most frequent level first (the reference); ties broken by label for determinism.
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [
+    maps = [
         FeatureMap(f"{name}[{level}]", name, "indicator", level=str(level))
         for level, _ in ordered[1:]
     ]
+    if present.size < labels.size:
+        label = _missing_label(set(counts.index))
+        maps.append(FeatureMap(f"{name}[{label}]", name, "indicator", level=label,
+                               missing=True))
+    return maps or [FeatureMap(name, name, "constant")]
 
 
 def _numeric_column(name: str, series: pd.Series) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.to_numpy(dtype=np.float64)
-    if not pd.api.types.is_numeric_dtype(series.dtype):
+    """Float values of a numeric or boolean column (missing entries as NaN).
+
+    Raises ``ValueError`` for infinity and for dtypes ECSEL cannot interpret.
+    """
+    if not (pd.api.types.is_bool_dtype(series.dtype)
+            or pd.api.types.is_numeric_dtype(series.dtype)):
         raise ValueError(
             f"Column {name!r} has dtype {series.dtype}, which ECSEL cannot interpret; "
             "use numeric, boolean, categorical or string columns."
         )
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isnan(values).any():
-        raise ValueError(f"Input X contains NaN in column {name!r}.")
     if np.isinf(values).any():
         raise ValueError(f"Input X contains infinity in column {name!r}.")
     return values
+
+
+def _warn_unseen_missing(name: str, n: int, replacement: str) -> None:
+    warnings.warn(
+        f"Column {name!r} has {n} missing value(s) but had none in training; they are "
+        f"replaced by {replacement}.", MissingValueWarning, stacklevel=4)
 
 
 class PositivityTransform:
@@ -175,6 +293,12 @@ class PositivityTransform:
     feature_maps : list of FeatureMap
     input_features : list of str
         Raw column names in order.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"r": [1.0, 2.0, 4.0], "c": ["a", None, "a"]})
+    >>> PositivityTransform.fit(frame).feature_names
+    ['r', 'c[missing]']
     """
 
     def __init__(self, feature_maps: list[FeatureMap], input_features: list[str]):
@@ -200,21 +324,88 @@ class PositivityTransform:
     def categorical_inputs(self) -> bool:
         return any(m.level is not None for m in self.feature_maps)
 
+    def has_missing_indicator(self, column: str) -> bool:
+        """Whether ``column`` had missing values in training (so it has ``col[missing]``)."""
+        return any(m.missing and m.source == column for m in self.feature_maps)
+
+    def fill_values(self) -> dict[str, float]:
+        """``{column: fill value}`` of every numeric column (what a missing entry becomes).
+
+        Examples
+        --------
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 4.0, None, 16.0]}))
+        >>> t.fill_values()
+        {'x': 4.0}
+        """
+        return {m.source: float(m.fill) for m in self.feature_maps
+                if m.level is None and not m.missing and m.kind != "constant"}
+
+    def missing_notes(self, precision: int | None = 4) -> list[str]:
+        """One line per missingness indicator: how a missing entry enters the equation.
+
+        Examples
+        --------
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 4.0, None, 16.0]}))
+        >>> t.missing_notes()
+        ['where x is missing: x = 4 and x[missing] = 1 (else x[missing] = 0)']
+        """
+        fills = self.fill_values()
+        notes = []
+        for fmap in self.feature_maps:
+            if not fmap.missing:
+                continue
+            if fmap.source in fills:
+                value = fills[fmap.source]
+                shown = f"{value:.{precision}g}" if precision is not None else repr(value)
+                notes.append(f"where {fmap.source} is missing: {fmap.source} = {shown} and "
+                             f"{fmap.name} = 1 (else {fmap.name} = 0)")
+            else:
+                notes.append(f"where {fmap.source} is missing: {fmap.name} = 1 and every "
+                             f"other {fmap.source}[level] = 0 (else {fmap.name} = 0)")
+        return notes
+
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        """Numeric matrix (n, n_model_features): raw values, or 0/1 for level indicators."""
+        """Numeric matrix (n, n_model_features), finite everywhere.
+
+        Raw values of numeric columns (a missing entry takes the fill value), 0/1 for
+        level indicators and for missingness indicators.
+        """
         columns = []
+        labels: dict[str, np.ndarray] = {}
+        numeric: dict[str, np.ndarray] = {}
         for fmap in self.feature_maps:
             series = frame[fmap.source]
-            if fmap.level is not None:
-                columns.append((series.astype(str) == fmap.level).to_numpy(np.float64))
-            elif fmap.kind == "constant" and _is_categorical(series):
-                columns.append(np.zeros(len(series)))
-            elif _is_categorical(series):
+            if fmap.level is not None or (fmap.kind == "constant" and _is_categorical(series)):
+                if fmap.source not in labels:
+                    labels[fmap.source] = _labels(series)
+                    n_missing = int(np.sum(labels[fmap.source] == None))  # noqa: E711
+                    if n_missing and not self.has_missing_indicator(fmap.source):
+                        _warn_unseen_missing(fmap.source, n_missing, "the reference level")
+                values = labels[fmap.source]
+                if fmap.missing:
+                    columns.append((values == None).astype(np.float64))  # noqa: E711
+                elif fmap.level is not None:
+                    columns.append((values == fmap.level).astype(np.float64))
+                else:
+                    columns.append(np.zeros(len(series)))
+                continue
+            if _is_categorical(series):
                 raise ValueError(
                     f"Column {fmap.source!r} was numeric during fit but is not numeric now."
                 )
-            else:
-                columns.append(_numeric_column(fmap.source, series))
+            if fmap.source not in numeric:
+                numeric[fmap.source] = _numeric_column(fmap.source, series)
+            values = numeric[fmap.source]
+            absent = np.isnan(values)
+            if fmap.missing:
+                columns.append(absent.astype(np.float64))
+                continue
+            if absent.any():
+                if not self.has_missing_indicator(fmap.source):
+                    _warn_unseen_missing(fmap.source, int(absent.sum()),
+                                         f"the fill value {fmap.fill:.6g}")
+                values = np.where(absent, fmap.fill, values)
+            columns.append(values)
         if not columns:
             return np.zeros((len(frame), 0))
         return np.column_stack(columns)

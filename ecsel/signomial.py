@@ -212,7 +212,8 @@ class Signomial:
     def __str__(self) -> str:
         exprs = self.to_sympy(precision=4)
         exprs = exprs if isinstance(exprs, list) else [exprs]
-        return "\n".join(f"{name} = {expr}" for name, expr in zip(self.output_names, exprs))
+        lines = [f"{name} = {expr}" for name, expr in zip(self.output_names, exprs)]
+        return "\n".join(lines + self.transform.missing_notes(precision=4))
 
     def __repr__(self) -> str:
         return (

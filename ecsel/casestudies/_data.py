@@ -89,6 +89,13 @@ class CaseData:
         Names of class 0 and class 1.
     actionable : list of str
         Columns a counterfactual may change.
+
+    Examples
+    --------
+    >>> from ecsel.casestudies import load_case
+    >>> case = load_case("shoppers")
+    >>> case.labels, case.X.shape[1]
+    (('no purchase', 'purchase'), 17)
     """
 
     name: str
@@ -114,19 +121,27 @@ def load_case(name: str, *, full: bool | None = None) -> CaseData:
     Returns
     -------
     CaseData
+
+    Examples
+    --------
+    >>> case = load_case("shoppers")
+    >>> case.name, len(case.X) == len(case.y), sorted(set(case.y.tolist()))
+    ('shoppers', True, [0, 1])
     """
     if name == "shoppers":
         X, y = load_online_shoppers(return_X_y=True)
         missing = X.isna().any(axis=1).to_numpy()
         negative = (X.filter(like="_Duration") < 0).any(axis=1).to_numpy()
-        X = X.loc[~missing].reset_index(drop=True)
-        y = np.asarray(y)[~missing].astype(int)
+        X = X.reset_index(drop=True)
+        y = np.asarray(y).astype(int)
         notes = [
             "UCI Online Shoppers Purchasing Intention (Sakar et al. 2019, CC BY 4.0), "
             f"bundled copy: {len(missing):,} sessions x 17 features.",
-            f"Dropped {int(missing.sum())} sessions whose eight page-count and rate columns "
-            "are empty (NaN): ECSEL rejects missing values. "
-            f"Kept {len(X):,} sessions; {int(negative.sum())} of them have -1 in the "
+            f"All sessions are kept: {int(missing.sum())} have empty (NaN) page-count and "
+            "rate columns, which ECSEL handles natively (a fill value and a missingness "
+            "factor `exp(g * col[missing])` in the equation); the logistic baseline imputes "
+            "the median and adds missingness indicators, boosting takes NaN natively. "
+            f"{int(negative.sum())} sessions have -1 in the "
             "`*_Duration` columns and are kept as recorded.",
             f"Purchase rate: {y.mean():.1%} ({int(y.sum()):,} purchases).",
         ]
@@ -179,7 +194,15 @@ def load_case(name: str, *, full: bool | None = None) -> CaseData:
 
 @dataclass
 class Split:
-    """Train (fit + validation) and test parts of a case study."""
+    """Train (fit + validation) and test parts of a case study.
+
+    Examples
+    --------
+    >>> from ecsel.casestudies import load_case, split_case
+    >>> split = split_case(load_case("shoppers"))
+    >>> round(len(split.X_test) / (len(split.X_fit) + len(split.X_val) + len(split.X_test)), 2)
+    0.3
+    """
 
     X_fit: pd.DataFrame
     y_fit: np.ndarray
@@ -199,6 +222,12 @@ def split_case(
 
     Models are fitted on the remaining ``1 - validation_size`` of the training part; the
     validation part only tunes the F1 threshold.
+
+    Examples
+    --------
+    >>> split = split_case(load_case("shoppers"))
+    >>> round(len(split.X_val) / (len(split.X_fit) + len(split.X_val)), 2)
+    0.2
     """
     index = np.arange(len(case.y))
     train, test = train_test_split(

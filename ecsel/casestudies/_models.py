@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     average_precision_score,
@@ -49,29 +50,55 @@ from ecsel.regressor import ECSELRegressor
 
 # ------------------------------------------------------------------------ baselines
 def categorical_columns(X: pd.DataFrame) -> list[str]:
-    """Columns that are one-hot encoded by the LogisticRegression baseline."""
+    """Columns that are one-hot encoded by the LogisticRegression baseline.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> categorical_columns(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}))
+    ['b']
+    """
     return [c for c in X.columns if _is_categorical(X[c])]
 
 
 def make_logistic(X: pd.DataFrame):
-    """Standardised numeric columns + one-hot categoricals -> LogisticRegression."""
+    """Standardised numeric columns + one-hot categoricals -> LogisticRegression.
+
+    Missing values: numeric columns get the training median and a missingness
+    indicator (only for columns with NaN in training), categoricals a "missing" level.
+    """
     cats = categorical_columns(X)
     nums = [c for c in X.columns if c not in cats]
-    pre = ColumnTransformer(
-        [("num", StandardScaler(), nums), ("cat", OneHotEncoder(handle_unknown="ignore"), cats)],
-    )
+    num = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+    cat = make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
+                        OneHotEncoder(handle_unknown="ignore"))
+    pre = ColumnTransformer([("num", num, nums), ("cat", cat, cats)])
     return make_pipeline(pre, LogisticRegression(max_iter=5000))
 
 
 def make_hgb(random_state: int = 0):
-    """HistGradientBoosting with native categorical support."""
+    """HistGradientBoosting with native categorical support.
+
+    Examples
+    --------
+    >>> make_hgb(0).categorical_features
+    'from_dtype'
+    """
     return HistGradientBoostingClassifier(
         categorical_features="from_dtype", random_state=random_state
     )
 
 
 def as_model_input(X: pd.DataFrame) -> pd.DataFrame:
-    """Baselines take booleans as 0/1 floats and strings as categories."""
+    """Baselines take booleans as 0/1 floats and strings as categories.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = as_model_input(pd.DataFrame({"w": [True, False], "s": ["a", "b"]}))
+    >>> [str(t) for t in out.dtypes]
+    ['float64', 'category']
+    """
     out = X.copy()
     for c in out.columns:
         if pd.api.types.is_bool_dtype(out[c].dtype):
@@ -87,7 +114,14 @@ def as_model_input(X: pd.DataFrame) -> pd.DataFrame:
 
 # -------------------------------------------------------------------------- metrics
 def tune_threshold(y: np.ndarray, score: np.ndarray, sample_weight=None) -> float:
-    """Threshold on ``score`` that maximises F1 on ``(y, score)``."""
+    """Threshold on ``score`` that maximises F1 on ``(y, score)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tune_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    0.35
+    """
     precision, recall, thresholds = precision_recall_curve(y, score, sample_weight=sample_weight)
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
@@ -96,7 +130,16 @@ def tune_threshold(y: np.ndarray, score: np.ndarray, sample_weight=None) -> floa
 
 
 def score_model(y_val, p_val, y_test, p_test, w_val=None, w_test=None) -> dict:
-    """ROC AUC, PR AUC and F1 at the validation-tuned threshold, on the test part."""
+    """ROC AUC, PR AUC and F1 at the validation-tuned threshold, on the test part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, p = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
+    >>> scores = score_model(y, p, y, p)
+    >>> scores["roc_auc"], scores["threshold"]
+    (0.75, 0.35)
+    """
     threshold = tune_threshold(y_val, p_val, w_val)
     return {
         "roc_auc": float(roc_auc_score(y_test, p_test, sample_weight=w_test)),
@@ -120,6 +163,19 @@ class Comparison:
         and ``f1_pop``.
     test_proba : dict
         Test-set probabilities of class 1 per model.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from ecsel.casestudies import load_case, split_case
+    >>> case = load_case("shoppers")
+    >>> small = dataclasses.replace(case, X=case.X.iloc[:800], y=case.y[:800])
+    >>> split = split_case(small)
+    >>> from ecsel.casestudies import compare_classifiers
+    >>> fast = {"n_terms": 1, "n_restarts": 1, "max_iter": 60}
+    >>> comparison = compare_classifiers(small, split, ecsel_params=fast)
+    >>> sorted(comparison.models)
+    ['ECSEL', 'HistGradientBoosting', 'LogisticRegression']
     """
 
     models: dict
@@ -136,7 +192,21 @@ def compare_classifiers(
     random_state: int = 0,
     progress: Progress = _noop,
 ) -> Comparison:
-    """Fit ECSEL and the two baselines on ``split.X_fit`` and score them on the test part."""
+    """Fit ECSEL and the two baselines on ``split.X_fit`` and score them on the test part.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from ecsel.casestudies import load_case, split_case
+    >>> case = load_case("shoppers")
+    >>> small = dataclasses.replace(case, X=case.X.iloc[:800], y=case.y[:800])
+    >>> split = split_case(small)
+    >>> from ecsel.casestudies import compare_classifiers
+    >>> fast = {"n_terms": 1, "n_restarts": 1, "max_iter": 60}
+    >>> comparison = compare_classifiers(small, split, ecsel_params=fast)
+    >>> list(comparison.metrics.columns[:4])
+    ['roc_auc', 'pr_auc', 'f1', 'threshold']
+    """
     params = dict(DEFAULT_ECSEL_PARAMS if ecsel_params is None else ecsel_params)
     params.setdefault("random_state", random_state)
     factories = {
@@ -194,6 +264,12 @@ def run_feynman(
     pandas.DataFrame
         One row per law: ``law``, ``truth``, ``found``, ``r2``, ``recovered``,
         ``n_terms``, ``fit_s``.
+
+    Examples
+    --------
+    >>> table = run_feynman(["I.12.1"], n_samples=200, regressor_params={"n_restarts": 4})
+    >>> table.loc[0, "law"], bool(table.loc[0, "recovered"])
+    ('I.12.1', True)
     """
     rows = []
     for law in laws:
@@ -236,6 +312,18 @@ def headline_auc(
     This is the protocol of the Online Shoppers target (``ECSELClassifier()`` on the
     raw DataFrame within 0.01 of HistGradientBoosting with at most 3 terms): no
     validation part is held out, as no threshold is tuned.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from ecsel.casestudies import load_case, split_case
+    >>> case = load_case("shoppers")
+    >>> small = dataclasses.replace(case, X=case.X.iloc[:800], y=case.y[:800])
+    >>> split = split_case(small)
+    >>> from ecsel.casestudies import headline_auc
+    >>> result = headline_auc(small, ecsel_params={"n_terms": 1, "n_restarts": 1, "max_iter": 60})
+    >>> sorted(result)
+    ['ecsel_fit_s', 'ecsel_roc_auc', 'gap', 'hgb_roc_auc', 'n_terms']
     """
     X_tr, X_te, y_tr, y_te = train_test_split(
         case.X, case.y, test_size=test_size, stratify=case.y, random_state=random_state

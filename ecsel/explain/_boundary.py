@@ -78,11 +78,14 @@ def scan_roots(margin, lo: float, hi: float, points: np.ndarray) -> list[float]:
 def closed_form_root(est, row: pd.DataFrame, column: str, level: float):
     """Root of a one-term single-output score in ``column``, or None when not closed form."""
     sig = est.signomial_
-    maps = [(m, f) for m, f in enumerate(sig.transform.feature_maps) if f.source == column]
-    if sig.n_outputs != 1 or np.count_nonzero(sig.coef) != 1 or len(maps) != 1:
+    # The missingness indicator is 0 along an observed value of the column: not a factor.
+    maps = [(m, f) for m, f in enumerate(sig.transform.feature_maps)
+            if f.source == column and not f.missing]
+    if sig.n_outputs != 1 or np.count_nonzero(sig.coef) != 1 or len(maps) != 1 \
+            or row[column].isna().any():
         return None
     (m, fmap), = maps
-    if fmap.kind not in ("power", "linear"):
+    if fmap.kind not in ("power", "linear", "signed"):
         return None
     k = int(np.flatnonzero(sig.coef[0])[0])
     a = sig.exponents[0, k, m]
@@ -95,6 +98,10 @@ def closed_form_root(est, row: pd.DataFrame, column: str, level: float):
     if fmap.kind == "power":
         t = fmap.scale * np.exp(s) - fmap.shift
         return [float(t)] if t > fmap.lower else []
+    if fmap.kind == "signed":
+        t = fmap.center + fmap.scale * np.sinh(s)
+        upper = np.inf if fmap.upper is None else fmap.upper
+        return [float(t)] if fmap.lower < t < upper else []
     return [float(fmap.center + fmap.scale * s)]
 
 

@@ -12,7 +12,6 @@ from ecsel._base import (  # noqa: F401 - remember_training_data: used by the te
     remember_training_data,
     sample_rows,
 )
-from ecsel._transform import _is_categorical
 
 
 def is_multiclass(est) -> bool:
@@ -118,31 +117,12 @@ def output_labels(est) -> list[str]:
 
 
 def log_features(sig, frame: pd.DataFrame) -> np.ndarray:
-    """``sig.log_features(frame)``, converting each categorical column to labels once.
+    """``sig.log_features(frame)`` (kept as the explanations' single entry point).
 
-    ``PositivityTransform.encode`` converts a categorical column to strings once per
-    one-hot level; for wide categoricals on large data this is most of the cost of an
-    explanation. The result is identical (checked in the tests).
+    ``PositivityTransform.encode`` converts each categorical column to labels once
+    and fills missing entries, so this is the transform's own path.
     """
-    from ecsel._transform import _numeric_column
-
-    labels: dict[str, np.ndarray] = {}
-    columns = []
-    for fmap in sig.transform.feature_maps:
-        series = frame[fmap.source]
-        if fmap.level is not None or _is_categorical(series):
-            if fmap.source not in labels:
-                labels[fmap.source] = series.astype(str).to_numpy(dtype=object)
-            if fmap.level is None and fmap.kind != "constant":
-                sig.transform.encode(frame[[fmap.source]].iloc[:1])  # raises its error
-            values = (labels[fmap.source] == fmap.level).astype(np.float64) \
-                if fmap.level is not None else np.zeros(len(frame))
-        else:
-            values = _numeric_column(fmap.source, series)
-        columns.append(fmap.log_feature(values))
-    if not columns:
-        return np.zeros((len(frame), 0))
-    return np.column_stack(columns)
+    return sig.transform.log_features(sig.transform.encode(frame))
 
 
 def column_bounds(est, column: str, bounds=None):

@@ -10,6 +10,10 @@ with SLSQP, started from the original row and from every single-feature solution
 ``s_j = |x0_j|`` (relative change) or 1 (absolute change). Categorical columns listed
 in ``features`` are searched over every combination of their levels (each switched
 category adds 1 to the squared distance), solving the numeric part for each.
+
+Missing values: a counterfactual never proposes "make this value missing" (the level
+and value ranges searched hold observed values only), and an entry that is missing in
+``x`` is held as it is (there is no value to measure a change from).
 """
 
 from __future__ import annotations
@@ -178,6 +182,12 @@ def counterfactual(est, x, target_class=None, target_proba=None, target_score=No
     z0 = decision_scores(est, row)[0]
     _, margin = _target(est, target_class, target_proba, target_score, z0)
     columns, categorical = _allowed(est, features, immutable)
+    present = ~row.isna().iloc[0]
+    columns = [c for c in columns if present[c]]
+    categorical = [c for c in categorical if present[c]]
+    if not columns and not categorical:
+        raise ValueError("Every feature allowed to change is missing in x; missing entries "
+                         "are held as they are.")
     row = row.astype({c: np.float64 for c in columns})
     box = {c: tuple(map(float, common.column_bounds(est, c, (bounds or {}).get(c))))
            for c in columns}
@@ -199,7 +209,8 @@ def counterfactual(est, x, target_class=None, target_proba=None, target_score=No
     if best is None:
         result = row.copy()
         result[columns + categorical] = np.nan
-        return _report(est, row, result, "infeasible within the bounds", np.nan, relative)
+        return _report(est, row, result, "infeasible within the bounds", np.nan, relative,
+                       valid=np.array([True, False]))
     return _report(est, row, best[0], "found", best[1], relative)
 
 
@@ -232,10 +243,10 @@ def _distance(row, result, columns, scale) -> float:
     return float(np.sqrt(np.sum(np.square(delta))))
 
 
-def _report(est, row, result, status, distance, relative) -> pd.DataFrame:
+def _report(est, row, result, status, distance, relative, valid=None) -> pd.DataFrame:
     frame = pd.concat([row, result], ignore_index=True)
     frame.index = ["original", "counterfactual"]
-    valid = ~frame.isna().any(axis=1).to_numpy()
+    valid = np.array([True, True]) if valid is None else valid
     z = np.full((2, decision_scores(est, row).shape[1]), np.nan)
     z[valid] = decision_scores(est, frame[valid])
     if common.is_classifier(est):

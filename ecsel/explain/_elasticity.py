@@ -6,7 +6,12 @@ powers, so ``d z / d x_j = sum_k a_kj t_k(x) / (x_j + shift_j)`` and the elastic
 is the constant exponent ``a_j``. For a linear (signed) feature the term factor is
 ``exp(g x / scale)``: the same formula is the point elasticity in ``x`` (it changes
 sign with ``x``), and ``semi=True`` gives the semi-elasticity ``d log z / d x_j``.
-Indicators and categorical columns have no derivative: NaN.
+For a signed (asinh) feature ``d log u / d x = 1 / (scale * sqrt(1 + z^2))`` inside the
+training range and 0 where the value is clipped.
+Indicators and categorical columns have no derivative: NaN. A missingness indicator
+``col[missing]`` is not a derivative direction: elasticities, monotonicity and partial
+dependence of ``col`` ignore it (they are about observed values), and a row where
+``col`` is missing has a NaN elasticity for ``col``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,13 @@ def _dlogu_dx(sig, encoded: np.ndarray) -> np.ndarray:
                                  0.0)
         elif fmap.kind == "linear":
             out[:, m] = 1.0 / fmap.scale
+        elif fmap.kind == "signed":
+            upper = np.inf if fmap.upper is None else fmap.upper
+            z = (x - fmap.center) / fmap.scale
+            inside = (x >= fmap.lower) & (x <= upper)
+            out[:, m] = np.where(inside, 1.0 / (fmap.scale * np.sqrt(1.0 + z * z)), 0.0)
+        elif fmap.missing:
+            out[:, m] = 0.0
         elif fmap.kind == "indicator":
             out[:, m] = np.nan
     return out
@@ -50,7 +62,11 @@ def score_gradient(sig, frame: pd.DataFrame):
     grad = np.zeros(dz_dx_m.shape[:2] + (p,))
     for m, j in enumerate(idx):
         fmap = sig.transform.feature_maps[m]
-        if fmap.kind == "indicator":
+        if fmap.missing and fmap.level is None:
+            # a numeric column's missingness indicator: no derivative in x; rows where
+            # x is missing have none at all
+            grad[encoded[:, m] > 0, :, j] = np.nan
+        elif fmap.kind == "indicator":
             grad[:, :, j] = np.nan
         elif fmap.kind != "constant":
             grad[:, :, j] += dz_dx_m[:, :, m]
@@ -83,10 +99,14 @@ def _sign_labels(sig) -> np.ndarray:
     for o in range(sig.n_outputs):
         for j in range(p):
             cols = idx == j
-            e = effect[o][:, cols]
-            if any(m.level is not None for m in np.array(sig.transform.feature_maps)[cols]):
+            maps = np.array(sig.transform.feature_maps, dtype=object)[cols]
+            if any(m.level is not None for m in maps):
+                e = effect[o][:, cols]
                 labels[o, j] = "categorical (unordered)" if np.any(e != 0) else "constant"
-            elif np.all(e == 0):
+                continue
+            # the missingness indicator is not a direction in x: ignored
+            e = effect[o][:, cols][:, [not m.missing for m in maps]]
+            if np.all(e == 0):
                 labels[o, j] = "constant"
             elif np.all(e >= 0):
                 labels[o, j] = "increasing (proved)"

@@ -26,10 +26,13 @@ def _constant(value: float, precision: int | None) -> sp.Expr:
 
 
 def feature_symbols(signomial) -> dict[str, sp.Symbol]:
-    """One SymPy symbol per model feature: the column name, or ``col[level]``."""
+    """One SymPy symbol per model feature: the column name, ``col[level]``, or
+    ``col[missing]`` for a missingness indicator (1 where ``col`` is missing, else 0;
+    a missing numeric ``col`` itself is read as its fill value, see
+    :attr:`ecsel._transform.FeatureMap.fill`)."""
     symbols = {}
     for fmap in signomial.transform.feature_maps:
-        if fmap.level is not None:
+        if fmap.level is not None or fmap.missing:
             symbols[fmap.name] = sp.Symbol(fmap.name)
         elif fmap.kind == "power" and fmap.shift == 0:
             symbols[fmap.name] = sp.Symbol(fmap.source, positive=True)
@@ -51,6 +54,14 @@ def _term(signomial, out: int, k: int, symbols, precision) -> sp.Expr:
             log_const -= a * np.log(fmap.scale)
             base = x + _constant(fmap.shift, precision) if fmap.shift else x
             factors.append(base ** exponent_to_sympy(a, precision))
+        elif fmap.kind == "signed":
+            # exp(a * asinh((clip(x, lower, upper) - center) / scale))
+            clipped = sp.Max(x, _constant(fmap.lower, precision))
+            if fmap.upper is not None:
+                clipped = sp.Min(clipped, _constant(fmap.upper, precision))
+            inner = (clipped - _constant(fmap.center, precision)) / _constant(fmap.scale,
+                                                                              precision)
+            factors.append(sp.exp(_constant(a, precision) * sp.asinh(inner)))
         else:
             # linear / indicator: exp(a * (x - center) / scale)
             log_const -= a * fmap.center / fmap.scale

@@ -245,10 +245,10 @@ def test_bad_input_gives_clear_errors():
     est = install(ECSELRegressor(), frame, *random_model(frame, seed=12))
     with pytest.raises(ValueError, match="feature"):
         est.explain(np.ones((2, 3)))
-    with_nan = frame.iloc[:3].copy()
-    with_nan.loc[1, "pos"] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        est.explain(with_nan)
+    with_inf = frame.iloc[:3].copy()
+    with_inf.loc[1, "pos"] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        est.explain(with_inf)
     with pytest.raises(ValueError, match="background has columns"):
         est.explain(frame.iloc[:3], background=frame.rename(columns={"pos": "other"}))
     with pytest.raises(ValueError, match="method"):

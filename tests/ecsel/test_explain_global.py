@@ -261,9 +261,16 @@ def test_captum_ig_on_signed_features_matches_exact_formula():
     captum = pytest.importorskip("captum.attr")
     rng = np.random.default_rng(2)
     frame = pd.DataFrame({"s": rng.normal(0, 1, 50), "t": rng.normal(0, 2, 50)})
-    # linear maps: log u is affine in x, so captum's straight line IS the log path
-    est = install(ECSELRegressor(), frame, [0.5], [[1.0, -0.4]],
-                  [[[0.7, 0.2], [-0.3, 0.5]]])
+    # linear maps (the legacy signed map, still loadable): log u is affine in x, so
+    # captum's straight line IS the log path
+    from ecsel._transform import FeatureMap
+
+    linear = PositivityTransform([FeatureMap(c, c, "linear", scale=float(frame[c].std()),
+                                             center=float(frame[c].median()))
+                                  for c in frame.columns], list(frame.columns))
+    est = ECSELRegressor()._set_fitted(
+        Signomial([0.5], [[1.0, -0.4]], [[[0.7, 0.2], [-0.3, 0.5]]], linear),
+        n_features_in=2, feature_names_in=list(frame.columns))
     x, base = frame.iloc[[0]], frame.iloc[[1]]
     ig = captum.IntegratedGradients(est.to_torch())
     attr = ig.attribute(torch.tensor(x.to_numpy()), baselines=torch.tensor(base.to_numpy()),

@@ -45,6 +45,9 @@ def _manual(signomial, frame):
             log_u.append(np.log((np.maximum(col, fmap.lower) + fmap.shift) / fmap.scale))
         elif fmap.kind == "linear":
             log_u.append((col - fmap.center) / fmap.scale)
+        elif fmap.kind == "signed":
+            log_u.append(np.arcsinh((np.clip(col, fmap.lower, fmap.upper) - fmap.center)
+                                    / fmap.scale))
         else:
             log_u.append(np.clip((col.astype(float) - fmap.center) / fmap.scale, 0, 1))
     log_u = np.column_stack(log_u)
@@ -63,7 +66,10 @@ def test_transform_picks_the_documented_maps(frame):
     assert maps["r"].scale == pytest.approx(np.exp(np.log(frame.r).mean()))
     assert maps["n"].kind == "power"
     assert maps["n"].shift == np.median(frame.n[frame.n > 0])
-    assert maps["t"].kind == "linear" and maps["t"].center == pytest.approx(frame.t.median())
+    assert maps["t"].kind == "signed" and maps["t"].center == pytest.approx(frame.t.median())
+    q1, q3 = np.percentile(frame.t, [25, 75])
+    assert maps["t"].scale == pytest.approx((q3 - q1) / 1.349)
+    assert (maps["t"].lower, maps["t"].upper) == (frame.t.min(), frame.t.max())
     assert maps["flag"].kind == "indicator"
     reference = frame.city.value_counts().idxmax()
     assert f"city[{reference}]" not in maps and len([k for k in maps if "city" in k]) == 2
