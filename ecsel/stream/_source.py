@@ -1,0 +1,266 @@
+"""Tables too large for memory: Parquet files, folders of them, or CSV, read in chunks.
+
+A :class:`TableSource` cuts its data into *chunks* (a Parquet row group, or a slice of
+at most ``chunk_rows`` rows of one) with a global row offset each, so that every row
+has a fixed index ``0 .. n_rows - 1`` whatever process reads it. CSV input is first
+converted, one block at a time, into a temporary Parquet file (deleted by
+:meth:`TableSource.close`), so CSV and Parquet behave the same afterwards.
+
+pyarrow is imported lazily: it is the ``parquet`` extra.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
+DEFAULT_CHUNK_ROWS = 1 << 17
+
+
+def require_pyarrow():
+    """Import pyarrow or fail with an ImportError that names the extra."""
+    try:
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet as pq
+    except ImportError as exc:  # pragma: no cover - pyarrow is installed in CI
+        raise ImportError(
+            "Reading Parquet or CSV in chunks needs pyarrow: pip install 'ecsel[parquet]'."
+        ) from exc
+    return pq
+
+
+# ------------------------------------------------------------------ row hashing
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def row_uniform(rows: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform number in [0, 1) per global row index (splitmix64 of index and salt).
+
+    The same row always gets the same number, in any process and for any chunking,
+    which makes the held-out split and every sample deterministic per row.
+
+    Examples
+    --------
+    >>> u = row_uniform(np.arange(5), salt=1)
+    >>> bool(((0 <= u) & (u < 1)).all()), bool((u == row_uniform(np.arange(5), 1)).all())
+    (True, True)
+    """
+    with np.errstate(over="ignore"):
+        x = np.asarray(rows, dtype=np.uint64) ^ np.uint64((salt * 0x632BE59BD9B4E019)
+                                                          & 0xFFFFFFFFFFFFFFFF)
+        x = x + _GOLDEN
+        x = (x ^ (x >> np.uint64(30))) * _MIX1
+        x = (x ^ (x >> np.uint64(27))) * _MIX2
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows ``offset .. offset + n_rows - 1`` of the table: a row-group slice."""
+
+    index: int
+    file: int
+    row_group: int
+    start: int
+    n_rows: int
+    offset: int
+
+    @property
+    def rows(self) -> np.ndarray:
+        return np.arange(self.offset, self.offset + self.n_rows, dtype=np.int64)
+
+
+def _list_files(path: Path) -> tuple[list[Path], str]:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file()
+                       and p.name.lower().endswith(PARQUET_SUFFIXES))
+        if files:
+            return files, "parquet"
+        files = sorted(p for p in path.rglob("*") if p.is_file()
+                       and p.name.lower().endswith(CSV_SUFFIXES))
+        if files:
+            return files, "csv"
+        raise ValueError(f"Folder {str(path)!r} contains no Parquet or CSV files.")
+    if not path.exists():
+        raise ValueError(f"No such file or folder: {str(path)!r}.")
+    name = path.name.lower()
+    if name.endswith(CSV_SUFFIXES):
+        return [path], "csv"
+    return [path], "parquet"
+
+
+class TableSource:
+    """A Parquet file, a folder of Parquet (or CSV) files, or a CSV file, in chunks.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.parquet`` file, a ``.csv`` file, or a folder (all Parquet files below
+        it in sorted order; CSV files when it holds no Parquet file).
+    chunk_rows : int, default=131072
+        Most rows in memory per chunk (row groups larger than this are sliced).
+    columns : list of str, optional
+        Columns to read (all by default; pandas' ``__index_level_*`` columns are
+        always dropped).
+    int_columns : list of str, optional
+        CSV only: integer columns kept as integers (e.g. a class label). Other
+        integer columns are read as float64, so that a later block with decimals
+        does not contradict the type guessed from the first block.
+
+    Attributes
+    ----------
+    columns : list of str
+    n_rows : int
+    chunks : list of Chunk
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "t.csv")
+    >>> pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": [0, 1, 0]}).to_csv(path, index=False)
+    >>> with TableSource(path, chunk_rows=2) as source:
+    ...     [len(source.read(c)) for c in source.chunks], source.columns
+    ([2, 1], ['a', 'y'])
+    """
+
+    def __init__(self, path, *, chunk_rows: int = DEFAULT_CHUNK_ROWS, columns=None,
+                 int_columns=()):
+        pq = require_pyarrow()
+        if int(chunk_rows) < 1:
+            raise ValueError(f"chunk_rows must be a positive int, got {chunk_rows!r}.")
+        self.path = str(path)
+        self.chunk_rows = int(chunk_rows)
+        self._tmpdir = None
+        self._cache: OrderedDict = OrderedDict()
+        self._int_columns = set(int_columns)
+        files, kind = _list_files(Path(path))
+        if kind == "csv":
+            self._tmpdir = tempfile.mkdtemp(prefix="ecsel-csv-")
+            files = [self._csv_to_parquet(f, i) for i, f in enumerate(files)]
+        try:
+            self._files = [pq.ParquetFile(str(f)) for f in files]
+        except Exception as exc:
+            self.close()
+            raise ValueError(f"Cannot read {self.path!r} as Parquet: {exc}") from exc
+        names = [n for n in self._files[0].schema_arrow.names
+                 if not n.startswith("__index_level_")]
+        for f, pf in zip(files, self._files):
+            other = [n for n in pf.schema_arrow.names if not n.startswith("__index_level_")]
+            if other != names:
+                self.close()
+                raise ValueError(f"{str(f)!r} has columns {other}, expected {names}.")
+        if columns is not None:
+            missing = [c for c in columns if c not in names]
+            if missing:
+                self.close()
+                raise ValueError(f"Columns {missing} are not in {self.path!r} "
+                                 f"(it has {names}).")
+            names = list(columns)
+        self.columns = names
+        self.chunks = self._make_chunks()
+        self.n_rows = sum(c.n_rows for c in self.chunks)
+        if self.n_rows == 0:
+            self.close()
+            raise ValueError(f"{self.path!r} has no data rows.")
+
+    # ---------------------------------------------------------------- setup
+    def _csv_to_parquet(self, path: Path, i: int) -> str:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        out = os.path.join(self._tmpdir, f"part-{i:05d}.parquet")
+        try:
+            first = pacsv.open_csv(str(path))
+            schema = first.schema
+            first.close()
+            types = {f.name: (pa.float64() if pa.types.is_integer(f.type)
+                              and f.name not in self._int_columns else f.type)
+                     for f in schema}
+            reader = pacsv.open_csv(
+                str(path), read_options=pacsv.ReadOptions(block_size=1 << 24),
+                convert_options=pacsv.ConvertOptions(column_types=types),
+            )
+            with pq.ParquetWriter(out, reader.schema) as writer:
+                for batch in reader:
+                    writer.write_table(pa.Table.from_batches([batch]),
+                                       row_group_size=self.chunk_rows)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+            self.close()
+            raise ValueError(f"Cannot read {str(path)!r} as CSV: {exc}") from exc
+        return out
+
+    def _make_chunks(self) -> list[Chunk]:
+        chunks, offset = [], 0
+        for fi, pf in enumerate(self._files):
+            for rg in range(pf.metadata.num_row_groups):
+                n = pf.metadata.row_group(rg).num_rows
+                for start in range(0, n, self.chunk_rows):
+                    size = min(self.chunk_rows, n - start)
+                    chunks.append(Chunk(len(chunks), fi, rg, start, size, offset))
+                    offset += size
+        return chunks
+
+    # --------------------------------------------------------------- reading
+    def read(self, chunk: Chunk) -> pd.DataFrame:
+        """The rows of ``chunk`` as a DataFrame (columns in :attr:`columns` order)."""
+        key = (chunk.file, chunk.row_group)
+        table = self._cache.get(key)
+        if table is None:
+            table = self._files[chunk.file].read_row_group(chunk.row_group,
+                                                           columns=self.columns)
+            self._cache[key] = table
+            while len(self._cache) > 2:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        part = table.slice(chunk.start, chunk.n_rows)
+        frame = part.to_pandas()
+        frame.index = pd.RangeIndex(chunk.offset, chunk.offset + chunk.n_rows)
+        return frame
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            yield chunk, self.read(chunk)
+
+    def approx_nbytes(self) -> int:
+        """Uncompressed size of the selected columns (from the Parquet metadata)."""
+        total = 0
+        for pf in self._files:
+            meta = pf.metadata
+            for rg in range(meta.num_row_groups):
+                group = meta.row_group(rg)
+                for j in range(group.num_columns):
+                    col = group.column(j)
+                    if col.path_in_schema in self.columns:
+                        total += col.total_uncompressed_size
+        return total
+
+    def close(self) -> None:
+        """Forget cached row groups and delete the temporary copy of CSV input."""
+        self._cache.clear()
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self) -> TableSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"TableSource({self.path!r}, n_rows={getattr(self, 'n_rows', '?')})"
