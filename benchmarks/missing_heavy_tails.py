@@ -156,12 +156,37 @@ def evaluate(name: str, variants: list[str]) -> list[dict]:
     return rows
 
 
+def case_study(name: str, variants: list[str]) -> None:
+    """The case-study protocol (80 % fit / 20 % threshold) before and after, per variant."""
+    from ecsel.casestudies import compare_classifiers, load_case, split_case
+
+    case = load_case(name, full=False) if name == "fraud" else load_case(name)
+    split = split_case(case)
+    for variant in variants:
+        tr._observed_maps = _variant_maps(variant)
+        try:
+            comparison = compare_classifiers(case, split)
+        finally:
+            tr._observed_maps = _SHIPPED
+        est = comparison.models["ECSEL"]
+        z = est.decision_function(split.X_test)
+        print(f"== {name}, map {variant}: max |test logit| {np.abs(z).max():.4g}")
+        print(comparison.metrics.to_string(float_format=lambda v: f"{v:.4f}"))
+        print(est.signomial_.to_sympy(precision=3), flush=True)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="fraud,shoppers,cancer")
     parser.add_argument("--variants", default="linear,clip,asinh")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--case-study", action="store_true",
+                        help="run the case-study protocol (ecsel.casestudies) instead")
     args = parser.parse_args(argv)
+    if args.case_study:
+        for name in args.datasets.split(","):
+            case_study(name, args.variants.split(","))
+        return
     rows = []
     for name in args.datasets.split(","):
         rows.extend(evaluate(name, args.variants.split(",")))

@@ -340,8 +340,10 @@ class PositivityTransform:
         return {m.source: float(m.fill) for m in self.feature_maps
                 if m.level is None and not m.missing and m.kind != "constant"}
 
-    def missing_notes(self, precision: int | None = 4) -> list[str]:
+    def missing_notes(self, precision: int | None = 4, columns=None) -> list[str]:
         """One line per missingness indicator: how a missing entry enters the equation.
+
+        ``columns`` restricts the notes to those raw columns (default: all).
 
         Examples
         --------
@@ -352,7 +354,7 @@ class PositivityTransform:
         fills = self.fill_values()
         notes = []
         for fmap in self.feature_maps:
-            if not fmap.missing:
+            if not fmap.missing or (columns is not None and fmap.source not in columns):
                 continue
             if fmap.source in fills:
                 value = fills[fmap.source]

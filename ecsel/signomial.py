@@ -213,7 +213,10 @@ class Signomial:
         exprs = self.to_sympy(precision=4)
         exprs = exprs if isinstance(exprs, list) else [exprs]
         lines = [f"{name} = {expr}" for name, expr in zip(self.output_names, exprs)]
-        return "\n".join(lines + self.transform.missing_notes(precision=4))
+        # columns the equation uses (a note for every indicator would drown it)
+        used = {m.source for j, m in enumerate(self.transform.feature_maps)
+                if np.any((self.exponents[..., j] != 0) & (self.coef != 0))}
+        return "\n".join(lines + self.transform.missing_notes(precision=4, columns=used))
 
     def __repr__(self) -> str:
         return (

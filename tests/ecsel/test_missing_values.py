@@ -151,6 +151,11 @@ def test_sympy_str_latex_show_the_indicators_and_reproduce_the_score():
     assert f"where pos is missing: pos = {fill:.4g} and pos[missing] = 1" in text
     assert "where colour is missing: colour[missing] = 1" in text
     assert "pos[missing]" in est.latex()
+    # a column the equation does not use gets no note
+    a = np.zeros((1, 1, len(sig.feature_names)))
+    a[0, 0, sig.feature_names.index("clean")] = 1.0
+    only_clean = Signomial([0.0], [[1.0]], a, sig.transform)
+    assert "missing" not in str(only_clean)
 
 
 def test_json_round_trip_keeps_missing_handling():
