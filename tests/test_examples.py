@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SCRIPTS = ["ecommerce_case_study", "fraud_case_study", "feynman_recovery", "image_attribution"]
+SCRIPTS = ["ecommerce_case_study", "fraud_case_study", "feynman_recovery", "image_attribution",
+           "ood_detection"]
 
 
 def _load(name: str):
