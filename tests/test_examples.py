@@ -10,7 +10,7 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCRIPTS = ["ecommerce_case_study", "fraud_case_study", "feynman_recovery", "image_attribution",
-           "ood_detection"]
+           "ood_detection", "neuron_attribution"]
 
 
 def _load(name: str):
