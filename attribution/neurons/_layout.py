@@ -142,6 +142,8 @@ def norm_gain(module: nn.Module, d: int, like: Tensor) -> Tensor:
     w = getattr(module, "weight", None)
     if w is None:
         return torch.ones(d, dtype=like.dtype, device=like.device)
+    if type(module).__name__.startswith("Gemma"):  # Gemma RMSNorms scale by (1 + weight)
+        return 1.0 + w.detach().to(like.dtype)
     return w.detach().to(like.dtype)
 
 
@@ -273,7 +275,11 @@ def _auto_layout(model, modules, final_norm, unembedding) -> Layout:
     norm = final_norm if final_norm is not None else _find_final_norm(modules)
     if norm is None:
         raise ValueError("could not find the final norm; pass it as `final_norm=`")
-    layers = [NeuronLayer(m, n, _kind(m), (norm,)) for n, m in found]
+    layers = []
+    for n, m in found:
+        # Gemma-2/3, OLMo-2: the MLP output is normed again before it joins the residual
+        post = modules.get(n[: -len(".mlp.down_proj")] + ".post_feedforward_layernorm")
+        layers.append(NeuronLayer(m, n, _kind(m), (norm,) if post is None else (post, norm)))
     head = unembedding if unembedding is not None else _output_embeddings(model)
     return Layout(layers, family, head, _site(head, norm, layers[-1].module))
 

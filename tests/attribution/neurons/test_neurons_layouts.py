@@ -18,11 +18,13 @@ def _frozen_norm(norm: nn.Module, x_clean: torch.Tensor):
     sigma = norm_sigma(norm, x_clean)
     layer = "LayerNorm" in type(norm).__name__
 
+    gain = norm.weight + 1 if type(norm).__name__.startswith("Gemma") else norm.weight
+
     def hook(module, args, out):
         h = args[0]
         if layer:
-            return module.weight * (h - h.mean(-1, keepdim=True)) / sigma + module.bias
-        return module.weight * h / sigma
+            return gain * (h - h.mean(-1, keepdim=True)) / sigma + module.bias
+        return gain * h / sigma
 
     return norm.register_forward_hook(hook)
 
@@ -226,3 +228,45 @@ def test_mnist_cnn_hidden_units_direct_is_exact_logit_change(single_thread):
     )
     a_auc = neuron_deletion(na, x, target, act, n_steps=8, n_ranked=32, score="logit")
     assert bool((d_auc < a_auc).all())
+
+
+def test_gemma2_post_feedforward_norm_is_folded(single_thread):
+    """Gemma-2 norms the MLP output again (gain 1 + weight) before the residual sum."""
+    torch.manual_seed(0)
+    cfg = transformers.Gemma2Config(
+        vocab_size=40,
+        hidden_size=16,
+        intermediate_size=24,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=8,
+        max_position_embeddings=32,
+        final_logit_softcapping=None,
+        attn_logit_softcapping=None,
+    )
+    model = transformers.Gemma2ForCausalLM(cfg).eval()
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n.endswith("layernorm.weight") or n.endswith("norm.weight"):
+                p.uniform_(-0.5, 0.5)
+    na = NeuronAttribution(model)
+    post = model.model.layers[1].post_feedforward_layernorm
+    assert na.layout.layers[1].norms == (post, model.model.norm)
+    ids = torch.tensor([[3, 7, 1, 9]])
+    scores = na.attribute(ids, target=5)
+    s_post, h1 = _grab_input(post, ids)
+    s_fin, h2 = _grab_input(model.model.norm, ids)
+    with torch.no_grad():
+        clean = model(ids).logits[0, -1, 5]
+    h1.remove()
+    h2.remove()
+    hooks = [_frozen_norm(post, s_post["x"]), _frozen_norm(model.model.norm, s_fin["x"])]
+    try:
+        for k in range(0, 24, 4):
+            with torch.no_grad(), ablate(model, [(1, k)]):
+                changed = model(ids).logits[0, -1, 5]
+            torch.testing.assert_close(scores[1, k], clean - changed, rtol=1e-4, atol=1e-5)
+    finally:
+        for h in hooks:
+            h.remove()
