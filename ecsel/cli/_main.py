@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from ecsel import __version__
 from ecsel.cli._commands import cmd_demo, cmd_explain, cmd_fit, cmd_predict
 from ecsel.cli._io import INTERNAL_ERROR, USAGE_ERROR, CLIError, one_line
+from ecsel.cli._stream import parse_bytes, stream_explain, stream_fit, stream_predict, streaming
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--out", metavar="model.json", help="save the fitted model as JSON")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    fit.set_defaults(func=cmd_fit)
+    _stream_options(fit, timeout=True)
+    fit.set_defaults(func=streaming(cmd_fit, stream_fit))
 
     pred = sub.add_parser(
         "predict",
@@ -78,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("model", metavar="model.json")
     pred.add_argument("data", metavar="DATA.csv")
     pred.add_argument("--out", metavar="predictions.csv", help="default: standard output")
-    pred.set_defaults(func=cmd_predict)
+    _stream_options(pred)
+    pred.set_defaults(func=streaming(cmd_predict, stream_predict))
 
     exp = sub.add_parser(
         "explain",
@@ -96,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         "of each numeric column and the mode of the others)",
     )
     exp.add_argument("--out", metavar="attributions.csv", help="default: standard output")
-    exp.set_defaults(func=cmd_explain)
+    _stream_options(exp)
+    exp.set_defaults(func=streaming(cmd_explain, stream_explain))
 
     demo = sub.add_parser(
         "demo",
@@ -115,6 +119,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
     return parser
+
+
+def _stream_options(parser, timeout: bool = False) -> None:
+    """DATA may also be a Parquet file or a folder; those are read in chunks."""
+    parser.add_argument(
+        "--memory-budget", type=_bytes, default="1GiB", metavar="SIZE",
+        help="a CSV whose working set (about 10x its size) exceeds this is streamed in "
+        "chunks; Parquet files and folders always are (default 1GiB)",
+    )
+    if timeout:
+        parser.add_argument(
+            "--timeout", type=float, default=60.0, metavar="S",
+            help="under torchrun: seconds before a silent rank fails the fit (default 60)",
+        )
+
+
+def _bytes(text: str) -> int:
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _positive_int(text: str) -> int:
