@@ -63,7 +63,7 @@ def test_categorical_levels_become_indicator_factors():
     assert "channel[web]" not in names
     kinds = {m.name: m.kind for m in clf.signomial_.transform.feature_maps}
     assert kinds["member"] == "indicator" and kinds["price"] == "power"
-    assert kinds["delta"] == "linear"
+    assert kinds["delta"] == "signed"
     unseen = X.head(3).copy()
     unseen["channel"] = pd.Categorical(["kiosk"] * 3)
     reference = unseen.copy()
