@@ -134,8 +134,11 @@ def test_fit_stream_recovers_the_in_memory_equation(tmp_path):
     X, y = data.drop(columns="y"), data.y
     memory = ECSELClassifier(**params).fit(X, y)
     e_s, e_m = streamed.signomial_.exponents[0, 0], memory.signomial_.exponents[0, 0]
+    # Same factors (a, b; not the noise column c). The exponents themselves are not
+    # compared: with these short fits both sit on the flat log-linear ridge
+    # c * (a^e1 b^e2) ~ c + c (e1 log a + e2 log b), where only the products c * e matter.
     assert np.array_equal(e_s != 0, e_m != 0) and (e_s != 0).sum() == 2
-    np.testing.assert_allclose(e_s, e_m, atol=2e-3)
+    np.testing.assert_allclose(e_s[1] / e_s[0], e_m[1] / e_m[0], rtol=0.05)
     auc_s = roc_auc_score(y, streamed.decision_function(X))
     auc_m = roc_auc_score(y, memory.decision_function(X))
     assert abs(auc_s - auc_m) < 0.002 and auc_s > 0.85
