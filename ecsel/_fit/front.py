@@ -19,16 +19,20 @@ Front
 Selection (``model_selection``)
     ``"accuracy"``: the row with the lowest validation loss (the *most accurate*
     row). ``"best"`` (default): the simplest row that is within a tolerance of the
-    most accurate one. Classifiers: validation ROC AUC at least
-    ``BEST_AUC_TOLERANCE`` (0.005) below the most accurate row's, and validation
-    log-loss at most ``1 + BEST_LOSS_TOLERANCE`` (1.05) times its loss; the loss
-    condition guards against a lucky AUC on a small validation split (on
-    breast_cancer's 80 validation rows a 2-factor equation reached the front's
-    highest AUC, 0.989, yet 0.975 on the test set). Regressors: validation MSE at
-    most ``1 + BEST_MSE_TOLERANCE`` (1.02) times the lowest, i.e. ``1 - R^2`` within
-    2 % of the most accurate row's, plus ``MSE_ATOL`` (1e-10) times the largest
-    loss on the front so that exact fits tie. ``max_complexity`` removes more
-    complex rows from the choice (they stay in the table).
+    most accurate one. Classifiers: validation ROC AUC at most
+    ``BEST_AUC_TOLERANCE`` (0.01) below the most accurate row's, and validation
+    log-loss at most one standard error above it (the "one standard error rule"
+    of CART and of glmnet's ``lambda.1se``: the standard error of the most accurate
+    row's mean log-loss, the standard deviation of its per-row losses over the
+    square root of the number of validation rows). The loss condition adapts the
+    tolerance to the size of the validation split and guards against a lucky AUC
+    on a small one (breast_cancer has 80 validation rows, where a 2-factor
+    equation once reached the front's highest validation AUC, 0.989, and 0.975 on
+    the test set). Regressors: validation MSE at most
+    ``1 + BEST_MSE_TOLERANCE`` (1.02) times the lowest, i.e. ``1 - R^2`` within 2 %
+    of the most accurate row's, plus ``MSE_ATOL`` (1e-10) times the largest loss on
+    the front so that exact fits tie. ``max_complexity`` removes more complex rows
+    from the choice (they stay in the table).
 
 Readable terms (no cancellation)
     A candidate is rejected when one of its terms is a fragile cancellation: with
@@ -52,8 +56,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ecsel.explain._front_plot import plot_front as _plot_front
 
-BEST_AUC_TOLERANCE = 0.005
-BEST_LOSS_TOLERANCE = 0.05
+BEST_AUC_TOLERANCE = 0.01
 BEST_MSE_TOLERANCE = 0.02
 MSE_ATOL = 1e-10
 MAX_TERM_RATIO = 1000.0
@@ -138,6 +141,7 @@ class Candidate:
     score: float
     complexity: int
     source: str = ""
+    loss_se: float = float("nan")  # standard error of ``loss`` (classifiers)
 
 
 def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -171,7 +175,9 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
     Parameters
     ----------
     table : DataFrame
-        With columns ``complexity``, ``loss`` and ``score``, sorted by complexity.
+        With columns ``complexity``, ``loss`` and ``score``, sorted by complexity,
+        and optionally ``loss_se`` (classifiers: without it, or where it is NaN,
+        only the ROC AUC condition of ``"best"`` applies).
     rule : {"best", "accuracy"}
         See the module docstring.
     max_complexity : int, optional
@@ -193,6 +199,8 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
     (3, 2, 2)
     >>> select_row(t, "best", 4)  # only rows 0 and 1 are eligible
     1
+    >>> select_row(t.assign(score=float("nan")), "best")  # AUC undefined: loss only
+    0
     """
     if rule not in SELECTION_RULES:
         raise ValueError(f"model_selection must be one of {SELECTION_RULES}, got {rule!r}.")
@@ -211,9 +219,15 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
         atol = MSE_ATOL * float(table["loss"].max())
         ok = eligible["loss"] <= most_accurate["loss"] * (1 + BEST_MSE_TOLERANCE) + atol
     else:
-        ok = (eligible["score"] >= most_accurate["score"] - BEST_AUC_TOLERANCE) & (
-            eligible["loss"] <= most_accurate["loss"] * (1 + BEST_LOSS_TOLERANCE))
+        ok = pd.Series(True, index=eligible.index)
+        if np.isfinite(most_accurate["score"]):  # NaN: AUC undefined (one class)
+            ok &= eligible["score"] >= most_accurate["score"] - BEST_AUC_TOLERANCE
+        se = float(most_accurate.get("loss_se", np.nan))
+        if np.isfinite(se):
+            ok &= eligible["loss"] <= most_accurate["loss"] + se
     chosen = eligible[ok]
+    if chosen.empty:
+        return int(most_accurate.name)
     return int(chosen.sort_values(["complexity", "loss"], kind="stable").index[0])
 
 
@@ -222,6 +236,7 @@ def front_table(front: Sequence[Candidate], precision: int = 4) -> pd.DataFrame:
 
     Columns: ``complexity``, ``n_terms``, ``loss`` (validation loss: log-loss for
     classifiers, MSE for regressors), ``score`` (validation ROC AUC or R^2),
+    ``loss_se`` (standard error of the validation log-loss; NaN for regressors),
     ``equation`` (rounded to ``precision`` significant digits), ``sympy_format``
     (full precision, the deployed model), ``source`` (where the candidate came
     from) and ``signomial``.
@@ -247,13 +262,14 @@ def front_table(front: Sequence[Candidate], precision: int = 4) -> pd.DataFrame:
             "n_terms": int(sig.n_terms),
             "loss": float(cand.loss),
             "score": float(cand.score),
+            "loss_se": float(cand.loss_se),
             "equation": _text(short),
             "sympy_format": exprs,
             "source": cand.source,
             "signomial": sig,
         })
-    return pd.DataFrame(rows, columns=["complexity", "n_terms", "loss", "score", "equation",
-                                       "sympy_format", "source", "signomial"])
+    return pd.DataFrame(rows, columns=["complexity", "n_terms", "loss", "score", "loss_se",
+                                       "equation", "sympy_format", "source", "signomial"])
 
 
 def _text(exprs) -> str:
@@ -296,8 +312,8 @@ def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
     ...                   "score": [0.5, 0.90, 0.902]})
     >>> print(choice_sentence(t, 1, "best", None))  # doctest: +NORMALIZE_WHITESPACE
     Selected the complexity-2 equation (validation score 0.9000): the simplest whose
-    validation ROC AUC is within 0.005 and log-loss within 5% of the most accurate
-    (0.9020, complexity 5).
+    validation ROC AUC is within 0.01 and log-loss within one standard error of the
+    most accurate (0.9020, complexity 5).
     """
     row = table.loc[selected]
     head = (f"Selected the complexity-{int(row['complexity'])} equation "
@@ -312,7 +328,7 @@ def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
         return (f"{head}: the simplest whose validation MSE is within "
                 f"{BEST_MSE_TOLERANCE:.0%} of {ref}{limit}.")
     return (f"{head}: the simplest whose validation ROC AUC is within {BEST_AUC_TOLERANCE} "
-            f"and log-loss within {BEST_LOSS_TOLERANCE:.0%} of {ref}{limit}.")
+            f"and log-loss within one standard error of {ref}{limit}.")
 
 
 class FrontMixin:
@@ -344,21 +360,6 @@ class FrontMixin:
     """
 
     _front_task = "classification"
-
-    # ------------------------------------------------------------- params
-    def _check_front_params(self) -> None:
-        if self.model_selection not in SELECTION_RULES:
-            raise ValueError(
-                f"model_selection must be one of {SELECTION_RULES}, got {self.model_selection!r}."
-            )
-        limit = self.max_complexity
-        if limit is not None and (not isinstance(limit, numbers.Integral)
-                                  or isinstance(limit, bool) or limit < 0):
-            raise ValueError(f"max_complexity must be None or an int >= 0, got {limit!r}.")
-
-    def _fit_setup(self):
-        self._check_front_params()
-        return super()._fit_setup()
 
     # ---------------------------------------------------------------- fit
     def _install_front(self, candidates: Sequence[Candidate]):
@@ -503,6 +504,40 @@ class FrontMixin:
         """
         target = self._at(index)
         return super(FrontMixin, target).explain(X, background=background, method=method)
+
+    def front_summary(self, width: int = 80) -> str:
+        """The front's short table (complexity, validation score, equation) and the choice.
+
+        The selected row is marked with ``*``; the last line is one sentence on why
+        it was chosen.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import ECSELRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
+        >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
+        >>> print(est.front_summary())  # doctest: +NORMALIZE_WHITESPACE
+          complexity  val R^2  equation
+                   0  -0.0197  18.53
+                   1   0.8080  1.886*v**2 - 2.436
+        *          2   1.0000  0.5*m*v**2
+        Selected the complexity-2 equation (validation score 1.0000): the simplest whose
+        validation MSE is within 2% of the most accurate (1.0000, complexity 2).
+        """
+        front = self._front()
+        name = "val R^2" if self._front_task == "regression" else "val AUC"
+        rule = self.model_selection if self.selected_index_ == select_row(
+            front, self.model_selection, self.max_complexity, task=self._front_task) else None
+        if rule is None:
+            sentence = (f"Row {self.selected_index_} was selected by hand "
+                        "(select(index)).")
+        else:
+            sentence = choice_sentence(front, self.selected_index_, rule,
+                                       self.max_complexity, task=self._front_task)
+        return short_table(front, self.selected_index_, name, width=width) + "\n" + sentence
 
     def plot_front(self, ax=None):
         """Validation score against complexity, the selected equation marked.

@@ -241,6 +241,21 @@ def term_values(params: engine.Params, log_u: torch.Tensor) -> np.ndarray:
     return values.cpu().numpy().astype(np.float64)
 
 
+def per_row_loss(params: engine.Params, data: engine.Data, task: str) -> np.ndarray:
+    """Per-row log-loss times ``w_i / mean(w)``: its mean is the weighted loss."""
+    import torch.nn.functional as F
+
+    with torch.no_grad():
+        scores = engine.batched_scores(data.log_u, *params.tensors())[0]
+        if task == "binary":
+            loss = F.binary_cross_entropy_with_logits(scores[:, 0], data.y, reduction="none")
+        else:
+            logits = torch.cat([scores.new_zeros((scores.shape[0], 1)), scores], dim=1)
+            loss = -torch.log_softmax(logits, dim=1).gather(1, data.y.long()[:, None])[:, 0]
+        loss = loss * data.weights / data.weights.mean()
+    return loss.cpu().numpy().astype(np.float64)
+
+
 def validation_score(params: engine.Params, val: engine.Data, task: str) -> float:
     """ROC AUC on the validation rows (one-vs-rest macro for multiclass; NaN if undefined)."""
     from scipy.special import softmax
@@ -268,7 +283,8 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
 
     ``to_signomial(params)`` maps engine parameters (on the engine's scaled
     log-features) to the deployed :class:`~ecsel.Signomial`. Candidates that rely
-    on a cancellation (see :mod:`ecsel._fit.front`) are left out.
+    on a cancellation (see :mod:`ecsel._fit.front`) are left out, unless every
+    candidate with a factor does (then they are kept, marked in ``source``).
 
     Examples
     --------
@@ -288,7 +304,7 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
     from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 
     limit = MAX_TERM_RATIO if max_term_ratio is None else max_term_ratio
-    candidates = []
+    candidates, rejected = [], []
     for i, fit in enumerate(fits):
         fit = _fold_empty_terms(fit.detach())
         path = [fit] + sparsity_path(fit, train, task, groups, l1=l1, val=val,
@@ -297,12 +313,22 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
             terms = term_values(params, train.log_u)
             ratio = cancellation_ratio(terms, terms.sum(-1))
             if ratio > limit:
+                rejected.append((i, step, params))
                 continue
-            with torch.no_grad():
-                loss = float(val.loss(params, task)[0])
+            per_row = per_row_loss(params, val, task)
+            se = per_row.std(ddof=1) / np.sqrt(len(per_row)) if len(per_row) > 1 else np.nan
             candidates.append(Candidate(
-                to_signomial(params), loss, validation_score(params, val, task),
+                to_signomial(params), float(per_row.mean()), validation_score(params, val, task),
                 _complexity(params), f"fit {i}" if step == 0 else f"fit {i}, path step {step}",
+                float(se),
+            ))
+    if rejected and all(c.complexity == 0 for c in candidates):
+        # Every equation with a factor cancels: keep them rather than deploy a constant.
+        for i, step, params in rejected:
+            per_row = per_row_loss(params, val, task)
+            candidates.append(Candidate(
+                to_signomial(params), float(per_row.mean()), validation_score(params, val, task),
+                _complexity(params), f"fit {i}, path step {step} (cancelling terms)",
             ))
     return candidates
 
