@@ -109,6 +109,9 @@ def cmd_fit(args) -> int:
             print(f"score[{label}] - score[{est.classes_[0]}] = {expr}")
     else:
         print(f"{name} = {est.sympy(precision=4)}")
+    if getattr(est, "equations_", None) is not None:
+        print("\nfront of candidate equations (validation split; * = deployed):")
+        print(est.front_summary(width=90))
 
     rows = []
     if task == "classify":
