@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-ORDER = ["feynman", "feynman_gplearn", "classification", "scale", "explain", "attribution_speed",
-         "faithfulness", "case_studies"]
+ORDER = ["feynman", "feynman_gplearn", "classification", "front", "scale", "explain",
+         "attribution_speed", "faithfulness", "case_studies"]
 
 
 def _demote(text: str) -> str:
