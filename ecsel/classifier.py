@@ -13,11 +13,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
 from ecsel._fit import engine
+from ecsel._fit.classify import MAX_AUTO_TERMS, SMALL_DATA, ClassifierSearch
 from ecsel._fit.primitives import thread_budget
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
 
-AUTO_TERMS = (1, 2, 3)
+AUTO_TERMS = tuple(range(1, MAX_AUTO_TERMS + 1))
 PRUNE_THRESHOLDS = (0.2, 0.1, 0.05, 0.02, 0.01)
 PRUNE_TOLERANCE = 5e-3
 
@@ -38,8 +39,10 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     n_terms : int or "auto", default="auto"
-        Terms per class score; ``"auto"`` tries 1, 2 and 3 and keeps the smallest
-        within 0.5 % of the best validation log-loss.
+        Terms per class score; ``"auto"`` grows the model from 1 term (each size
+        warm-started from the previous one) and stops when one more term lowers the
+        validation log-loss by less than 0.5 %, at most 3 terms. Below 20 rows
+        (no validation split) the size is chosen by BIC and a warning is raised.
     alpha : float, default=1e-2
         Centre of the L1 strengths on the exponents: restart ``r`` uses ``alpha``
         times 1, 1/4, 4, 1/16, 16, ... and validation loss picks among them.
@@ -113,7 +116,8 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         spread[~(spread > 1e-12)] = 1.0
         train, val = self._split(log_u / spread, y_index, weights, rng, device)
         with thread_budget(log_u.size * self.n_restarts, device):
-            params = self._search_sizes(train, val, task, len(classes) - 1, generator)
+            params = self._search_sizes(train, val, task, len(classes) - 1, generator,
+                                        spread=spread)
         intercept, coef, expo = params.numpy(0)
         expo = expo / spread
         signomial = Signomial(intercept, coef, expo, transform, [str(c) for c in classes[1:]])
@@ -140,19 +144,22 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         )
         return data(train_idx), data(val_idx)
 
-    def _search_sizes(self, train, val, task, n_out, generator):
-        sizes = AUTO_TERMS if self.n_terms == "auto" else (self.n_terms,)
-        progress = self._progress(len(sizes), "ECSEL model sizes")
-        best, best_loss = None, np.inf
-        self.n_iter_ = 0
-        for size in sizes:
-            params, loss = self._fit_size(train, val, task, n_out, size, generator)
-            if progress is not None:
-                progress.update(1)
-            if loss < best_loss * (1 - 5e-3):
-                best, best_loss = params, loss
-        if progress is not None:
-            progress.close()
+    def _search_sizes(self, train, val, task, n_out, generator, spread=None):
+        """Grow the model (see :mod:`ecsel._fit.classify`); record every candidate.
+
+        ``_candidates`` lists ``(params, n_terms, validation loss)`` for each pruned
+        and polished model tried, in the working units (exponents times ``spread``).
+        """
+        spread = np.ones(train.log_u.shape[1]) if spread is None else spread
+        search = ClassifierSearch(
+            train, val, task, n_out, spread, n_restarts=self.n_restarts, alpha=self.alpha,
+            max_iter=self.max_iter, learning_rate=self.learning_rate,
+            batch_size=self.batch_size, generator=generator,
+            small=len(train) == len(val) < SMALL_DATA,
+        )
+        best, fits = search.run(self.n_terms)
+        self.n_iter_ = search.n_iter
+        self._candidates = [(c.params, c.n_terms, c.val_loss) for c in search.candidates]
         return best
 
     def _init_params(self, train, task, n_out, n_terms, generator):

@@ -14,7 +14,7 @@ from ecsel._fit.symbolic import SymbolicSearch
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
 
-MAX_AUTO_TERMS = 4
+MAX_AUTO_TERMS = 10
 
 
 class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
@@ -32,9 +32,9 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
     Parameters
     ----------
     n_terms : int or "auto", default="auto"
-        Number of terms. ``"auto"`` grows the model one term at a time (up to 4) and
-        keeps the size with the best validation BIC; it stops at once when the fit
-        is exact.
+        Number of terms. ``"auto"`` grows the model one term at a time (up to 10),
+        each size seeded by the previous one plus the best simple monomial, and
+        stops as soon as the validation BIC does not improve or the fit is exact.
     alpha : float, default=1e-3
         L1 strength on the exponents during the Adam stage.
     n_restarts : int, default=32
@@ -129,7 +129,7 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
         progress = self._progress(len(sizes), "ECSEL model sizes")
         best = None
         for size in sizes:
-            fit = search.run(size, anchor)
+            fit = search.run(size, anchor, previous=best)
             if progress is not None:
                 progress.update(1)
             if best is not None and fit.bic >= best.bic:

@@ -17,6 +17,8 @@ import torch.nn.functional as F
 from ecsel._fit import primitives
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
 
+SCORE_SOFT_LIMIT = 10.0
+
 
 def batched_scores(log_u, intercept, coef, expo):
     """Scores of shape (R, n, O) for R parameter sets at once.
@@ -115,11 +117,21 @@ class Data:
     def rows(self, index: torch.Tensor) -> Data:
         return Data(self.log_u[index], self.y[index], self.weights[index])
 
-    def loss(self, params: Params, task: str):
-        return data_loss(
-            batched_scores(self.log_u, params.intercept, params.coef, params.expo),
-            self.y, self.weights, task,
-        )
+    def loss(self, params: Params, task: str, score_l2: float = 0.0):
+        """Weighted mean loss per restart (R,), plus the score penalty (see ``adam_prox``)."""
+        scores = batched_scores(self.log_u, params.intercept, params.coef, params.expo)
+        loss = data_loss(scores, self.y, self.weights, task)
+        if score_l2:
+            loss = loss + score_l2 * _mean_square(scores, self.weights)
+        return loss
+
+
+def _mean_square(scores, weights):
+    # Quadratic beyond the limit, linear beyond 100 more (finite in float32 even for
+    # the huge scores of a bad random start).
+    excess = torch.relu(scores.abs() - SCORE_SOFT_LIMIT)
+    wall = F.huber_loss(excess, torch.zeros_like(excess), reduction="none", delta=100.0)
+    return ((2 * wall).mean(dim=-1) * weights).sum(dim=-1) / weights.sum()
 
 
 def _minibatches(n: int, batch_size: int, generator, device) -> list[torch.Tensor | None]:
@@ -142,6 +154,8 @@ def adam_prox(
     batch_size: int,
     patience: int,
     generator: torch.Generator,
+    score_l2: float = 0.0,
+    expo_bound: torch.Tensor | None = None,
     progress=None,
 ) -> tuple[Params, torch.Tensor, int]:
     """Adam on the data loss, then a soft-threshold step on the exponents.
@@ -149,9 +163,15 @@ def adam_prox(
     ``l1`` is a float or a tensor with one strength per restart, so a whole
     regularisation path is fitted in the same batch.
 
-    Early stopping watches the validation loss of every restart separately and keeps
-    each restart's best parameters. Returns those, their validation losses (R,) and
-    the number of Adam steps taken.
+    ``score_l2`` adds ``score_l2 * mean(max(|score| - SCORE_SOFT_LIMIT, 0) ** 2)`` to
+    the training loss: scores within +-10 (probabilities up to 1 - 5e-5) are free,
+    beyond that a quadratic wall keeps separable data from pushing the logits to
+    infinity; ``expo_bound`` (broadcastable to the exponents) is a box the
+    exponents are projected onto after every step.
+
+    Early stopping watches the validation loss (the data loss alone) of every
+    restart separately and keeps each restart's best parameters. Returns those,
+    their validation losses (R,) and the number of Adam steps taken.
 
     Examples
     --------
@@ -171,10 +191,12 @@ def adam_prox(
             yield train if idx is None else train.rows(idx)
 
     def batch_loss(work, batch):
-        return batch.loss(Params(*work), task)
+        return batch.loss(Params(*work), task, score_l2)
 
     def prox(work):
         soft_threshold_(work[2], lr * l1)
+        if expo_bound is not None:
+            work[2].copy_(torch.maximum(torch.minimum(work[2], expo_bound), -expo_bound))
 
     best, best_val, steps = primitives.adam_prox(
         params.tensors(), batch_loss, batches, lambda work: val.loss(Params(*work), task), prox,
@@ -192,12 +214,14 @@ def lbfgs_polish(
     masks: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     l1: float = 0.0,
     max_iter: int = 100,
+    score_l2: float = 0.0,
+    expo_bound: torch.Tensor | None = None,
 ) -> Params:
     """Full-batch L-BFGS on one restart; entries where ``masks`` is False stay fixed.
 
     The active exponents keep a smooth L1 penalty (their signs do not change near
     the optimum), which stops separable classification data from driving the
-    exponents to infinity.
+    exponents to infinity. ``score_l2`` and ``expo_bound`` as in :func:`adam_prox`.
 
     Examples
     --------
@@ -215,9 +239,12 @@ def lbfgs_polish(
 
     def loss_fn(work):
         penalty = l1 * (work[2] * float_expo_mask).abs().sum()
-        return data.loss(Params(*work), task).sum() + penalty
+        return data.loss(Params(*work), task, score_l2).sum() + penalty
 
-    result = primitives.lbfgs(params.tensors(), loss_fn, masks=masks, max_iter=max_iter)
+    bounds = None if expo_bound is None else [
+        None, None, (-expo_bound.expand_as(params.expo), expo_bound.expand_as(params.expo))]
+    result = primitives.lbfgs(params.tensors(), loss_fn, masks=masks, bounds=bounds,
+                              max_iter=max_iter)
     return params.detach() if result is None else Params(*result)
 
 

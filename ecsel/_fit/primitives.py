@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
 import torch
 
 from ecsel._transform import EXP_CLAMP
@@ -95,16 +96,22 @@ def lbfgs(
     loss_fn: Callable[[list[torch.Tensor]], torch.Tensor],
     *,
     masks: Sequence[torch.Tensor] | None = None,
+    bounds: Sequence[tuple[torch.Tensor, torch.Tensor] | None] | None = None,
     max_iter: int = 100,
     tolerance_grad: float = 1e-12,
     tolerance_change: float = 1e-15,
 ) -> list[torch.Tensor] | None:
-    """Full-batch L-BFGS (strong Wolfe) on copies of ``tensors``.
+    """Full-batch L-BFGS-B (SciPy) on copies of ``tensors``, gradients from autograd.
 
     ``loss_fn`` maps the working tensors to a scalar loss. Entries where ``masks``
-    (one boolean tensor per input, or None) is False keep their value. Returns the
-    detached optimum, or None when the optimiser failed or left non-finite values,
-    so the caller keeps its starting point.
+    (one boolean tensor per input, or None) is False keep their value; ``bounds``
+    gives an optional ``(low, high)`` pair of tensors (broadcastable) per input.
+    Returns the detached optimum, or None when the optimiser failed or left
+    non-finite values, so the caller keeps its starting point.
+
+    SciPy's Fortran L-BFGS-B is used rather than ``torch.optim.LBFGS``: it supports
+    bounds, and it does not pull in ``torch._dynamo`` (whose import cost several
+    seconds on the first fit of a process).
 
     Examples
     --------
@@ -113,31 +120,67 @@ def lbfgs(
     ...                masks=[torch.tensor([True, False])])
     >>> [round(v, 6) for v in out.tolist()]
     [1.0, -2.0]
+    >>> (out,) = lbfgs([x], lambda t: ((t[0] - 1.0) ** 2).sum(),
+    ...                bounds=[(torch.tensor(1.5), torch.tensor(4.0))])
+    >>> [round(v, 6) for v in out.tolist()]
+    [1.5, 1.5]
     """
-    work = [t.detach().clone().requires_grad_(True) for t in tensors]
-    optimizer = torch.optim.LBFGS(
-        work, lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe",
-        tolerance_grad=tolerance_grad, tolerance_change=tolerance_change, history_size=20,
-    )
-    float_masks = None if masks is None else [m.to(t.dtype) for m, t in zip(masks, work)]
+    from scipy.optimize import minimize
 
-    def closure():
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(work)
-        loss.backward()
-        if float_masks is not None:
-            for tensor, mask in zip(work, float_masks):
-                tensor.grad.mul_(mask)
-        return loss
+    base = [t.detach().clone() for t in tensors]
+    free = [torch.ones_like(t, dtype=torch.bool) if masks is None else m.expand_as(t).bool()
+            for t, m in zip(base, masks if masks is not None else base)]
+    sizes = [int(f.sum()) for f in free]
+    if sum(sizes) == 0:
+        return base
+    x0 = np.concatenate([t[f].cpu().numpy().astype(np.float64) for t, f in zip(base, free)])
+    box = None
+    if bounds is not None:
+        low, high = [], []
+        for t, f, pair in zip(base, free, bounds):
+            if pair is None:
+                low.append(np.full(int(f.sum()), -np.inf))
+                high.append(np.full(int(f.sum()), np.inf))
+            else:
+                low.append(pair[0].expand_as(t)[f].cpu().numpy().astype(np.float64))
+                high.append(pair[1].expand_as(t)[f].cpu().numpy().astype(np.float64))
+        box = list(zip(np.concatenate(low), np.concatenate(high)))
+        x0 = np.clip(x0, [b[0] for b in box], [b[1] for b in box])
+
+    def unpack(x: np.ndarray) -> list[torch.Tensor]:
+        flat = torch.as_tensor(x, dtype=base[0].dtype, device=base[0].device)
+        out, offset = [], 0
+        for t, f, n in zip(base, free, sizes):
+            piece = flat[offset:offset + n].to(t.dtype).requires_grad_(True)
+            offset += n
+            full = t.masked_scatter(f, piece) if n else t
+            out.append((full, piece))
+        return out
+
+    def fun(x: np.ndarray):
+        pairs = unpack(x)
+        loss = loss_fn([full for full, _ in pairs])
+        pieces = [piece for _, piece in pairs if piece.numel()]
+        grads = torch.autograd.grad(loss, pieces, allow_unused=True)
+        grad = np.concatenate([
+            np.zeros(p.numel()) if g is None else g.detach().cpu().numpy().astype(np.float64)
+            for p, g in zip(pieces, grads)
+        ])
+        value = float(loss.detach())
+        if not np.isfinite(value):
+            return np.inf, np.zeros_like(grad)
+        return value, np.nan_to_num(grad)
 
     try:
-        optimizer.step(closure)
-    except RuntimeError:
+        result = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=box,
+                          options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20,
+                                   "maxcor": 20, "gtol": tolerance_grad,
+                                   "ftol": tolerance_change})
+    except (RuntimeError, ValueError):
         return None
-    result = [t.detach() for t in work]
-    if not all(bool(torch.isfinite(t).all()) for t in result):
+    if not np.all(np.isfinite(result.x)):
         return None
-    return result
+    return [full.detach() for full, _ in unpack(result.x)]
 
 
 def adam_prox(
@@ -182,7 +225,7 @@ def adam_prox(
     [1.0, -2.0]
     """
     work = [t.detach().clone().requires_grad_(True) for t in tensors]
-    optimizer = torch.optim.Adam(work, lr=lr)
+    step = _AdamStep(work, lr, clip_norm)
     with torch.no_grad():
         start = torch.nan_to_num(validate(work), nan=float("inf"))
     best_val = start if score_start else torch.full_like(start, float("inf"))
@@ -191,11 +234,7 @@ def adam_prox(
     steps = epoch = 0
     while steps < max_iter:
         for batch in batches():
-            optimizer.zero_grad(set_to_none=True)
-            batch_loss(work, batch).sum().backward()
-            if clip_norm is not None:
-                torch.nn.utils.clip_grad_norm_(work, max_norm=clip_norm)
-            optimizer.step()
+            step(batch_loss(work, batch).sum())
             with torch.no_grad():
                 prox(work)
             steps += 1
@@ -218,3 +257,37 @@ def adam_prox(
         if bool((since_best >= patience).all()):
             break
     return best, best_val, steps
+
+
+class _AdamStep:
+    """Adam (Kingma & Ba, default betas) with optional global gradient-norm clipping.
+
+    Written out rather than ``torch.optim.Adam``: the update is four tensor
+    operations, and the first ``torch.optim`` optimiser of a process imports
+    ``torch._dynamo``, which cost seconds on every fresh ``ecsel fit``.
+    """
+
+    def __init__(self, params: list[torch.Tensor], lr: float, clip_norm: float | None,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.params, self.lr, self.clip_norm = params, lr, clip_norm
+        self.beta1, self.beta2, self.eps = betas[0], betas[1], eps
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.t = 0
+
+    def __call__(self, loss: torch.Tensor) -> None:
+        grads = torch.autograd.grad(loss, self.params, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(self.params, grads)]
+        if self.clip_norm is not None:
+            norm = torch.sqrt(sum((g * g).sum() for g in grads))
+            factor = torch.clamp(self.clip_norm / (norm + 1e-6), max=1.0)
+            grads = [g * factor for g in grads]
+        self.t += 1
+        correct1 = 1 - self.beta1 ** self.t
+        correct2 = 1 - self.beta2 ** self.t
+        with torch.no_grad():
+            for p, g, m, v in zip(self.params, grads, self.m, self.v):
+                m.mul_(self.beta1).add_(g, alpha=1 - self.beta1)
+                v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+                denom = (v / correct2).sqrt_().add_(self.eps)
+                p.addcdiv_(m, denom, value=-self.lr / correct1)

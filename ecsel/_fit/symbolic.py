@@ -31,6 +31,10 @@ ADAM_ROWS = 512
 # L-BFGS iterations for the many small refits of the clean-up stage.
 QUICK_POLISH = 30
 MAX_SNAP_MISSES = 3
+# Exponents of the lattice of simple monomials tried when a term is added (one or
+# two variables per monomial; pairs only while the lattice stays small).
+LATTICE_VALUES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)
+MAX_LATTICE = 2500
 
 
 @dataclass
@@ -86,6 +90,10 @@ class SymbolicSearch:
         self.floor = 1e-13 * float((self.train_y**2).mean())
         self.n_val = self.val_y.shape[0]
         self.n_steps = 0
+        self._lattice: torch.Tensor | None = None
+        self._chain: list[torch.Tensor] = []
+        n = self.train_y.shape[0]
+        self._rows = torch.arange(0, n, max(1, n // ADAM_ROWS), device=self.train_y.device)
 
     # ----------------------------------------------------------------- scoring
     def evaluate(self, expo, use_intercept=True) -> Fit:
@@ -179,21 +187,79 @@ class SymbolicSearch:
         return expo if result is None else result[0]
 
     # ------------------------------------------------------------------- run
-    def run(self, n_terms: int, anchor: torch.Tensor | None) -> Fit:
+    def run(self, n_terms: int, anchor: torch.Tensor | None,
+            previous: Fit | None = None) -> Fit:
+        """Best ``n_terms``-term fit, cleaned up.
+
+        Candidates: the log-linear anchor (one term), the polished best restarts of
+        the Adam search, and, when ``previous`` (the chosen fit with one term fewer)
+        is given, ``previous`` plus the best monomial of a lattice of simple
+        exponents, and the greedy chain of lattice monomials (forward selection with
+        exact least squares). The lattice is what finds integer exponents when
+        monomials are strongly collinear, where gradient steps stall between them.
+        """
         candidates = []
         if n_terms == 1 and anchor is not None:
             candidates.append(self.polish(anchor[None].clone()))
+        for base in self._lattice_bases(n_terms, previous):
+            extended = self.extend(base)
+            candidates.extend([extended, self.polish(extended)])
         if n_terms > 1 or anchor is None or not self.is_perfect(self.evaluate(candidates[0])):
-            starts = self.starts(n_terms, anchor)
-            found = self.adam(starts)
-            val, _ = projected_mse(self.val_log_u, self.val_y, found,
-                                   fit_on=(self.train_log_u, self.train_y))
-            val = torch.nan_to_num(val, nan=float("inf"))
-            for r in torch.argsort(val)[:3].tolist():
-                candidates.append(self.polish(found[r]))
+            if not any(self.is_perfect(self.evaluate(c)) for c in candidates[:2]):
+                starts = self.starts(n_terms, anchor)
+                found = self.adam(starts)
+                val, _ = projected_mse(self.val_log_u, self.val_y, found,
+                                       fit_on=(self.train_log_u, self.train_y))
+                val = torch.nan_to_num(val, nan=float("inf"))
+                for r in torch.argsort(val)[:3].tolist():
+                    candidates.append(self.polish(found[r]))
         fits = [self.evaluate(c) for c in candidates]
         best = min(fits, key=lambda f: f.bic)
         return self.simplify(best)
+
+    # ------------------------------------------------------------- lattice
+    def _empty(self) -> torch.Tensor:
+        m = self.train_log_u.shape[1]
+        return self.train_y.new_zeros((0, m))
+
+    def _lattice_bases(self, n_terms: int, previous: Fit | None) -> list[torch.Tensor]:
+        """Term sets to extend by one monomial: the greedy chain's, and ``previous``."""
+        while len(self._chain) < n_terms - 1:
+            self._chain.append(self.extend(self._chain[-1] if self._chain else self._empty()))
+        bases = [self._chain[n_terms - 2] if n_terms > 1 else self._empty()]
+        if previous is not None and previous.expo.shape[0] == n_terms - 1:
+            bases.append(previous.expo)
+        return bases
+
+    def lattice(self) -> torch.Tensor:
+        """Simple monomials (C, m): one variable, or two while C stays below MAX_LATTICE."""
+        if self._lattice is None:
+            m = self.train_log_u.shape[1]
+            values = torch.tensor(LATTICE_VALUES, dtype=self.train_y.dtype)
+            rows = []
+            for j in range(m):
+                block = torch.zeros(len(values), m, dtype=values.dtype)
+                block[:, j] = values
+                rows.append(block)
+            n_pairs = m * (m - 1) // 2 * len(values) ** 2
+            if m * len(values) + n_pairs <= MAX_LATTICE:
+                a, b = torch.meshgrid(values, values, indexing="ij")
+                for j in range(m):
+                    for k in range(j + 1, m):
+                        block = torch.zeros(a.numel(), m, dtype=values.dtype)
+                        block[:, j], block[:, k] = a.flatten(), b.flatten()
+                        rows.append(block)
+            self._lattice = torch.cat(rows).to(self.train_y.device)
+        return self._lattice
+
+    def extend(self, base: torch.Tensor) -> torch.Tensor:
+        """``base`` (K, m) plus the lattice monomial that lowers the training MSE most."""
+        lattice = self.lattice()
+        stack = torch.cat([base.expand(lattice.shape[0], *base.shape), lattice[:, None]], dim=1)
+        rows = self._rows
+        mse, _ = projected_mse(self.train_log_u[rows], self.train_y[rows], stack)
+        mse = torch.nan_to_num(mse, nan=float("inf"))
+        return stack[int(torch.argmin(mse))].clone()
 
     def is_perfect(self, fit: Fit) -> bool:
         """Whether ``fit`` reproduces the validation data to rounding error."""

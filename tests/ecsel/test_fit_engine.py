@@ -1,0 +1,66 @@
+"""Correctness of the fit engine (ecsel._fit): bounded scores, small data, terms, exponents.
+
+Timing is measured in benchmarks/fit_speed.py, never here.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_wine
+
+from ecsel import ECSELClassifier, ECSELRegressor
+from ecsel._fit import primitives
+from ecsel._fit.classify import EXPO_BOUND, SmallDataWarning
+
+
+def test_six_row_example_has_small_exponents_and_warns():
+    X = np.arange(1.0, 7.0)[:, None]
+    y = np.array([0, 1, 0, 1, 1, 0])
+    with pytest.warns(SmallDataWarning):
+        clf = ECSELClassifier(random_state=0).fit(X, y)
+    assert np.abs(clf.signomial_.exponents).max() <= EXPO_BOUND
+    assert np.abs(clf.decision_function(X)).max() < 100
+
+
+def test_wine_scores_stay_bounded():
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    clf = ECSELClassifier(random_state=0).fit(X, y)
+    assert np.abs(clf.decision_function(X)).max() <= 100
+    assert clf.score(X, y) > 0.95
+
+
+def test_lbfgs_respects_masks_and_bounds():
+    x = torch.tensor([3.0, -2.0, 0.5], dtype=torch.float64)
+    (out,) = primitives.lbfgs(
+        [x], lambda t: ((t[0] - 4.0) ** 2).sum(), masks=[torch.tensor([True, True, False])],
+        bounds=[(torch.tensor(-1.0), torch.tensor(2.5))])
+    assert out.tolist() == pytest.approx([2.5, 2.5, 0.5], abs=1e-9)
+
+
+def test_adam_matches_closed_form_minimum():
+    target = torch.tensor([[0.7], [-1.3]], dtype=torch.float64)
+
+    def loss(w, batch):
+        return ((w[0] - target) ** 2).sum(-1)
+
+    best, val, _ = primitives.adam_prox(
+        [torch.zeros(2, 1, dtype=torch.float64)], loss, lambda: [None],
+        lambda w: loss(w, None), lambda w: None, lr=0.05, max_iter=3000, patience=20)
+    assert best[0][:, 0].tolist() == pytest.approx([0.7, -1.3], abs=1e-2)
+
+
+def test_regressor_finds_integer_exponents_of_a_collinear_cubic():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 2.0, 300)
+    y = x**3 + x**2 + x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = ECSELRegressor(random_state=0)
+        if "model_selection" in est.get_params():
+            est.set_params(model_selection="accuracy")
+        est.fit(x[:, None], y)
+    expo = np.sort(est.signomial_.exponents.ravel())
+    assert est.n_terms_ == 3
+    assert expo.tolist() == pytest.approx([1.0, 2.0, 3.0], abs=1e-9)
