@@ -12,7 +12,7 @@ from sklearn.datasets import load_wine
 
 from ecsel import ECSELClassifier, ECSELRegressor
 from ecsel._fit import primitives
-from ecsel._fit.classify import EXPO_BOUND, SmallDataWarning
+from ecsel._fit.classify import EXPO_BOUND_SMALL, SmallDataWarning
 
 
 def test_six_row_example_has_small_exponents_and_warns():
@@ -20,7 +20,7 @@ def test_six_row_example_has_small_exponents_and_warns():
     y = np.array([0, 1, 0, 1, 1, 0])
     with pytest.warns(SmallDataWarning):
         clf = ECSELClassifier(random_state=0).fit(X, y)
-    assert np.abs(clf.signomial_.exponents).max() <= EXPO_BOUND
+    assert np.abs(clf.signomial_.exponents).max() <= EXPO_BOUND_SMALL
     assert np.abs(clf.decision_function(X)).max() < 100
 
 
