@@ -28,6 +28,14 @@ def attributions(est, X: pd.DataFrame, background: pd.DataFrame):
     Returns
     -------
     (pandas.DataFrame, str, ecsel.Explanation)
+
+    Examples
+    --------
+    >>> from ecsel._testing import example_estimator
+    >>> est, X = example_estimator()
+    >>> frame, method, _ = attributions(est, X.iloc[:3], median_row(X))
+    >>> list(frame.columns)
+    ['m', 'v']
     """
     exp = est.explain(X, background=background)
     values = np.asarray(exp.values, dtype=float)
@@ -48,6 +56,13 @@ def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
     With ``est.elasticities`` available, ``score_elasticity`` is the median, over the
     rows of ``X`` where the feature is non-zero, of the point elasticity
     ``d log z / d log x`` of the whole score.
+
+    Examples
+    --------
+    >>> from ecsel._testing import example_estimator
+    >>> est, X = example_estimator()
+    >>> elasticities(est, X.iloc[:5])[["feature", "exponent"]].to_numpy().tolist()
+    [['m', 1.0], ['v', 2.0]]
     """
     sig = est.signomial_
     rows = []
@@ -101,6 +116,19 @@ def counterfactual(
     to that feature and to its range in ``reference``) when the installed ecsel has
     it. Returns a table (``feature``, ``from``, ``to``, ``probability_after``) or
     ``None`` when no single change within the observed ranges is enough.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from ecsel import ECSELClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"a": rng.uniform(1, 5, 300)})
+    >>> clf = ECSELClassifier(n_terms=1, n_restarts=2, max_iter=100, random_state=0)
+    >>> clf = clf.fit(X, (X.a > 3).astype(int))
+    >>> cf = counterfactual(clf, X.iloc[[int(np.argmin(X.a))]], X, ["a"], 0.5)
+    >>> cf["feature"].tolist(), bool(cf["probability_after"].iloc[0] >= 0.5)
+    (['a'], True)
     """
     best = None
     for feature in features:
@@ -168,6 +196,12 @@ def robust_importance(attr: pd.DataFrame, trim: float = 0.01) -> pd.Series:
 
     Trimming the largest 1 % keeps a handful of extreme rows (heavy-tailed inputs on
     which an exponential term extrapolates) from deciding the ranking.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> robust_importance(pd.DataFrame({"a": [1.0, -1.0], "b": [3.0, 0.0]})).to_dict()
+    {'b': 1.5, 'a': 1.0}
     """
     values = np.abs(attr.to_numpy(float))
     scores = trim_mean(values, trim, axis=0) if len(values) >= 20 else values.mean(axis=0)
@@ -176,7 +210,14 @@ def robust_importance(attr: pd.DataFrame, trim: float = 0.01) -> pd.Series:
 
 @dataclass
 class CaseExplanation:
-    """Everything the report says about the fitted ECSEL model."""
+    """Everything the report says about the fitted ECSEL model.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> [f.name for f in dataclasses.fields(CaseExplanation)][:3]
+    ['equation', 'n_terms', 'attributions']
+    """
 
     equation: str
     n_terms: int
@@ -201,6 +242,13 @@ def median_row(X: pd.DataFrame) -> pd.DataFrame:
     textbook interventional background, but on heavy-tailed data (the fraud
     components) a single extreme background row, on which an exponential term
     reaches 1e9, would shift every attribution by that amount.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> row = median_row(pd.DataFrame({"x": [1.0, 2.0, 9.0], "c": ["a", "b", "b"]}))
+    >>> float(row.x[0]), row.c[0]
+    (2.0, 'b')
     """
     row = {}
     for c in X.columns:
@@ -217,6 +265,21 @@ def explain_classifier(
 
     Attributions are exact Shapley values of the log-odds relative to the typical
     training row (:func:`median_row`), for ``n_explain`` random test rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from ecsel.casestudies import CaseData, compare_classifiers, split_case
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"a": rng.uniform(1, 5, 400), "b": rng.uniform(1, 5, 400)})
+    >>> y = (X.a * X.b + rng.normal(0, 1, 400) > 9).astype(int).to_numpy()
+    >>> case = CaseData("toy", "Toy", X, y, None, [], ("no", "yes"), ["a", "b"])
+    >>> fast = {"n_terms": 1, "n_restarts": 2, "max_iter": 100}
+    >>> comparison = compare_classifiers(case, split_case(case), ecsel_params=fast)
+    >>> expl = explain_classifier(case, comparison, n_explain=50)
+    >>> len(expl.attributions), expl.findings[1].startswith("Share of the")
+    (50, True)
     """
     est = comparison.models["ECSEL"]
     split = comparison.split
@@ -260,7 +323,20 @@ def explain_classifier(
 
 
 def findings(case: CaseData, comparison: Comparison, expl: CaseExplanation) -> list[str]:
-    """What the equation reveals about the data, computed from the fitted model."""
+    """What the equation reveals about the data, computed from the fitted model.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace as NS
+    >>> models = ["ECSEL", "LogisticRegression", "HistGradientBoosting"]
+    >>> metrics = pd.DataFrame({"roc_auc": [0.90, 0.85, 0.92]}, index=models)
+    >>> expl = NS(n_terms=2, importance=pd.Series({"a": 3.0, "b": 1.0}),
+    ...           attributions=pd.DataFrame({"a": [1.0], "b": [0.5]}))
+    >>> comparison = NS(metrics=metrics, split=NS(X_test=pd.DataFrame({"a": [1.0], "b": [2.0]})))
+    >>> print(findings(NS(name="toy"), comparison, expl)[1])
+    Share of the (1 %-trimmed) mean |attribution| of the score: a (75%), b (25%).
+    """
     imp = expl.importance
     share = imp / imp.sum()
     out = []

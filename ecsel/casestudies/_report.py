@@ -35,7 +35,16 @@ def _fmt(value, floatfmt: str) -> str:
 
 
 def md_table(frame: pd.DataFrame, floatfmt: str = ".4f", index: bool = True) -> str:
-    """A pipe-table (GitHub Markdown) rendering of ``frame``."""
+    """A pipe-table (GitHub Markdown) rendering of ``frame``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(md_table(pd.DataFrame({"auc": [0.91]}, index=["ECSEL"]), ".2f"))
+    |  | auc |
+    |---|---|
+    | ECSEL | 0.91 |
+    """
     if index:
         df = frame.rename_axis(frame.index.name or "").reset_index()
     else:
@@ -50,7 +59,15 @@ def md_table(frame: pd.DataFrame, floatfmt: str = ".4f", index: bool = True) -> 
 
 
 def text_table(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
-    """Fixed-width console rendering of ``frame``."""
+    """Fixed-width console rendering of ``frame``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(text_table(pd.DataFrame({"auc": [0.91]}, index=["ECSEL"]), ".2f"))
+           auc
+    ECSEL 0.91
+    """
     return frame.to_string(float_format=lambda v: format(v, floatfmt), na_rep="")
 
 
@@ -58,7 +75,16 @@ def text_table(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
 # ------------------------------------------------------------------ case studies
 @dataclass
 class CaseStudyResult:
-    """Results of one case study, as returned by :func:`run_case_study`."""
+    """Results of one case study, as returned by :func:`run_case_study`.
+
+    Examples
+    --------
+    >>> from ecsel.casestudies import run_case_study
+    >>> result = run_case_study("feynman", None, feynman_laws=["I.12.1"], progress=False,
+    ...                         ecsel_params={"n_restarts": 4})
+    >>> result.name, result.report is None
+    ('feynman', True)
+    """
 
     name: str
     summary: str
@@ -91,7 +117,13 @@ class _Bar:
 
 
 def default_out_dir(name: str) -> Path:
-    """Folder a demo writes to when ``--out`` is not given: ``./ecsel-report-<name>``."""
+    """Folder a demo writes to when ``--out`` is not given: ``./ecsel-report-<name>``.
+
+    Examples
+    --------
+    >>> default_out_dir("fraud").name
+    'ecsel-report-fraud'
+    """
     return Path.cwd() / f"ecsel-report-{name}"
 
 
@@ -125,6 +157,14 @@ def run_case_study(
     Returns
     -------
     CaseStudyResult
+
+    Examples
+    --------
+    >>> from ecsel.casestudies import run_case_study
+    >>> result = run_case_study("feynman", None, feynman_laws=["I.12.1"], progress=False,
+    ...                         ecsel_params={"n_restarts": 4})
+    >>> print(result.summary.splitlines()[-1])
+    Recovered 1 of 1 laws.
     """
     if name not in CASES:
         raise ValueError(f"Unknown case study {name!r}; choose one of {', '.join(CASES)}.")
@@ -366,7 +406,16 @@ def classification_markdown(
 
 
 def feynman_summary(table: pd.DataFrame) -> str:
-    """Console summary of the Feynman recovery run."""
+    """Console summary of the Feynman recovery run.
+
+    Examples
+    --------
+    >>> from ecsel.casestudies import run_case_study
+    >>> result = run_case_study("feynman", None, feynman_laws=["I.12.1"], progress=False,
+    ...                         ecsel_params={"n_restarts": 4})
+    >>> feynman_summary(result.feynman) == result.summary
+    True
+    """
     cols = ["law", "recovered", "r2", "n_terms", "fit_s", "truth", "found"]
     return "\n".join(
         [
@@ -378,7 +427,16 @@ def feynman_summary(table: pd.DataFrame) -> str:
 
 
 def feynman_markdown(table: pd.DataFrame, seconds: float) -> str:
-    """The Markdown report of the Feynman recovery run."""
+    """The Markdown report of the Feynman recovery run.
+
+    Examples
+    --------
+    >>> from ecsel.casestudies import run_case_study
+    >>> result = run_case_study("feynman", None, feynman_laws=["I.12.1"], progress=False,
+    ...                         ecsel_params={"n_restarts": 4})
+    >>> feynman_markdown(result.feynman, 1.0).splitlines()[0]
+    '# ecsel demo: AI Feynman symbolic recovery'
+    """
     cols = ["law", "recovered", "r2", "n_terms", "fit_s", "truth", "found"]
     return "\n".join(
         [
