@@ -7,6 +7,9 @@
   one-shot or iterative) through ``torch.nn.utils.prune``, with fine-tuning.
 * :func:`attribution_agreement`: teacher-student agreement of Grad-CAM, input x
   gradient and integrated-gradient maps, pointing game and faithfulness.
+* :class:`EquationStudent`: distil a tabular network into an ECSEL signomial that
+  matches the network's logits *and* its attributions (the teacher's integrated
+  gradients against the student's exact, differentiable Shapley values).
 
 The regulariser preserves the matched layer's map; input-level maps (input x
 gradient, integrated gradients) move much less (see ``docs/bench/compression.md``).
@@ -19,12 +22,22 @@ from ._agreement import (
     spearman,
     top_k_iou,
 )
+from ._equation import (
+    EquationStudent,
+    column_groups,
+    signomial_shapley_torch,
+    teacher_attributions,
+)
 from ._loss import AttributionMatchingLoss
 from ._maps import collapsed_map, normalized_distance, resolve_layer
 from ._train import distill, kd_loss, prune_and_finetune, sparsity
 
 __all__ = [
     "AttributionMatchingLoss",
+    "EquationStudent",
+    "column_groups",
+    "signomial_shapley_torch",
+    "teacher_attributions",
     "attribution_agreement",
     "collapsed_map",
     "cosine_similarity",
