@@ -99,8 +99,9 @@ def signomial_shapley_torch(
     >>> a = torch.tensor([[[1.0, 1.0]]], dtype=torch.float64)
     >>> lx = torch.log(torch.tensor([[2.0, 3.0]], dtype=torch.float64))
     >>> lb = torch.zeros(1, 2, dtype=torch.float64)
-    >>> signomial_shapley_torch(c, a, lx, lb, torch.tensor([0, 1]), 2)  # v: 1, 2, 3, 6
-    tensor([[[2., 3.]]], dtype=torch.float64)
+    >>> phi = signomial_shapley_torch(c, a, lx, lb, torch.tensor([0, 1]), 2)  # v: 1, 2, 3, 6
+    >>> phi.round(decimals=10).tolist()
+    [[[2.0, 3.0]]]
     """
     one_hot = nn.functional.one_hot(groups.long(), n_columns).to(exponents.dtype)  # (M, p)
     weighted = exponents[..., None] * one_hot  # (O, K, M, p)
@@ -158,7 +159,7 @@ def teacher_attributions(
     >>> import torch
     >>> f = lambda z: (2.0 * z[:, 0] + z[:, 1] * z[:, 2])[:, None]
     >>> x, b = torch.ones(1, 3, dtype=torch.float64), torch.zeros(1, 3, dtype=torch.float64)
-    >>> teacher_attributions(f, x, b, [0, 1, 1], 2).tolist()
+    >>> teacher_attributions(f, x, b, [0, 1, 1], 2).round(decimals=10).tolist()
     [[2.0, 1.0]]
     """
     groups = torch.as_tensor(groups, dtype=torch.long, device=x.device)
