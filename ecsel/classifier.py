@@ -12,8 +12,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
-from ecsel._fit import engine
+from ecsel._fit import engine, sparsify
 from ecsel._fit.classify import MAX_AUTO_TERMS, SMALL_DATA, ClassifierSearch
+from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
@@ -23,7 +24,7 @@ PRUNE_THRESHOLDS = (0.2, 0.1, 0.05, 0.02, 0.01)
 PRUNE_TOLERANCE = 5e-3
 
 
-class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
+class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
     """Signomial classifier: ``z_c(x) = b_c + sum_k c_ck * prod_j x_j ** a_ckj``.
 
     Binary problems use one score and a sigmoid. Multiclass problems use a softmax
@@ -54,6 +55,13 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         Minibatch size for large data (full batch below it), which bounds memory.
     class_weight : dict, "balanced" or None, default=None
     validation_fraction : float, default=0.2
+    model_selection : {"best", "accuracy"}, default="best"
+        Which equation of the front ``equations_`` is deployed: ``"best"`` is the
+        simplest whose validation ROC AUC is within 0.01 (and log-loss within one
+        standard error) of the most accurate one, ``"accuracy"`` the lowest validation log-loss
+        (see :mod:`ecsel._fit.front`).
+    max_complexity : int or None, default=None
+        Only equations with at most this many factors can be selected.
     device : str, default="auto"
     random_state : int, RandomState or None, default=None
     verbose : bool, default=False
@@ -62,7 +70,15 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray
     signomial_ : Signomial
-        One output per non-reference class.
+        One output per non-reference class: the selected row of ``equations_``.
+    equations_ : DataFrame
+        The complexity-accuracy front: every model size's fit and its sparsity path
+        (factors removed one or a categorical column at a time, refitted), Pareto
+        filtered; columns ``complexity``, ``n_terms``, ``loss``, ``score``
+        (validation ROC AUC), ``equation``, ``sympy_format``, ``source``,
+        ``signomial``.
+    selected_index_ : int
+        Row of ``equations_`` held by ``signomial_``.
     n_terms_ : int
     n_iter_ : int
         Adam steps taken over all model sizes and stages.
@@ -80,7 +96,8 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
 
     def __init__(self, n_terms="auto", *, alpha=1e-2, n_restarts=8, max_iter=600,
                  learning_rate=0.05, batch_size=8192, class_weight=None,
-                 validation_fraction=0.2, device="auto", random_state=None, verbose=False):
+                 validation_fraction=0.2, model_selection="best", max_complexity=None,
+                 device="auto", random_state=None, verbose=False):
         self.n_terms = n_terms
         self.alpha = alpha
         self.n_restarts = n_restarts
@@ -89,6 +106,8 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.class_weight = class_weight
         self.validation_fraction = validation_fraction
+        self.model_selection = model_selection
+        self.max_complexity = max_complexity
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -115,12 +134,20 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         spread = log_u.std(axis=0)
         spread[~(spread > 1e-12)] = 1.0
         train, val = self._split(log_u / spread, y_index, weights, rng, device)
+        names = [str(c) for c in classes[1:]]
+
+        def to_signomial(params):
+            intercept, coef, expo = params.numpy(0)
+            return Signomial(intercept, coef, expo / spread, transform, names)
+
         with thread_budget(log_u.size * self.n_restarts, device):
-            params = self._search_sizes(train, val, task, len(classes) - 1, generator,
-                                        spread=spread)
-        intercept, coef, expo = params.numpy(0)
-        expo = expo / spread
-        signomial = Signomial(intercept, coef, expo, transform, [str(c) for c in classes[1:]])
+            _, fits = self._search_sizes(train, val, task, len(classes) - 1, generator,
+                                         spread=spread)
+            candidates = sparsify.classifier_candidates(
+                fits, train, val, task, to_signomial,
+                sparsify.feature_groups(transform.feature_maps), l1=self.alpha / 10,
+                generator=generator)
+        signomial = self._install_front(candidates)
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None),
                                 classes=classes)
@@ -160,7 +187,7 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
         best, fits = search.run(self.n_terms)
         self.n_iter_ = search.n_iter
         self._candidates = [(c.params, c.n_terms, c.val_loss) for c in search.candidates]
-        return best
+        return best, fits
 
     def _init_params(self, train, task, n_out, n_terms, generator):
         shape = (self.n_restarts, n_out, n_terms)
@@ -230,25 +257,28 @@ class ECSELClassifier(ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
                                device=log_u.device) * self.alpha
 
     # ------------------------------------------------------------ predict
-    def decision_function(self, X):
-        """Class scores: shape (n,) for binary, (n, n_classes) for multiclass."""
-        scores = self._scores(X)
+    def decision_function(self, X, index=None):
+        """Class scores: shape (n,) for binary, (n, n_classes) for multiclass.
+
+        ``index`` picks a row of ``equations_`` (default: the selected equation).
+        """
+        scores = self._scores(X, index)
         if len(self.classes_) == 2:
             return scores[:, 0]
         return np.hstack([np.zeros((scores.shape[0], 1)), scores])
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, index=None):
         """Class probabilities (sigmoid for binary, softmax otherwise)."""
-        scores = self.decision_function(X)
+        scores = self.decision_function(X, index)
         if len(self.classes_) == 2:
             p = expit(scores)
             return np.column_stack([1 - p, p])
         return softmax(scores, axis=1)
 
-    def predict(self, X):
+    def predict(self, X, index=None):
         """Most probable class (binary: ``p >= threshold_``, 0.5 by default)."""
         check_is_fitted(self)
-        proba = self.predict_proba(X)
+        proba = self.predict_proba(X, index)
         if len(self.classes_) == 2:
             return self.classes_[(proba[:, 1] >= self.threshold_).astype(int)]
         return self.classes_[np.argmax(proba, axis=1)]

@@ -9,6 +9,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
+from ecsel._fit import sparsify
+from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
 from ecsel._fit.symbolic import SymbolicSearch
 from ecsel.explain._mixin import ExplainMixin
@@ -17,7 +19,7 @@ from ecsel.signomial import Signomial
 MAX_AUTO_TERMS = 10
 
 
-class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
+class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
     """Signomial regression: ``y = b + sum_k c_k * prod_j x_j ** a_kj``.
 
     The exponents are searched by variable projection (the intercept and
@@ -43,6 +45,12 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
         Adam iterations per model size.
     validation_fraction : float, default=0.2
         Share of the data held out for early stopping and model selection.
+    model_selection : {"best", "accuracy"}, default="best"
+        Which equation of the front ``equations_`` is deployed: ``"best"`` is the
+        simplest whose validation MSE is within 2 % of the lowest, ``"accuracy"``
+        the lowest (see :mod:`ecsel._fit.front`).
+    max_complexity : int or None, default=None
+        Only equations with at most this many factors can be selected.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when it is present.
     random_state : int, RandomState or None, default=None
@@ -52,7 +60,14 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
     Attributes
     ----------
     signomial_ : Signomial
-        The fitted equation (the deployed model).
+        The fitted equation (the deployed model): the selected row of ``equations_``.
+    equations_ : DataFrame
+        The complexity-accuracy front: every model size's fit and its sparsity path
+        (one factor fewer per step, refitted), Pareto filtered; columns
+        ``complexity``, ``n_terms``, ``loss`` (validation MSE), ``score``
+        (validation R^2), ``equation``, ``sympy_format``, ``source``, ``signomial``.
+    selected_index_ : int
+        Row of ``equations_`` held by ``signomial_``.
     n_terms_ : int
     n_iter_ : int
         Adam steps taken over all model sizes.
@@ -74,13 +89,18 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
     0.5*m*v**2
     """
 
+    _front_task = "regression"
+
     def __init__(self, n_terms="auto", *, alpha=1e-3, n_restarts=32, max_iter=400,
-                 validation_fraction=0.2, device="auto", random_state=None, verbose=False):
+                 validation_fraction=0.2, model_selection="best", max_complexity=None,
+                 device="auto", random_state=None, verbose=False):
         self.n_terms = n_terms
         self.alpha = alpha
         self.n_restarts = n_restarts
         self.max_iter = max_iter
         self.validation_fraction = validation_fraction
+        self.model_selection = model_selection
+        self.max_complexity = max_complexity
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -97,16 +117,22 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
         train, val = self._split(log_u, y / y_scale, rng, device)
         search = SymbolicSearch(train, val, n_restarts=self.n_restarts, l1=self.alpha,
                                 max_iter=self.max_iter, generator=generator, rng=rng)
+
+        def to_signomial(fit):
+            n_terms = fit.expo.shape[0]
+            coef = fit.coef.cpu().numpy() * y_scale
+            expo = fit.expo.cpu().numpy()
+            keep = coef != 0
+            if keep.any():
+                return Signomial([fit.intercept * y_scale], coef[keep][None], expo[keep][None],
+                                 transform, ["y"])
+            return Signomial([fit.intercept * y_scale], np.zeros((1, n_terms)), expo[None],
+                             transform, ["y"])
+
         with thread_budget(log_u.size * self.n_restarts, device):
-            fit = self._search_sizes(search)
-        n_terms = fit.expo.shape[0]
-        coef = fit.coef.cpu().numpy() * y_scale
-        expo = fit.expo.cpu().numpy()
-        keep = coef != 0
-        signomial = Signomial(
-            [fit.intercept * y_scale], coef[keep][None], expo[keep][None], transform, ["y"]
-        ) if keep.any() else Signomial([fit.intercept * y_scale], np.zeros((1, n_terms)),
-                                       expo[None], transform, ["y"])
+            _, fits = self._search_sizes(search)
+            candidates = sparsify.regressor_candidates(fits, search, to_signomial, y_scale)
+        signomial = self._install_front(candidates)
         self.y_scale_ = y_scale
         self.n_iter_ = search.n_steps
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
@@ -127,9 +153,10 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
         anchor = search.log_linear_start()
         sizes = [self.n_terms] if self.n_terms != "auto" else list(range(1, MAX_AUTO_TERMS + 1))
         progress = self._progress(len(sizes), "ECSEL model sizes")
-        best = None
+        best, fits = None, []
         for size in sizes:
             fit = search.run(size, anchor, previous=best)
+            fits.append(fit)
             if progress is not None:
                 progress.update(1)
             if best is not None and fit.bic >= best.bic:
@@ -139,12 +166,12 @@ class ECSELRegressor(ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
                 break
         if progress is not None:
             progress.close()
-        return best
+        return best, fits
 
-    def predict(self, X):
-        """Evaluate the equation at ``X``."""
+    def predict(self, X, index=None):
+        """Evaluate the equation at ``X`` (``index``: a row of ``equations_``)."""
         check_is_fitted(self)
-        return self._scores(X)[:, 0]
+        return self._scores(X, index)[:, 0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
