@@ -71,6 +71,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 
 EXP_CLAMP = 60.0
 MAX_CATEGORIES = 64
@@ -166,8 +167,6 @@ class FeatureMap:
 
     def log_feature_torch(self, values):
         """Differentiable ``log u`` of a torch tensor of encoded values."""
-        import torch
-
         if self.kind == "power":
             return torch.log((torch.clamp(values, min=self.lower) + self.shift) / self.scale)
         if self.kind == "signed":

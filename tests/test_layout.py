@@ -50,7 +50,6 @@ OPTIONAL = frozenset(
 #: lane: reported, not yet moved to the top of their module. Remove an entry once fixed.
 PENDING_LOCAL_IMPORTS = frozenset(
     {
-        "ecsel._transform imports torch",  # FeatureMap.log_feature_torch (issue 11's module)
     }
 )
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.datasets import load_digits
 from torch import Tensor
 
 __all__ = ["OOD_SETS", "animal_mnist_path", "load_animal_mnist", "load_mnist_5k", "mnist_split",
@@ -136,7 +137,6 @@ def ood_sets(
     (5, 1, 28, 28)
     """
     from skimage import color, data
-    from sklearn.datasets import load_digits
 
     rng = np.random.default_rng(random_state)
     out: dict[str, Tensor] = {}

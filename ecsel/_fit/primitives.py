@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
+from scipy.optimize import minimize
 
 from ecsel._transform import EXP_CLAMP
 
@@ -125,7 +126,6 @@ def lbfgs(
     >>> [round(v, 6) for v in out.tolist()]
     [1.5, 1.5]
     """
-    from scipy.optimize import minimize
 
     base = [t.detach().clone() for t in tensors]
     free = [torch.ones_like(t, dtype=torch.bool) if masks is None else m.expand_as(t).bool()

@@ -22,8 +22,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from scipy.special import softmax
+from sklearn.metrics import roc_auc_score
 
 from ecsel._fit import engine
+from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
+from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
 from ecsel._transform import EXP_CLAMP
 
 MAX_PATH_ROWS = 20_000
@@ -243,7 +248,6 @@ def term_values(params: engine.Params, log_u: torch.Tensor) -> np.ndarray:
 
 def per_row_loss(params: engine.Params, data: engine.Data, task: str) -> np.ndarray:
     """Per-row log-loss times ``w_i / mean(w)``: its mean is the weighted loss."""
-    import torch.nn.functional as F
 
     with torch.no_grad():
         scores = engine.batched_scores(data.log_u, *params.tensors())[0]
@@ -258,8 +262,6 @@ def per_row_loss(params: engine.Params, data: engine.Data, task: str) -> np.ndar
 
 def validation_score(params: engine.Params, val: engine.Data, task: str) -> float:
     """ROC AUC on the validation rows (one-vs-rest macro for multiclass; NaN if undefined)."""
-    from scipy.special import softmax
-    from sklearn.metrics import roc_auc_score
 
     with torch.no_grad():
         scores = engine.batched_scores(val.log_u, *params.tensors())[0].cpu().numpy()
@@ -301,7 +303,6 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
     >>> sorted(c.complexity for c in cands)
     [0, 1, 2]
     """
-    from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 
     limit = MAX_TERM_RATIO if max_term_ratio is None else max_term_ratio
     candidates, rejected = [], []
@@ -342,7 +343,6 @@ def _symbolic_complexity(fit) -> int:
 
 def _intercept_only(search, expo: torch.Tensor):
     """The constant model (training mean) as a :class:`~ecsel._fit.symbolic.Fit`."""
-    from ecsel._fit.symbolic import Fit
 
     mean = float(search.train_y.mean())
     val_mse = float(((search.val_y - mean) ** 2).mean())
@@ -373,7 +373,6 @@ def symbolic_path(fit, search) -> list:
     >>> [_symbolic_complexity(f) for f in symbolic_path(start, s)]
     [1, 0]
     """
-    from ecsel._fit.symbolic import QUICK_POLISH, projected_mse, snap_targets
 
     path = []
     current = fit
@@ -418,7 +417,6 @@ def regressor_candidates(fits: Sequence, search, to_signomial, y_scale: float) -
     >>> [(c.complexity, round(c.score, 6)) for c in regressor_candidates([fit], s, id, 1.0)]
     [(1, 1.0), (0, 0.0)]
     """
-    from ecsel._fit.front import Candidate
 
     val_var = float(((search.val_y - search.val_y.mean()) ** 2).mean())
     candidates = []
