@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_breast_cancer
 
-from ecsel import _engine as engine
+from ecsel._fit import engine
 from ecsel._transform import PositivityTransform
 
 

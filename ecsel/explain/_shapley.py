@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 import torch
 
-from ecsel._engine import thread_budget
+from ecsel._fit.primitives import thread_budget
 from ecsel._transform import EXP_CLAMP
 
 CHUNK_PAIRS = 6_000
