@@ -22,7 +22,6 @@ Part ``equation``: see ``benchmarks/compression_equation.py``.
 Run from the repository root (results cached in ``benchmarks/results/``)::
 
     PYTHONPATH=. .venv/bin/python benchmarks/compression.py --part mnist --seeds 0 1 2
-    PYTHONPATH=. .venv/bin/python benchmarks/compression.py --part report
 """
 
 from __future__ import annotations
@@ -178,7 +177,7 @@ def run_timing(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["mnist", "timing", "report"], default="mnist")
+    parser.add_argument("--part", choices=["mnist", "timing"], default="mnist")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--students", nargs="+", default=list(STUDENTS), choices=STUDENTS)
     parser.add_argument("--kd-epochs", type=int, default=10)
@@ -193,12 +192,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.part == "mnist":
         run_mnist(args)
-    elif args.part == "timing":
-        run_timing(args)
     else:
-        from compression_report import write_report  # benchmarks/ is on sys.path
-
-        write_report()
+        run_timing(args)
 
 
 if __name__ == "__main__":
