@@ -336,9 +336,16 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
 
 # --------------------------------------------------------------------- regressor
 def _symbolic_complexity(fit) -> int:
+    """Factors of a regression fit, a free intercept beside other terms counting one.
+
+    A law's additive constant is something a reader must see and a physicist must
+    explain, and counting it keeps the "best" rule from preferring a noise-fitted
+    constant over the exact monomials (the intercept-only model stays at 0).
+    """
     if fit.expo.shape[0] == 0:
         return 0
-    return int(((fit.expo != 0) & (fit.coef != 0)[:, None]).sum())
+    factors = int(((fit.expo != 0) & (fit.coef != 0)[:, None]).sum())
+    return factors + int(bool(fit.use_intercept) and factors > 0)
 
 
 def _intercept_only(search, expo: torch.Tensor):
@@ -371,7 +378,7 @@ def symbolic_path(fit, search) -> list:
     ...                    generator=g, rng=None)
     >>> start = s.evaluate(torch.tensor([[1.0, 0.1]], dtype=torch.float64))
     >>> [_symbolic_complexity(f) for f in symbolic_path(start, s)]
-    [1, 0]
+    [2, 0]
     """
 
     path = []
@@ -415,7 +422,7 @@ def regressor_candidates(fits: Sequence, search, to_signomial, y_scale: float) -
     ...                    generator=g, rng=None)
     >>> fit = s.evaluate(torch.tensor([[2.0]], dtype=torch.float64))
     >>> [(c.complexity, round(c.score, 6)) for c in regressor_candidates([fit], s, id, 1.0)]
-    [(1, 1.0), (0, 0.0)]
+    [(2, 1.0), (0, 0.0)]
     """
 
     val_var = float(((search.val_y - search.val_y.mean()) ** 2).mean())
