@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
 from ecsel._fit import engine, sparsify
-from ecsel._fit.classify import MAX_AUTO_TERMS, SMALL_DATA, ClassifierSearch
+from ecsel._fit.classify import MAX_AUTO_TERMS, SMALL_DATA, ClassifierSearch, l1_path
 from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
 from ecsel.explain._mixin import ExplainMixin
@@ -244,17 +244,8 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         raise AssertionError("unreachable: the best candidate is within tolerance")
 
     def _l1_path(self, log_u):
-        """One L1 strength per restart: ``alpha`` times 1, 1/4, 4, 1/16, 16, ...
-
-        Restarts are a batch dimension, so a short regularisation path costs no
-        extra passes; validation loss picks the strength.
-        """
-        factors = [1.0]
-        while len(factors) < self.n_restarts:
-            step = 4.0 ** ((len(factors) + 1) // 2)
-            factors.append(1 / step if len(factors) % 2 else step)
-        return torch.as_tensor(factors[: self.n_restarts], dtype=log_u.dtype,
-                               device=log_u.device) * self.alpha
+        """One L1 strength per restart (shared with the search: ``classify.l1_path``)."""
+        return l1_path(self.alpha, self.n_restarts, log_u)
 
     # ------------------------------------------------------------ predict
     def decision_function(self, X, index=None):

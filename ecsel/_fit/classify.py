@@ -207,14 +207,23 @@ class ClassifierSearch:
         return 2 * n * mean_loss + k * np.log(max(n, 2))
 
     def l1_path(self, log_u: torch.Tensor) -> torch.Tensor:
-        """One L1 strength per restart: ``alpha`` times 1, 1/4, 4, 1/16, 16, ...
+        """One L1 strength per restart (see :func:`l1_path`)."""
+        return l1_path(self.alpha, self.n_restarts, log_u)
 
-        Restarts are a batch dimension, so a short regularisation path costs no
-        extra passes; validation loss picks the strength.
-        """
-        factors = [1.0]
-        while len(factors) < self.n_restarts:
-            step = 4.0 ** ((len(factors) + 1) // 2)
-            factors.append(1 / step if len(factors) % 2 else step)
-        return torch.as_tensor(factors[: self.n_restarts], dtype=log_u.dtype,
-                               device=log_u.device) * self.alpha
+
+def l1_path(alpha: float, n_restarts: int, like: torch.Tensor) -> torch.Tensor:
+    """One L1 strength per restart: ``alpha`` times 1, 1/4, 4, 1/16, 16, ...
+
+    Restarts are a batch dimension, so a short regularisation path costs no
+    extra passes; validation loss picks the strength.
+
+    Examples
+    --------
+    >>> l1_path(1.0, 5, torch.zeros(1)).tolist()
+    [1.0, 0.25, 4.0, 0.0625, 16.0]
+    """
+    factors = [1.0]
+    while len(factors) < n_restarts:
+        step = 4.0 ** ((len(factors) + 1) // 2)
+        factors.append(1 / step if len(factors) % 2 else step)
+    return torch.as_tensor(factors[:n_restarts], dtype=like.dtype, device=like.device) * alpha
