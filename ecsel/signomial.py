@@ -105,6 +105,36 @@ class Signomial:
         """Names of the model features (one-hot levels expanded)."""
         return self.transform.feature_names
 
+    def canonical(self) -> Signomial:
+        """The same equation with its terms in a fixed order.
+
+        Terms are sorted by their exponent rows (largest first, feature by feature),
+        terms without a non-zero coefficient last. Two fits that found the same
+        equation through different restarts then compare equal, whatever order the
+        search happened to produce the terms in.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 2.0, 3.0]}))
+        >>> s = Signomial([0.0], [[1.0, 2.0]], [[[1.0], [2.0]]], t)
+        >>> s.canonical().exponents[0, :, 0].tolist()
+        [2.0, 1.0]
+        >>> s.canonical() == Signomial([0.0], [[2.0, 1.0]], [[[2.0], [1.0]]], t)
+        True
+        """
+        n_out, n_terms = self.coef.shape
+        keys = [
+            (not np.any(self.coef[:, k] != 0),
+             tuple(-self.exponents[:, k, :].ravel()),
+             tuple(-self.coef[:, k]))
+            for k in range(n_terms)
+        ]
+        order = sorted(range(n_terms), key=keys.__getitem__)
+        return Signomial(self.intercept, self.coef[:, order], self.exponents[:, order, :],
+                         self.transform, self.output_names)
+
     # ------------------------------------------------------------- evaluation
     def _as_frame(self, X) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):

@@ -48,7 +48,7 @@ from __future__ import annotations
 import copy
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -363,6 +363,9 @@ class FrontMixin:
     # ---------------------------------------------------------------- fit
     def _install_front(self, candidates: Sequence[Candidate]):
         """Build ``equations_`` from the candidates and return the selected signomial."""
+        # Restarts that reach one equation list its terms in different orders; a
+        # canonical order keeps ulp-level loss ties from changing the fitted model.
+        candidates = [replace(c, signomial=c.signomial.canonical()) for c in candidates]
         front = pareto_front(candidates)
         self.equations_ = front_table(front)
         self.selected_index_ = select_row(self.equations_, self.model_selection,

@@ -54,6 +54,19 @@ def design(log_u, expo):
     return clamped_exp(torch.einsum("nm,rkm->rnk", log_u, expo))
 
 
+def canonical_terms(expo: torch.Tensor) -> torch.Tensor:
+    """Rows of ``expo`` (K, m) sorted lexicographically, largest exponents first.
+
+    >>> canonical_terms(torch.tensor([[0.0, 2.0], [1.0, 0.0], [1.0, 1.0]])).tolist()
+    [[1.0, 1.0], [1.0, 0.0], [0.0, 2.0]]
+    """
+    if expo.shape[0] < 2:
+        return expo
+    rows = expo.detach().cpu().tolist()
+    order = sorted(range(len(rows)), key=lambda k: [-v for v in rows[k]])
+    return expo[torch.tensor(order, device=expo.device)]
+
+
 def solve_coefficients(phi, y, use_intercept: bool):
     """Ridge-stabilised least squares for [intercept, coefs]: (R, K + 1)."""
     if use_intercept:
@@ -97,7 +110,9 @@ class SymbolicSearch:
 
     # ----------------------------------------------------------------- scoring
     def evaluate(self, expo, use_intercept=True) -> Fit:
-        expo = expo[None]
+        # Restarts reach one term set in different orders; solving it in one fixed
+        # order makes the coefficients (and every later tie) bit-identical.
+        expo = canonical_terms(expo)[None]
         _, theta = projected_mse(self.train_log_u, self.train_y, expo, use_intercept)
         pred = theta[:, :1] + (design(self.val_log_u, expo) * theta[:, None, 1:]).sum(-1)
         val_mse = float(((pred - self.val_y) ** 2).mean())
