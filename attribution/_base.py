@@ -4,7 +4,9 @@ Every method in :mod:`attribution` derives from :class:`GradientAttribution`.
 The base class owns the parts that must behave identically everywhere:
 
 * validation of ``inputs``, ``target`` and ``baselines`` (clear ``ValueError``
-  messages instead of shape errors deep inside a model),
+  messages instead of shape errors deep inside a model); the target, baseline
+  and chunking rules are :mod:`attribution._utils`' formatter, shared with the
+  metrics,
 * expansion of ``additional_forward_args`` to the rows of an expanded batch,
 * one batched "scores and input gradients" helper that evaluates any number
   of rows in chunks of at most ``internal_batch_size`` rows.
@@ -18,14 +20,14 @@ registered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar, Union  # Union: aliases must run on Python 3.10
 
 import torch
 from torch import Tensor
 
-TargetType = Union[None, int, Sequence[int], Tensor]  # noqa: UP007
-BaselineType = Union[None, int, float, Tensor]  # noqa: UP007
+from ._utils import BaselineType, TargetType, format_baselines, format_target, row_chunks
+
 ScoreFn = Callable[[Tensor, Tensor, Tensor], Union[Tensor, tuple[Tensor, ...]]]  # noqa: UP007
 
 __all__ = ["GradientAttribution", "TargetType", "BaselineType", "select_scores", "per_example_sum"]
@@ -37,13 +39,6 @@ def _as_tuple(args: Any) -> tuple[Any, ...]:
     if isinstance(args, tuple):
         return args
     return (args,)
-
-
-def _row_chunks(n_rows: int, chunk: int | None) -> list[slice]:
-    """Split ``range(n_rows)`` into consecutive slices of at most ``chunk`` rows."""
-    if chunk is None or chunk >= n_rows:
-        return [slice(0, n_rows)]
-    return [slice(start, min(start + chunk, n_rows)) for start in range(0, n_rows, chunk)]
 
 
 def select_scores(outputs: Tensor, targets: Tensor) -> Tensor:
@@ -111,23 +106,7 @@ class GradientAttribution:
     @staticmethod
     def _check_baselines(baselines: BaselineType, inputs: Tensor) -> Tensor:
         """Return baselines broadcast to ``inputs.shape`` (zeros when ``None``)."""
-        if baselines is None:
-            return torch.zeros_like(inputs)
-        if isinstance(baselines, (int, float)):
-            return torch.full_like(inputs, float(baselines))
-        if not isinstance(baselines, Tensor):
-            raise ValueError(
-                f"baselines must be None, a number or a tensor, got {type(baselines).__name__}"
-            )
-        shape, feature_shape = tuple(inputs.shape), tuple(inputs.shape[1:])
-        if tuple(baselines.shape) in (shape, feature_shape, (1, *feature_shape)):
-            return baselines.detach().to(inputs).expand_as(inputs)
-        if baselines.dim() == 0:
-            return baselines.detach().to(inputs).expand_as(inputs)
-        raise ValueError(
-            f"baselines of shape {tuple(baselines.shape)} do not match inputs of shape {shape}: "
-            f"use a number, a tensor of shape {shape}, or one example of shape {feature_shape}"
-        )
+        return format_baselines(baselines, inputs, style="method")
 
     def _forward(self, inputs: Tensor, args: tuple[Any, ...]) -> Tensor:
         outputs = self.forward_func(inputs, *args)
@@ -157,37 +136,7 @@ class GradientAttribution:
         ``None`` means the predicted class (``argmax``) for class-score outputs,
         and "the only output" for one-score-per-example outputs.
         """
-        n_examples = outputs.shape[0]
-        n_classes = 1 if outputs.dim() == 1 else outputs.shape[1]
-        if target is None:
-            if n_classes == 1:
-                return torch.zeros(n_examples, dtype=torch.long, device=outputs.device)
-            return outputs.argmax(dim=1)
-        if isinstance(target, bool):
-            raise ValueError("target must be an int, a sequence of ints or a tensor, not bool")
-        if isinstance(target, int):
-            target_tensor = torch.full((n_examples,), target, dtype=torch.long)
-        else:
-            target_tensor = torch.as_tensor(target)
-            if target_tensor.is_floating_point() or target_tensor.is_complex():
-                raise ValueError(
-                    f"target must hold integer class indices, got {target_tensor.dtype}"
-                )
-            target_tensor = target_tensor.long().reshape(-1)
-            if target_tensor.numel() == 1:
-                target_tensor = target_tensor.expand(n_examples)
-            if target_tensor.numel() != n_examples:
-                raise ValueError(
-                    f"target has {target_tensor.numel()} entries but inputs have "
-                    f"{n_examples} examples"
-                )
-        low, high = int(target_tensor.min()), int(target_tensor.max())
-        if low < 0 or high >= n_classes:
-            raise ValueError(
-                f"target out of range: got class indices in [{low}, {high}] but the model "
-                f"returns {n_classes} output(s) per example"
-            )
-        return target_tensor.to(outputs.device)
+        return format_target(target, outputs, style="method")
 
     # --------------------------------------------------------------- gradients
     @staticmethod
@@ -236,11 +185,9 @@ class GradientAttribution:
         scores, grads : list of Tensor
             One entry per score returned by ``score_fn``; scores are detached.
         """
-        if internal_batch_size is not None and internal_batch_size < 1:
-            raise ValueError(f"internal_batch_size must be >= 1, got {internal_batch_size}")
         score_parts: list[list[Tensor]] = []
         grad_parts: list[list[Tensor]] = []
-        for chunk in _row_chunks(points.shape[0], internal_batch_size):
+        for chunk in row_chunks(points.shape[0], internal_batch_size):
             row_ids = torch.arange(chunk.start, chunk.stop, device=points.device)
             chunk_args = self._expand_args(args, n_examples or 0, rows[chunk]) if args else ()
             scores, grads = self._chunk_scores_and_grads(

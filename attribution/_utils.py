@@ -1,12 +1,53 @@
-"""Small numerical helpers shared by the path methods."""
+"""Helpers shared by the attribution methods and the metrics.
+
+Numerics of the path methods (:func:`quadrature`), the one ``torch.Generator``
+factory (:func:`make_generator`), and the one formatter of Captum-shaped
+arguments: :func:`format_target`, :func:`format_baselines`, :func:`row_chunks`
+(and :func:`to_tensor`, which the metrics use to accept numpy and pandas data).
+
+The formatter has two *styles*, because the two public doors were written to
+different conventions and their error messages are part of their behaviour:
+
+* ``"method"`` (:class:`attribution.GradientAttribution`, Captum's): tensors
+  only, a Python ``bool`` or a floating target is rejected, a baseline is a
+  number, a full batch, one example or a batch of one;
+* ``"metric"`` (:mod:`attribution.metrics`, torchmetrics'): anything array-like,
+  floats holding whole numbers are accepted as class indices, a baseline is
+  anything that broadcasts to the inputs; parameter names are quoted with
+  backticks in messages.
+
+The checks themselves (count, range, broadcasting, chunk size) are written
+once, below.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Union  # Union: aliases must run on Python 3.10
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["CAPTUM_METHODS", "QUADRATURE_METHODS", "batch_view", "make_generator", "quadrature"]
+__all__ = [
+    "CAPTUM_METHODS",
+    "QUADRATURE_METHODS",
+    "BaselineType",
+    "Style",
+    "TargetType",
+    "batch_view",
+    "format_baselines",
+    "format_target",
+    "make_generator",
+    "quadrature",
+    "row_chunks",
+    "to_tensor",
+]
+
+TargetType = Union[None, int, Sequence[int], Tensor]  # noqa: UP007
+BaselineType = Union[None, int, float, Tensor]  # noqa: UP007
+#: Which public door formats the arguments (see the module docstring).
+Style = Literal["method", "metric"]
 
 #: Method names with Captum's meaning (``IntegratedGradients.attribute(method=...)``).
 CAPTUM_METHODS = (
@@ -104,5 +145,285 @@ def make_generator(
 
 
 def batch_view(values: Tensor, ndim: int) -> Tensor:
-    """Reshape a per-row vector ``(M,)`` to ``(M, 1, ..., 1)`` with ``ndim`` dims."""
+    """Reshape a per-row vector ``(M,)`` to ``(M, 1, ..., 1)`` with ``ndim`` dims.
+
+    Examples
+    --------
+    >>> import torch
+    >>> batch_view(torch.tensor([1.0, 2.0]), 4).shape
+    torch.Size([2, 1, 1, 1])
+    """
     return values.reshape(values.shape[0], *([1] * (ndim - 1)))
+
+
+# --------------------------------------------------------------- Captum-shaped arguments
+def _check_style(style: str) -> None:
+    if style not in ("method", "metric"):
+        raise ValueError(f"style must be 'method' or 'metric', got {style!r}")
+
+
+def to_tensor(
+    data: Any,
+    *,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+    name: str = "inputs",
+) -> Tensor:
+    """Convert a tensor, numpy array, DataFrame or nested sequence to a floating tensor.
+
+    Parameters
+    ----------
+    data : Tensor, ndarray, DataFrame or sequence
+        The data. DataFrames are converted through ``to_numpy(dtype=float)``.
+    device : torch.device or str, optional
+        Target device. Tensors keep their own device when ``None``.
+    dtype : torch.dtype, optional
+        Target floating dtype. Defaults to the data's own floating dtype (so float64
+        numpy arrays and DataFrames stay float64: exact scores of closed-form models),
+        else ``torch.get_default_dtype()``.
+    name : str, default "inputs"
+        Name used in error messages.
+
+    Returns
+    -------
+    Tensor
+        A floating tensor (never requires grad).
+
+    Raises
+    ------
+    ValueError
+        For data that is not real numbers (``None``, strings, objects, complex).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_tensor(np.ones((2, 3))).dtype
+    torch.float64
+    >>> to_tensor([[1, 2]]).dtype
+    torch.float32
+    >>> to_tensor(None, name="baselines")
+    Traceback (most recent call last):
+    ...
+    ValueError: `baselines` must be numeric array-like, got <class 'NoneType'>
+    """
+    if isinstance(data, Tensor):
+        out = data.detach()
+    else:
+        if hasattr(data, "to_numpy"):  # pandas DataFrame / Series
+            data = data.to_numpy(dtype=float)
+        try:
+            arr = np.asarray(data)
+            if arr.dtype.kind not in "biuf":  # None, strings, objects, complex
+                raise TypeError(f"dtype {arr.dtype}")
+            if arr.dtype.kind != "f":  # ints / bools: float64 arrays, default-dtype lists
+                is_array = isinstance(data, np.ndarray)
+                arr = arr.astype(np.float64 if is_array else _numpy_default_float())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"`{name}` must be numeric array-like, got {type(data)}") from exc
+        out = torch.tensor(arr)
+    if dtype is None:
+        dtype = out.dtype if out.is_floating_point() else torch.get_default_dtype()
+    return out.to(device=device if device is not None else out.device, dtype=dtype)
+
+
+def _numpy_default_float() -> np.dtype:
+    return np.dtype(str(torch.get_default_dtype()).removeprefix("torch."))
+
+
+_TARGET_MESSAGES = {
+    "method": {
+        "bool": "target must be an int, a sequence of ints or a tensor, not bool",
+        "dtype": "target must hold integer class indices, got {dtype}",
+        "count": "target has {got} entries but inputs have {n} examples",
+        "range": (
+            "target out of range: got class indices in [{low}, {high}] but the model "
+            "returns {k} output(s) per example"
+        ),
+    },
+    "metric": {
+        "dtype": "`target` must hold integer class indices.",
+        "count": "`target` has {got} entries but there are {n} inputs.",
+        "range": (
+            "`target` out of range: values must lie in [0, {last}] for a model "
+            "with {k} outputs, got min {low}, max {high}."
+        ),
+    },
+}
+
+
+def format_target(
+    target: TargetType | np.ndarray,
+    outputs: Tensor,
+    *,
+    single_output: bool | None = None,
+    style: Style = "method",
+) -> Tensor:
+    """One class index per example, as a ``LongTensor`` of shape ``(N,)``.
+
+    Parameters
+    ----------
+    target : None, int, sequence of ints, ndarray or Tensor
+        ``None`` selects the predicted class (``argmax``) of each example, or the
+        last output column for a single-output model (see ``single_output``).  An
+        int, or a sequence / tensor with one entry, is broadcast to all examples.
+    outputs : Tensor of shape (N,) or (N, C)
+        Model outputs on the clean inputs, in the caller's column space.  Only their
+        shape is used unless ``target`` is ``None``.
+    single_output : bool, optional
+        Whether the model has one score per example.  ``None`` infers it from
+        ``outputs`` (one column).  The metrics pass ``True`` for a binary logit
+        ``z`` that they expand to two columns ``[-z, z]``: ``None`` then selects
+        column 1, the logit itself.
+    style : {"method", "metric"}, default "method"
+        Dtype rules and error wording (see the module docstring).
+
+    Returns
+    -------
+    LongTensor of shape (N,)
+        On ``outputs.device``; never a view of the caller's ``target``.
+
+    Raises
+    ------
+    ValueError
+        Wrong dtype, wrong number of entries, or a class index out of range.
+
+    Examples
+    --------
+    >>> import torch
+    >>> scores = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    >>> format_target(None, scores).tolist()
+    [1, 0, 1]
+    >>> format_target(0, scores).tolist()
+    [0, 0, 0]
+    >>> format_target([1.0, 0.0, 1.0], scores, style="metric").tolist()
+    [1, 0, 1]
+    >>> format_target(2, scores)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: target out of range: got class indices in [2, 2] but the model returns 2 ...
+    """
+    _check_style(style)
+    messages = _TARGET_MESSAGES[style]
+    n_examples = outputs.shape[0]
+    n_outputs = 1 if outputs.dim() == 1 else outputs.shape[1]
+    if single_output is None:
+        single_output = n_outputs == 1
+    if target is None:
+        if single_output:
+            t = torch.full((n_examples,), n_outputs - 1, dtype=torch.long, device=outputs.device)
+        else:
+            t = outputs.argmax(dim=1)
+        return t.clone()
+    if style == "method" and isinstance(target, bool):
+        raise ValueError(messages["bool"])
+    if isinstance(target, Tensor):
+        t = target
+    else:  # Captum's conversion for methods, numpy's (object arrays too) for metrics
+        t = torch.as_tensor(target if style == "method" else np.asarray(target))
+    if t.is_complex() or (t.is_floating_point() and style == "method"):
+        raise ValueError(messages["dtype"].format(dtype=t.dtype))
+    if t.is_floating_point() and not torch.equal(t, t.round()):
+        raise ValueError(messages["dtype"].format(dtype=t.dtype))
+    t = t.long().reshape(-1)
+    if t.numel() == 1:
+        t = t.expand(n_examples)
+    if t.numel() != n_examples:
+        raise ValueError(messages["count"].format(got=t.numel(), n=n_examples))
+    low, high = int(t.min()), int(t.max())
+    if low < 0 or high >= n_outputs:
+        raise ValueError(
+            messages["range"].format(low=low, high=high, k=n_outputs, last=n_outputs - 1)
+        )
+    return t.to(outputs.device).clone()
+
+
+def format_baselines(baselines: Any, inputs: Tensor, *, style: Style = "method") -> Tensor:
+    """Baselines broadcast to ``inputs.shape``, on the inputs' device and dtype.
+
+    Parameters
+    ----------
+    baselines : None, number, Tensor (or, for ``style="metric"``, array-like)
+        ``"method"``: ``None`` (zeros), a number, or a tensor of shape ``inputs.shape``,
+        ``inputs.shape[1:]``, ``(1, *inputs.shape[1:])`` or ``()``.  ``"metric"``:
+        anything :func:`to_tensor` converts that broadcasts to ``inputs.shape``
+        (``None`` is an error there: the metrics have no default baseline).
+    inputs : Tensor
+        The batch the baselines belong to.
+    style : {"method", "metric"}, default "method"
+        Shape rules and error wording (see the module docstring).
+
+    Returns
+    -------
+    Tensor
+        Of shape ``inputs.shape``; tensors are expanded (a read-only view),
+        ``None`` and numbers give a new tensor for ``"method"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(2, 3)
+    >>> format_baselines(0.5, x).tolist()
+    [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]
+    >>> format_baselines(torch.tensor([1.0, 2.0, 3.0]), x)[1].tolist()
+    [1.0, 2.0, 3.0]
+    >>> format_baselines([[1.0], [2.0]], x, style="metric").tolist()
+    [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    """
+    _check_style(style)
+    shape, feature_shape = tuple(inputs.shape), tuple(inputs.shape[1:])
+    if style == "metric":
+        b = to_tensor(baselines, device=inputs.device, dtype=inputs.dtype, name="baselines")
+        try:
+            return torch.broadcast_to(b, inputs.shape)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"`baselines` of shape {tuple(b.shape)} cannot broadcast to inputs {shape}."
+            ) from exc
+    if baselines is None:
+        return torch.zeros_like(inputs)
+    if isinstance(baselines, (int, float)):
+        return torch.full_like(inputs, float(baselines))
+    if not isinstance(baselines, Tensor):
+        raise ValueError(
+            f"baselines must be None, a number or a tensor, got {type(baselines).__name__}"
+        )
+    if tuple(baselines.shape) in (shape, feature_shape, (1, *feature_shape), ()):
+        return baselines.detach().to(inputs).expand_as(inputs)
+    raise ValueError(
+        f"baselines of shape {tuple(baselines.shape)} do not match inputs of shape {shape}: "
+        f"use a number, a tensor of shape {shape}, or one example of shape {feature_shape}"
+    )
+
+
+def row_chunks(
+    n_rows: int, size: int | None, *, name: str = "internal_batch_size", style: Style = "method"
+) -> list[slice]:
+    """Consecutive slices of ``range(n_rows)`` of at most ``size`` rows each.
+
+    ``size=None`` (or ``size >= n_rows``) gives one slice of all rows, even when
+    ``n_rows`` is 0.  ``name`` and ``style`` only shape the error message.
+
+    Raises
+    ------
+    ValueError
+        When ``size`` is not ``None`` and below 1.
+
+    Examples
+    --------
+    >>> row_chunks(5, 2)
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    >>> row_chunks(5, None)
+    [slice(0, 5, None)]
+    >>> row_chunks(5, 0, name="max_examples_per_batch", style="metric")
+    Traceback (most recent call last):
+    ...
+    ValueError: `max_examples_per_batch` must be a positive int, got 0
+    """
+    _check_style(style)
+    if size is not None and size < 1:
+        if style == "metric":
+            raise ValueError(f"`{name}` must be a positive int, got {size}")
+        raise ValueError(f"{name} must be >= 1, got {size}")
+    if size is None or size >= n_rows:
+        return [slice(0, n_rows)]
+    return [slice(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]

@@ -1,5 +1,8 @@
 """One ``forward_func`` adapter shared by every metric, plus input conversion and batching.
 
+Targets, baselines and chunks are formatted by :mod:`attribution._utils` in its
+``"metric"`` style (the methods use the same code in its ``"method"`` style).
+
 Every metric calls a model through :class:`ForwardAdapter`, whatever the user passed:
 
 * a :class:`torch.nn.Module` or any callable ``f(tensor) -> tensor`` (logits / raw scores);
@@ -22,68 +25,17 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
-from .._utils import make_generator  # noqa: F401 - the metrics' generator factory
+from .._utils import (
+    format_baselines,
+    format_target,
+    make_generator,  # noqa: F401 - the metrics' generator factory
+    row_chunks,
+    to_tensor,
+)
 
 __all__ = ["ForwardAdapter", "as_forward_func", "to_tensor"]
 
 ArrayLike = Any  # Tensor | np.ndarray | pandas.DataFrame | sequence
-
-
-def to_tensor(
-    data: ArrayLike,
-    *,
-    device: torch.device | str | None = None,
-    dtype: torch.dtype | None = None,
-    name: str = "inputs",
-) -> Tensor:
-    """Convert a tensor, numpy array, DataFrame or nested sequence to a floating tensor.
-
-    Parameters
-    ----------
-    data : Tensor, ndarray, DataFrame or sequence
-        The data. DataFrames are converted through ``to_numpy(dtype=float)``.
-    device : torch.device or str, optional
-        Target device. Tensors keep their own device when ``None``.
-    dtype : torch.dtype, optional
-        Target floating dtype. Defaults to the data's own floating dtype (so float64
-        numpy arrays and DataFrames stay float64: exact scores of closed-form models),
-        else ``torch.get_default_dtype()``.
-    name : str, default "inputs"
-        Name used in error messages.
-
-    Returns
-    -------
-    Tensor
-        A floating tensor (never requires grad).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> to_tensor(np.ones((2, 3))).dtype
-    torch.float64
-    >>> to_tensor([[1, 2]]).dtype
-    torch.float32
-    """
-    if isinstance(data, Tensor):
-        out = data.detach()
-    else:
-        if hasattr(data, "to_numpy"):  # pandas DataFrame / Series
-            data = data.to_numpy(dtype=float)
-        try:
-            arr = np.asarray(data)
-            if arr.dtype.kind != "f":  # ints / bools: float64 arrays, default-dtype lists
-                is_array = isinstance(data, np.ndarray)
-                arr = arr.astype(np.float64 if is_array else _numpy_default_float())
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"`{name}` must be numeric array-like, got {type(data)}") from exc
-        out = torch.tensor(arr)
-    if dtype is None:
-        dtype = out.dtype if out.is_floating_point() else torch.get_default_dtype()
-    return out.to(device=device if device is not None else out.device, dtype=dtype)
-
-
-def _numpy_default_float() -> np.dtype:
-    return np.dtype(str(torch.get_default_dtype()).removeprefix("torch."))
 
 
 def _is_fitted_sklearn(obj: object) -> bool:
@@ -238,24 +190,6 @@ def as_forward_func(model: object) -> ForwardAdapter:
     return model if isinstance(model, ForwardAdapter) else ForwardAdapter(model)
 
 
-def format_target(target: object, n: int, n_outputs: int) -> Tensor:
-    """Validate an explicit ``target`` and return a long tensor of shape ``(n,)``."""
-    t = target if isinstance(target, Tensor) else torch.as_tensor(np.asarray(target))
-    if t.is_floating_point() and not torch.equal(t, t.round()):
-        raise ValueError("`target` must hold integer class indices.")
-    t = t.long().reshape(-1)
-    if t.numel() == 1:
-        t = t.expand(n)
-    if t.numel() != n:
-        raise ValueError(f"`target` has {t.numel()} entries but there are {n} inputs.")
-    if (t < 0).any() or (t >= n_outputs).any():
-        raise ValueError(
-            f"`target` out of range: values must lie in [0, {n_outputs - 1}] for a model "
-            f"with {n_outputs} outputs, got min {int(t.min())}, max {int(t.max())}."
-        )
-    return t.clone()
-
-
 def prepare(
     forward_func: object,
     inputs: ArrayLike,
@@ -279,11 +213,7 @@ def prepare(
         raise ValueError(f"`inputs` must have shape (n_samples, ...), got {tuple(x.shape)}")
     with torch.no_grad():
         out = torch.cat([f.outputs(c, softmax=softmax) for c in chunks(x, max_examples_per_batch)])
-    if target is None:
-        t = torch.ones(len(x), dtype=torch.long) if f.single_output else out.argmax(1).cpu()
-    else:
-        t = format_target(target, len(x), out.shape[1])
-    t = t.to(x.device)
+    t = format_target(target, out, single_output=f.single_output, style="metric").to(x.device)
     clean = out.gather(1, t.view(-1, 1).to(out.device)).squeeze(1)
     return f, x, t, clean
 
@@ -302,15 +232,15 @@ def check_attributions(attributions: ArrayLike, inputs: Tensor) -> Tensor:
 
 
 def broadcast_baselines(baselines: ArrayLike, inputs: Tensor) -> Tensor:
-    """Broadcast a scalar, per-feature or per-sample baseline to ``inputs``' shape."""
-    b = to_tensor(baselines, device=inputs.device, dtype=inputs.dtype, name="baselines")
-    try:
-        return torch.broadcast_to(b, inputs.shape)
-    except RuntimeError as exc:
-        raise ValueError(
-            f"`baselines` of shape {tuple(b.shape)} cannot broadcast to inputs "
-            f"{tuple(inputs.shape)}."
-        ) from exc
+    """Broadcast a scalar, per-feature or per-sample baseline to ``inputs``' shape.
+
+    Examples
+    --------
+    >>> import torch
+    >>> broadcast_baselines(0, torch.ones(2, 3)).tolist()
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    return format_baselines(baselines, inputs, style="metric")
 
 
 #: Input elements per forward call when ``max_examples_per_batch`` is None in metrics that
@@ -328,8 +258,5 @@ def auto_rows(size: int | None, inputs: Tensor) -> int:
 
 def chunks(x: Tensor, size: int | None) -> Iterator[Tensor]:
     """Split ``x`` along dim 0 into pieces of at most ``size`` rows (all of it if ``None``)."""
-    if size is not None and size < 1:
-        raise ValueError(f"`max_examples_per_batch` must be a positive int, got {size}")
-    yield from (x,) if size is None else torch.split(x, size)
-
-
+    for rows in row_chunks(len(x), size, name="max_examples_per_batch", style="metric"):
+        yield x[rows]

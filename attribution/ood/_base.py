@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from .._base import GradientAttribution, _row_chunks
+from .._base import GradientAttribution
+from .._utils import row_chunks
 
 __all__ = ["OODDetector", "last_linear", "model_device_dtype"]
 
@@ -109,7 +110,7 @@ class OODDetector:
 
     def _chunks(self, x: Tensor) -> Iterator[Tensor]:
         device, dtype = model_device_dtype(self.model)
-        for rows in _row_chunks(x.shape[0], self.batch_size):
+        for rows in row_chunks(x.shape[0], self.batch_size, name="batch_size"):
             chunk = x[rows]
             if device is not None:
                 chunk = chunk.to(device=device, dtype=dtype or chunk.dtype)
