@@ -72,6 +72,19 @@ class GradientAttribution:
     ``return_convergence_delta``: the path methods do, and their delta is
     ``sum(attributions) - (F(path start) - F(path end))`` per example, in the
     orientation documented by each method.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution import GradientAttribution, IntegratedGradients, Saliency
+    >>> issubclass(Saliency, GradientAttribution), Saliency.has_convergence_delta
+    (True, False)
+    >>> IntegratedGradients.has_convergence_delta
+    True
+    >>> GradientAttribution("not a model")
+    Traceback (most recent call last):
+    ...
+    TypeError: forward_func must be callable, got str
     """
 
     has_convergence_delta: ClassVar[bool] = False
@@ -83,7 +96,14 @@ class GradientAttribution:
 
     @classmethod
     def get_name(cls) -> str:
-        """Human readable name of the method (the class name)."""
+        """Human readable name of the method (the class name).
+
+        Examples
+        --------
+        >>> from attribution import IntegratedGradients
+        >>> IntegratedGradients.get_name()
+        'IntegratedGradients'
+        """
         return cls.__name__
 
     # ------------------------------------------------------------------ checks
@@ -230,7 +250,17 @@ class GradientAttribution:
         return grad.to(x.dtype)
 
     def attribute(self, inputs: Tensor, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
-        """Compute attributions; implemented by every subclass."""
+        """Compute attributions; implemented by every subclass.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import GradientAttribution
+        >>> GradientAttribution(torch.nn.Linear(2, 1)).attribute(torch.zeros(1, 2))
+        Traceback (most recent call last):
+        ...
+        NotImplementedError
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------ conveniences

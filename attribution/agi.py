@@ -124,6 +124,17 @@ class AGI(GradientAttribution):
             Shaped like ``inputs``.
         delta : Tensor, optional
             ``(N,)``, when ``return_convergence_delta``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import AGI
+        >>> model = torch.nn.Linear(6, 3)
+        >>> x = torch.rand(2, 6)
+        >>> attr, delta = AGI(model).attribute(
+        ...     x, target=0, n_classes=2, max_iter=5, random_state=0, return_convergence_delta=True)
+        >>> attr.shape, bool(delta.abs().max() < 1e-5)  # constant gradient: the path sum is exact
+        (torch.Size([2, 6]), True)
         """
         if epsilon <= 0 or max_iter < 1:
             raise ValueError("need epsilon > 0 and max_iter >= 1")

@@ -128,6 +128,18 @@ class BIG(GradientAttribution):
             Shaped like ``inputs``.
         delta : Tensor, optional
             ``(N,)``, when ``return_convergence_delta``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import BIG
+        >>> model = torch.nn.Linear(2, 2, bias=False)
+        >>> _ = model.weight.data.copy_(torch.tensor([[1.0, -1.0], [-1.0, 1.0]]))
+        >>> x = torch.tensor([[0.6, 0.4]])  # class 0; the boundary is x0 = x1
+        >>> attr, delta = BIG(model).attribute(
+        ...     x, target=0, epsilons=[0.05, 0.5], n_attack_steps=20, return_convergence_delta=True)
+        >>> attr.round(decimals=5).tolist(), delta.tolist()  # sum: F(x) - F(boundary) = 0.2 + 0.8
+        ([[0.5, 0.5]], [0.0])
         """
         if not epsilons or n_attack_steps < 1:
             raise ValueError("need at least one epsilon and n_attack_steps >= 1")
@@ -165,7 +177,20 @@ class BIG(GradientAttribution):
         input_range: tuple[float, float] | None,
         internal_batch_size: int | None = None,
     ) -> Tensor:
-        """Per example, the PGD point of the smallest radius that flips the prediction."""
+        """Per example, the PGD point of the smallest radius that flips the prediction.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import BIG
+        >>> model = torch.nn.Linear(2, 2, bias=False)
+        >>> _ = model.weight.data.copy_(torch.tensor([[1.0, -1.0], [-1.0, 1.0]]))
+        >>> x = torch.tensor([[0.6, 0.4]])
+        >>> points = BIG(model).boundary_points(
+        ...     x, torch.tensor([0]), (), [0.05, 0.5], 20, None, (0.0, 1.0))
+        >>> [round(v, 5) for v in points[0].tolist()], model(points).argmax(1).tolist()  # 0.5 flips
+        ([0.1, 0.9], [1])
+        """
         boundary = inputs.clone()
         pending = torch.arange(inputs.shape[0], device=inputs.device)
         for epsilon in epsilons:

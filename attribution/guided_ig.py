@@ -107,6 +107,16 @@ class GuidedIG(GradientAttribution):
             Shaped like ``inputs``.
         delta : Tensor, optional
             ``(N,)``, when ``return_convergence_delta``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import GuidedIG
+        >>> model = torch.nn.Linear(4, 2)
+        >>> x = torch.rand(3, 4)
+        >>> attr = GuidedIG(model).attribute(x, target=0, baselines=1.0)
+        >>> torch.allclose(attr, model.weight[0] * (x - 1.0), atol=1e-6)  # linear: IG
+        True
         """
         if n_steps < 1 or not 0 < fraction <= 1 or max_dist < 0:
             raise ValueError("need n_steps >= 1, 0 < fraction <= 1 and max_dist >= 0")

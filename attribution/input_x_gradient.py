@@ -62,6 +62,17 @@ class InputXGradient(GradientAttribution):
         -------
         Tensor
             Attributions shaped like ``inputs``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import InputXGradient
+        >>> model = torch.nn.Linear(3, 2)
+        >>> x = torch.rand(4, 3)
+        >>> target = torch.tensor([0, 1, 1, 0])
+        >>> attr = InputXGradient(model).attribute(x, target=target)
+        >>> torch.allclose(attr, x * model.weight[target])
+        True
         """
         inputs, targets, args, _ = self._prepare(inputs, target, additional_forward_args)
         _, grads = self._gradients_at(inputs, targets, args, internal_batch_size)

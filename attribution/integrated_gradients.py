@@ -136,6 +136,16 @@ class IntegratedGradients(GradientAttribution):
             Shaped like ``inputs``.
         delta : Tensor, optional
             ``(N,)`` completeness gap, when ``return_convergence_delta``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import IntegratedGradients
+        >>> model = torch.nn.Linear(3, 2)
+        >>> x, baseline = torch.rand(4, 3), torch.rand(3)  # one baseline for every example
+        >>> attr = IntegratedGradients(model).attribute(x, baseline, target=1, n_steps=4)
+        >>> torch.allclose(attr, model.weight[1] * (x - baseline), atol=1e-6)
+        True
         """
         if return_convergence_delta:
             inputs, targets, args, outputs = self._prepare(inputs, target, additional_forward_args)
@@ -167,6 +177,19 @@ class IntegratedGradients(GradientAttribution):
         Rows are ordered step-major (row ``k * N + i`` is step ``k`` of example
         ``i``, as in Captum) and streamed in chunks, so only one chunk of path
         points and gradients exists at a time.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import IntegratedGradients
+        >>> from attribution._utils import quadrature
+        >>> model = torch.nn.Linear(3, 2)
+        >>> x = torch.rand(2, 3)
+        >>> alphas, weights = quadrature("riemann_middle", 4)
+        >>> total = IntegratedGradients(model).integrate_gradients(
+        ...     x, torch.zeros_like(x), torch.tensor([1, 1]), (), alphas, weights)
+        >>> torch.allclose(total, model.weight[1].expand(2, 3))  # weights sum to 1
+        True
         """
         n_examples = inputs.shape[0]
         alphas_t = torch.as_tensor(alphas, dtype=inputs.dtype, device=inputs.device)

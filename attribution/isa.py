@@ -134,6 +134,18 @@ class ISA(GradientAttribution):
         -------
         Tensor
             Importance scores shaped like ``inputs``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import ISA
+        >>> model = torch.nn.Linear(6, 3)
+        >>> x = torch.rand(2, 6)
+        >>> kwargs = dict(target=0, step_size=3, ascent_steps=2, descent_steps=2, random_state=0)
+        >>> first = ISA(model).attribute(x, **kwargs)
+        >>> again = ISA(model).attribute(x, **kwargs)
+        >>> first.shape, bool(torch.equal(first, again))  # seeded noise: reproducible
+        (torch.Size([2, 6]), True)
         """
         if preset not in ISA_PRESETS:
             raise ValueError(f"preset must be one of {sorted(ISA_PRESETS)}, got {preset!r}")

@@ -134,6 +134,18 @@ class MFABA(GradientAttribution):
             Shaped like ``inputs``.
         delta : Tensor, optional
             ``(N,)``, when ``return_convergence_delta``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import MFABA
+        >>> model = torch.nn.Linear(2, 2, bias=False)
+        >>> _ = model.weight.data.copy_(torch.tensor([[1.0, -1.0], [-1.0, 1.0]]))
+        >>> x = torch.tensor([[0.6, 0.4]])
+        >>> attr, delta = MFABA(model).attribute(
+        ...     x, target=0, variant="sharp", return_convergence_delta=True)
+        >>> bool((attr > 0).all()), delta.tolist()  # both features support class 0
+        (True, [0.0])
         """
         if variant not in _VARIANTS or rule not in _RULES:
             raise ValueError(f"variant must be in {_VARIANTS} and rule in {_RULES}")

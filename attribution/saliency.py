@@ -73,6 +73,16 @@ class Saliency(GradientAttribution):
         -------
         Tensor
             Attributions shaped like ``inputs``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import Saliency
+        >>> model = torch.nn.Linear(3, 2)
+        >>> x = torch.rand(4, 3)
+        >>> attr = Saliency(model).attribute(x)  # target None: the predicted class; abs=True
+        >>> torch.allclose(attr, model.weight[model(x).argmax(1)].abs())
+        True
         """
         inputs, targets, args, _ = self._prepare(inputs, target, additional_forward_args)
         _, grads = self._gradients_at(inputs, targets, args, internal_batch_size)

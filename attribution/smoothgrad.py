@@ -100,6 +100,17 @@ class SmoothGrad(GradientAttribution):
         -------
         Tensor
             Attributions shaped like ``inputs``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import SmoothGrad
+        >>> model = torch.nn.Linear(3, 2)
+        >>> x = torch.rand(4, 3)
+        >>> var = SmoothGrad(model).attribute(
+        ...     x, target=0, n_samples=4, nt_type="vargrad", random_state=0)
+        >>> torch.allclose(var, torch.zeros(4, 3), atol=1e-6)  # constant gradient
+        True
         """
         if nt_type not in _NT_TYPES:
             raise ValueError(f"nt_type must be one of {_NT_TYPES}, got {nt_type!r}")
