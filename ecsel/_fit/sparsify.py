@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from scipy.special import softmax
 from sklearn.metrics import roc_auc_score
 
-from ecsel._fit import engine
+from ecsel._fit import engine, primitives
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
 from ecsel._transform import EXP_CLAMP
@@ -48,36 +48,24 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
     validation log-loss explodes). Zero parameters stay zero.
     """
     masks = _masks(params)
-    work = engine.Params(*(t.detach().clone().requires_grad_(True) for t in params.tensors()))
-    chunk = max_iter if val is None else POLISH_CHUNK
-    optimizer = torch.optim.LBFGS(work.tensors(), lr=1.0, max_iter=chunk,
-                                  line_search_fn="strong_wolfe", tolerance_grad=1e-10,
-                                  tolerance_change=1e-12, history_size=20)
-    float_masks = [m.to(work.expo.dtype) for m in masks]
+    float_expo_mask = masks[2].to(params.expo.dtype)
 
-    def closure():
-        optimizer.zero_grad(set_to_none=True)
-        scores = engine.batched_scores(data.log_u, *work.tensors())
+    def loss_fn(work):
+        scores = engine.batched_scores(data.log_u, *work)
         loss = engine.data_loss(scores, data.y, data.weights, task).sum()
-        centred = scores - work.intercept[:, None, :]
-        loss = loss + ridge * (centred**2).mean() + l1 * (work.expo * float_masks[2]).abs().sum()
-        loss.backward()
-        for tensor, mask in zip(work.tensors(), float_masks):
-            tensor.grad.mul_(mask)
-        return loss
+        centred = scores - work[0][:, None, :]
+        return loss + ridge * (centred**2).mean() + l1 * (work[2] * float_expo_mask).abs().sum()
 
+    chunk = max_iter if val is None else POLISH_CHUNK
     best, best_loss = params.detach(), np.inf
     if val is not None:
         with torch.no_grad():
             best_loss = float(val.loss(best, task)[0])
     for _ in range(max(1, max_iter // chunk)):
-        try:
-            optimizer.step(closure)
-        except RuntimeError:
+        result = primitives.lbfgs(best.tensors(), loss_fn, masks=masks, max_iter=chunk)
+        if result is None:
             break
-        result = work.detach()
-        if not all(bool(torch.isfinite(t).all()) for t in result.tensors()):
-            break
+        result = engine.Params(*result)
         if val is None:
             return result
         with torch.no_grad():
@@ -305,7 +293,7 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
     """
 
     limit = MAX_TERM_RATIO if max_term_ratio is None else max_term_ratio
-    candidates, rejected = [], []
+    candidates, rejected, losses = [], [], []
     for i, fit in enumerate(fits):
         fit = _fold_empty_terms(fit.detach())
         path = [fit] + sparsity_path(fit, train, task, groups, l1=l1, val=val,
@@ -317,12 +305,12 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
                 rejected.append((i, step, params))
                 continue
             per_row = per_row_loss(params, val, task)
-            se = per_row.std(ddof=1) / np.sqrt(len(per_row)) if len(per_row) > 1 else np.nan
+            losses.append(per_row)
             candidates.append(Candidate(
                 to_signomial(params), float(per_row.mean()), validation_score(params, val, task),
                 _complexity(params), f"fit {i}" if step == 0 else f"fit {i}, path step {step}",
-                float(se),
             ))
+    _paired_standard_errors(candidates, losses)
     if rejected and all(c.complexity == 0 for c in candidates):
         # Every equation with a factor cancels: keep them rather than deploy a constant.
         for i, step, params in rejected:
@@ -332,6 +320,24 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
                 _complexity(params), f"fit {i}, path step {step} (cancelling terms)",
             ))
     return candidates
+
+
+def _paired_standard_errors(candidates: list, losses: list[np.ndarray]) -> None:
+    """Set each candidate's ``loss_se``: the paired standard error of its loss gap.
+
+    The gap is the candidate's per-row validation loss minus that of the most
+    accurate candidate, on the same rows. Pairing removes the rows' shared
+    difficulty, so the standard error measures how sure the split is that the
+    candidate is worse, not how noisy one loss is on its own (the unpaired error
+    of the mean admitted a 2-factor breast_cancer equation with 30 % more
+    validation log-loss, and 0.017 less test AUC, than the most accurate one).
+    """
+    if not candidates or len(losses[0]) < 2:
+        return
+    reference = losses[int(np.argmin([c.loss for c in candidates]))]
+    for cand, per_row in zip(candidates, losses):
+        gap = per_row - reference
+        cand.loss_se = float(gap.std(ddof=1) / np.sqrt(len(gap)))
 
 
 # --------------------------------------------------------------------- regressor

@@ -104,12 +104,17 @@ def test_best_rule_is_simplest_within_tolerance(table):
 
 
 def test_best_rule_one_standard_error_condition(table):
+    # loss_se is each row's paired standard error of its loss gap to the most
+    # accurate row (row 4, loss 0.2545).
     t = table.assign(loss_se=0.004)
-    # Reference row 4: loss 0.2545 + 0.004 = 0.2585; row 2 (0.262) is out, row 3 is in.
+    # 0.2545 + 0.004 = 0.2585: row 2 (0.262) is out, row 3 (0.255) is in.
     assert select_row(t, "best") == 3
-    t.loc[4, "loss_se"] = 0.01  # a larger standard error admits row 2
+    t.loc[2, "loss_se"] = 0.01  # row 2's own larger error admits it
     assert select_row(t, "best") == 2
-    t.loc[4, "loss_se"] = np.nan  # unknown: the AUC condition alone
+    t.loc[2, "loss_se"] = 0.004
+    t.loc[4, "loss_se"] = 0.05  # the reference's error does not widen other rows
+    assert select_row(t, "best") == 3
+    t.loc[2, "loss_se"] = np.nan  # unknown for row 2: the AUC condition alone
     assert select_row(t, "best") == 2
     # Brute force over the definition on random fronts.
     rng = np.random.default_rng(0)
@@ -121,8 +126,25 @@ def test_best_rule_one_standard_error_condition(table):
                           "loss_se": rng.uniform(0.0, 0.05, n)})
         ref = r.loc[r["loss"].idxmin()]
         oks = [i for i in r.index if r.loc[i, "score"] >= ref["score"] - BEST_AUC_TOLERANCE
-               and r.loc[i, "loss"] <= ref["loss"] + ref["loss_se"]]
+               and r.loc[i, "loss"] <= ref["loss"] + r.loc[i, "loss_se"]]
         assert select_row(r, "best") == min(oks)
+
+
+def test_paired_standard_error_is_zero_for_the_reference_and_exact():
+    from ecsel._fit.front import Candidate
+    from ecsel._fit.sparsify import _paired_standard_errors
+
+    rng = np.random.default_rng(1)
+    shared = rng.exponential(1.0, 50)  # row difficulty common to both candidates
+    best, worse = shared + 0.01 * rng.normal(size=50), shared + 0.2
+    cands = [Candidate(None, float(worse.mean()), 0.9, 1),
+             Candidate(None, float(best.mean()), 0.9, 5)]
+    _paired_standard_errors(cands, [worse, best])
+    assert cands[1].loss_se == 0.0
+    gap = worse - best
+    assert cands[0].loss_se == pytest.approx(gap.std(ddof=1) / np.sqrt(50), rel=1e-12)
+    # Pairing removes the shared difficulty: far below the unpaired error.
+    assert cands[0].loss_se < 0.1 * worse.std(ddof=1) / np.sqrt(50)
 
 
 def test_regression_best_rule_ties_exact_fits():
