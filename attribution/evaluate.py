@@ -257,6 +257,17 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``method``, ``metric``, ``mean``, ``std``, ``sem``, ``n``,
         ``higher_is_better``, ``attribution_time_s``, ``metric_time_s``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.evaluate import evaluate
+    >>> model = torch.nn.Linear(3, 2)
+    >>> x = torch.rand(5, 3)
+    >>> per_sample = evaluate(model, x, 1, methods={"w": model.weight[1].detach() * x},
+    ...                       metrics=["completeness_error"])
+    >>> len(per_sample), summarize(per_sample)[["metric", "n"]].values.tolist()
+    (5, [['completeness_error', 5]])
     """
     grouped = results.groupby(["method", "metric"], sort=True)
     out = grouped["score"].agg(["mean", "std", "sem", "count"]).rename(columns={"count": "n"})

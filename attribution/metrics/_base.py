@@ -30,6 +30,19 @@ class Metric:
         Per-sample scores of every ``update`` call since the last ``reset``.
     curves : list of Tensor
         Curves of every ``update`` call (curve metrics only).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.metrics import CompletenessError, Metric
+    >>> model = torch.nn.Linear(3, 2, bias=False)
+    >>> metric = CompletenessError(model)
+    >>> isinstance(metric, Metric), metric.name(), metric.higher_is_better
+    (True, 'completeness_error', False)
+    >>> x = torch.rand(4, 3)
+    >>> scores = metric(x, x * model.weight[0].detach(), target=0)  # exact for a linear model
+    >>> bool(scores.max() < 1e-6), len(metric.scores)
+    (True, 1)
     """
 
     function: ClassVar[Callable[..., Any]]
@@ -44,11 +57,33 @@ class Metric:
 
     @classmethod
     def name(cls) -> str:
-        """The metric's name in snake case, e.g. ``"insertion"``."""
+        """The metric's name in snake case, e.g. ``"insertion"``.
+
+        Examples
+        --------
+        >>> from attribution.metrics import Insertion, RegionPerturbation
+        >>> Insertion.name(), RegionPerturbation.name()
+        ('insertion', 'region_perturbation')
+        """
         return cls.function.__name__
 
     def reset(self) -> None:
-        """Forget accumulated scores and curves."""
+        """Forget accumulated scores and curves.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.metrics import Deletion
+        >>> metric = Deletion(torch.nn.Linear(4, 2), n_steps=2)
+        >>> _ = metric(torch.rand(3, 4), torch.rand(3, 4))
+        >>> len(metric.scores), len(metric.curves)
+        (1, 1)
+        >>> metric.reset()
+        >>> metric.compute()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Deletion.compute() called before update()
+        """
         self.scores: list[Tensor] = []
         self.curves: list[Tensor] = []
         self.fractions: Tensor | None = None
@@ -58,7 +93,18 @@ class Metric:
         return self.update(inputs, attributions, target)
 
     def update(self, inputs: Any, attributions: Any, target: Any = None) -> Tensor:
-        """Score one batch, store the per-sample scores (and curves) and return the scores."""
+        """Score one batch, store the per-sample scores (and curves) and return the scores.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.metrics import Insertion
+        >>> metric = Insertion(torch.nn.Linear(4, 2), n_steps=4)
+        >>> metric.update(torch.rand(3, 4), torch.rand(3, 4), target=1).shape
+        torch.Size([3])
+        >>> metric.curves[0].shape, metric.fractions.tolist()  # 5 curve points per sample
+        (torch.Size([3, 5]), [0.0, 0.25, 0.5, 0.75, 1.0])
+        """
         kwargs = dict(self.options)
         if self.returns_curves:
             kwargs["return_curves"] = True
@@ -71,7 +117,20 @@ class Metric:
         return out
 
     def compute(self) -> Tensor:
-        """Mean score over all samples seen since the last ``reset`` (NaNs ignored)."""
+        """Mean score over all samples seen since the last ``reset`` (NaNs ignored).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.metrics import CompletenessError
+        >>> model = torch.nn.Linear(3, 2, bias=False)
+        >>> metric = CompletenessError(model)
+        >>> x1, x2 = torch.rand(2, 3), torch.rand(4, 3)
+        >>> s1 = metric.update(x1, torch.zeros(2, 3), target=0)  # error = |F(x) - F(0)| = |F(x)|
+        >>> s2 = metric.update(x2, torch.zeros(4, 3), target=0)
+        >>> bool(torch.isclose(metric.compute(), torch.cat([s1, s2]).mean()))  # over all 6 samples
+        True
+        """
         if not self.scores:
             raise RuntimeError(f"{type(self).__name__}.compute() called before update()")
         return torch.cat(self.scores).float().nanmean()

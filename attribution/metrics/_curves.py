@@ -38,6 +38,18 @@ class CurveResult(NamedTuple):
         The explained score at each curve point.
     fractions : Tensor, shape (n_points,)
         Fraction of feature groups perturbed at each point (the x axis).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.metrics import CurveResult, insertion
+    >>> model = torch.nn.Linear(6, 2)
+    >>> x = torch.rand(2, 6)
+    >>> res = insertion(model, x, torch.rand(2, 6), target=0, n_steps=3, return_curves=True)
+    >>> isinstance(res, CurveResult), res.curves.shape
+    (True, torch.Size([2, 4]))
+    >>> [round(f, 4) for f in res.fractions.tolist()]
+    [0.0, 0.3333, 0.6667, 1.0]
     """
 
     scores: Tensor

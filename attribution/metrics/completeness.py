@@ -71,7 +71,18 @@ def completeness_error(
 
 
 class CompletenessError(Metric):
-    """Class form of :func:`completeness_error`. Lower is better."""
+    """Class form of :func:`completeness_error`. Lower is better.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Linear(3, 2, bias=False)
+    >>> x = torch.rand(5, 3)
+    >>> metric = CompletenessError(model, baselines=1.0)
+    >>> exact = (x - 1.0) * model.weight[1].detach()  # IG of a linear model from baseline 1
+    >>> bool(metric(x, exact, target=1).max() < 1e-6)
+    True
+    """
 
     function = staticmethod(completeness_error)
     higher_is_better = False

@@ -124,7 +124,18 @@ def _random_subsets(n: int, runs: int, d: int, size: int, g: torch.Generator) ->
 
 
 class FaithfulnessCorrelation(Metric):
-    """Class form of :func:`faithfulness_correlation`. Higher is better."""
+    """Class form of :func:`faithfulness_correlation`. Higher is better.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Linear(6, 2, bias=False)
+    >>> x = torch.rand(4, 6)
+    >>> metric = FaithfulnessCorrelation(model, n_runs=20, subset_size=3, random_state=0)
+    >>> scores = metric(x, x * model.weight[0].detach(), target=0)  # drops equal the sums
+    >>> bool(torch.allclose(scores, torch.ones(4)))
+    True
+    """
 
     function = staticmethod(faithfulness_correlation)
     higher_is_better = True

@@ -132,7 +132,18 @@ def infidelity(
 
 
 class Infidelity(Metric):
-    """Class form of :func:`infidelity`. Lower is better."""
+    """Class form of :func:`infidelity`. Lower is better.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Linear(6, 2)
+    >>> x = torch.rand(4, 6)
+    >>> metric = Infidelity(model, n_perturb_samples=5, random_state=0)
+    >>> grad = model.weight[0].detach().expand(4, 6)  # I . grad = F(x) - F(x - I) exactly
+    >>> bool(metric(x, grad, target=0).max() < 1e-9), metric.higher_is_better
+    (True, False)
+    """
 
     function = staticmethod(infidelity)
     higher_is_better = False

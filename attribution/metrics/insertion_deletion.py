@@ -240,7 +240,18 @@ class Deletion(Metric):
 
 
 class Insertion(Metric):
-    """Class form of :func:`insertion` (accumulates scores and curves). Higher is better."""
+    """Class form of :func:`insertion` (accumulates scores and curves). Higher is better.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Linear(4, 2)
+    >>> metric = Insertion(model, n_steps=2, softmax=False)
+    >>> x = torch.rand(3, 4)
+    >>> _ = metric(x, torch.rand(3, 4), target=0)
+    >>> bool(torch.allclose(metric.curves[0][:, -1], model(x)[:, 0]))  # all inserted: F(x)
+    True
+    """
 
     function = staticmethod(insertion)
     higher_is_better = True

@@ -100,7 +100,19 @@ def monotonicity(
 
 
 class Monotonicity(Metric):
-    """Class form of :func:`monotonicity`; ``compute`` gives the share of monotone samples."""
+    """Class form of :func:`monotonicity`; ``compute`` gives the share of monotone samples.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Linear(3, 1, bias=False)
+    >>> _ = model.weight.data.copy_(torch.tensor([[1.0, 2.0, 3.0]]))
+    >>> metric = Monotonicity(model, softmax=False)
+    >>> x = torch.rand(4, 3) + 0.5
+    >>> _ = metric(x, x * model.weight.detach())  # exact attributions: every curve is monotone
+    >>> float(metric.compute())
+    1.0
+    """
 
     function = staticmethod(monotonicity)
     higher_is_better = True

@@ -180,7 +180,19 @@ def region_perturbation(
 
 
 class PixelFlipping(Metric):
-    """Class form of :func:`pixel_flipping` (MoRF: lower is better)."""
+    """Class form of :func:`pixel_flipping` (MoRF: lower is better).
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Linear(6, 2, bias=False)
+    >>> metric = PixelFlipping(model, features_in_step=2, softmax=False)
+    >>> x = torch.rand(4, 6)
+    >>> _ = metric(x, torch.rand(4, 6), target=0)
+    >>> curves = metric.curves[0]  # 0, 2, 4 and 6 features flipped to the 0 baseline
+    >>> curves.shape, bool(torch.allclose(curves[:, 0], model(x)[:, 0])), curves[:, -1].tolist()
+    (torch.Size([4, 4]), True, [0.0, 0.0, 0.0, 0.0])
+    """
 
     function = staticmethod(pixel_flipping)
     higher_is_better = False
@@ -188,7 +200,17 @@ class PixelFlipping(Metric):
 
 
 class RegionPerturbation(Metric):
-    """Class form of :func:`region_perturbation` (MoRF: higher is better). Images only."""
+    """Class form of :func:`region_perturbation` (MoRF: higher is better). Images only.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 2))
+    >>> metric = RegionPerturbation(model, patch_size=2, n_regions=3)
+    >>> aopc = metric(torch.rand(2, 1, 4, 4), torch.rand(2, 1, 4, 4), target=0)
+    >>> aopc.shape, metric.curves[0].shape, sorted(metric.data_applicability)  # 3 regions + start
+    (torch.Size([2]), torch.Size([2, 4]), ['image'])
+    """
 
     function = staticmethod(region_perturbation)
     higher_is_better = True

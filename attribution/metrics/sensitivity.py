@@ -130,13 +130,30 @@ def sensitivity_max(
 
 
 class SensitivityMax(Metric):
-    """Class form of :func:`sensitivity_max`: ``SensitivityMax(explainer)(inputs, **kw)``."""
+    """Class form of :func:`sensitivity_max`: ``SensitivityMax(explainer)(inputs, **kw)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> metric = SensitivityMax(lambda x, **_: torch.ones_like(x), random_state=0)
+    >>> metric.update(torch.rand(3, 2)).tolist()  # a constant explanation never changes
+    [0.0, 0.0, 0.0]
+    """
 
     function = staticmethod(sensitivity_max)
     higher_is_better = False
 
     def update(self, inputs: Any, attributions: Any = None, target: Any = None) -> Tensor:
-        """Score one batch; ``attributions`` is unused (the explainer is re-run)."""
+        """Score one batch; ``attributions`` is unused (the explainer is re-run).
+
+        Examples
+        --------
+        >>> import torch
+        >>> metric = SensitivityMax(lambda x, **_: 2 * x, perturb_radius=0.01, random_state=0)
+        >>> scores = metric.update(torch.ones(2, 3))  # |2 dx| / |2 x| <= 0.01 * sqrt(3) / sqrt(3)
+        >>> bool((scores <= 0.01 + 1e-6).all()), len(metric.scores)
+        (True, 1)
+        """
         kwargs = dict(self.options)
         if target is not None:
             kwargs["target"] = target
