@@ -53,7 +53,18 @@ class NeuronSet(list):
         self.signs = signs
 
     def mask(self, n_layers: int, n_neurons: int) -> Tensor:
-        """Boolean ``(n_layers, n_neurons)`` mask of the set."""
+        """Boolean ``(n_layers, n_neurons)`` mask of the set.
+
+        Examples
+        --------
+        >>> from attribution.neurons import NeuronSet
+        >>> NeuronSet([(1, 0), (0, 2)]).mask(2, 3).int().tolist()
+        [[0, 0, 1], [1, 0, 0]]
+        >>> NeuronSet([(2, 0)]).mask(2, 3)
+        Traceback (most recent call last):
+        ...
+        ValueError: neuron (2, 0) is outside 2 layers x 3 neurons
+        """
         m = torch.zeros(n_layers, n_neurons, dtype=torch.bool)
         for layer, index in self:
             if not (0 <= layer < n_layers and 0 <= index < n_neurons):
@@ -196,6 +207,20 @@ class EditHandle:
     ----------
     deltas : list of Tensor
         The change added to each edited neuron's output weights, per layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.neurons import EditHandle, NeuronAttribution, edit_neurons
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    >>> before = net[2].weight.clone()
+    >>> na = NeuronAttribution(net, layers=[net[2]])
+    >>> with edit_neurons(na, [(0, 1), (0, 3)], old=0, new=1, signs=torch.ones(2)) as handle:
+    ...     changed = (net[2].weight != before).any(dim=0).tolist()  # columns of neurons 1, 3
+    >>> isinstance(handle, EditHandle), changed, handle.active
+    (True, [False, True, False, True], False)
+    >>> torch.equal(net[2].weight, before)  # undone on exit
+    True
     """
 
     def __init__(self, saved: list[tuple[NeuronLayer, Tensor, Tensor]]) -> None:
@@ -203,7 +228,20 @@ class EditHandle:
         self.active = True
 
     def undo(self) -> None:
-        """Restore the original weights bit-exactly (a second call does nothing)."""
+        """Restore the original weights bit-exactly (a second call does nothing).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.neurons import NeuronAttribution, edit_neurons
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+        >>> before = net[2].weight.clone()
+        >>> handle = edit_neurons(NeuronAttribution(net, layers=[net[2]]), [(0, 2)], old=1, new=0,
+        ...                       signs=-torch.ones(1))
+        >>> handle.undo(); handle.undo()  # the second call does nothing
+        >>> torch.equal(net[2].weight, before), handle.active
+        (True, False)
+        """
         if not self.active:
             return
         with torch.no_grad():

@@ -44,6 +44,16 @@ class NeuronLayer:
         Weight layout: ``(out, in)``, ``(in, out)`` (GPT-2 ``Conv1D``), or a convolution.
     norms : tuple of nn.Module
         Norms between this module's output and the readout space, in forward order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.neurons import NeuronLayer
+    >>> layer = NeuronLayer(torch.nn.Linear(6, 3), "fc", "linear")
+    >>> layer.n_neurons, layer.neuron_dim  # neurons are the 6 input features
+    (6, -1)
+    >>> NeuronLayer(torch.nn.Conv2d(5, 2, 3), "conv", "conv").n_neurons  # input channels
+    5
     """
 
     module: nn.Module
@@ -63,14 +73,36 @@ class NeuronLayer:
         return 1 if self.kind == "conv" else -1
 
     def output_weights(self) -> Tensor:
-        """``W_out`` of shape ``(d_out, n_neurons)`` (a view, linear kinds only)."""
+        """``W_out`` of shape ``(d_out, n_neurons)`` (a view, linear kinds only).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.neurons import NeuronLayer
+        >>> fc = torch.nn.Linear(6, 3)
+        >>> w = NeuronLayer(fc, "fc", "linear").output_weights()
+        >>> w.shape, w.data_ptr() == fc.weight.data_ptr()  # (d_out, n_neurons), a view
+        (torch.Size([3, 6]), True)
+        """
         if self.kind == "conv":
             raise ValueError("convolutions have no single output-weight matrix")
         w = self.module.weight
         return w.t() if self.kind == "conv1d_t" else w
 
     def output_columns(self, index: Tensor) -> Tensor:
-        """A copy of the output-weight vectors of the neurons ``index``: ``(len, d_out)``."""
+        """A copy of the output-weight vectors of the neurons ``index``: ``(len, d_out)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.neurons import NeuronLayer
+        >>> fc = torch.nn.Linear(6, 3)
+        >>> cols = NeuronLayer(fc, "fc", "linear").output_columns(torch.tensor([4, 0]))
+        >>> cols.shape, torch.equal(cols[0], fc.weight[:, 4])
+        (torch.Size([2, 3]), True)
+        >>> _ = cols.zero_(); bool(fc.weight[:, 4].abs().sum() > 0)  # a copy: model untouched
+        True
+        """
         return self.output_weights()[:, index].t().clone()
 
 
@@ -87,6 +119,17 @@ class Layout:
     readout_site : (nn.Module, "input" or "output")
         Where the readout-space state ``z`` (the vector a custom readout is applied to) is
         captured.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.neurons import Layout, resolve_layout
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
+    >>> layout = resolve_layout(net, [net[2]])
+    >>> isinstance(layout, Layout), [layer.name for layer in layout.layers], layout.n_neurons
+    (True, ['2'], 6)
+    >>> layout.unembedding is None, layout.readout_site == (net[2], "output")
+    (True, True)
     """
 
     layers: list[NeuronLayer]
