@@ -66,6 +66,17 @@ def make_logistic(X: pd.DataFrame):
 
     Missing values: numeric columns get the training median and a missingness
     indicator (only for columns with NaN in training), categoricals a "missing" level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0], "c": list("ababab")})
+    >>> pipe = make_logistic(X).fit(X, [0, 0, 0, 1, 1, 1])
+    >>> pipe[0].get_feature_names_out().tolist()
+    ['num__x', 'num__missingindicator_x', 'cat__c_a', 'cat__c_b']
+    >>> pipe.predict(X).tolist()
+    [0, 0, 0, 1, 1, 1]
     """
     cats = categorical_columns(X)
     nums = [c for c in X.columns if c not in cats]

@@ -20,7 +20,16 @@ INTERNAL_ERROR = 1
 
 
 class CLIError(Exception):
-    """A user error: reported as one line on stderr with exit status 2."""
+    """A user error: reported as one line on stderr with exit status 2.
+
+    Examples
+    --------
+    >>> from ecsel.cli import CLIError, main
+    >>> issubclass(CLIError, Exception)
+    True
+    >>> main(["fit", "no-such-file.csv", "--target", "y"])  # one line on stderr, status 2
+    2
+    """
 
 
 def read_csv(path: str):

@@ -21,7 +21,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``ecsel`` command."""
+    """The argument parser of the ``ecsel`` command.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["fit", "data.csv", "--target", "y", "--n-terms", "3"])
+    >>> args.command, args.data, args.target, args.n_terms, args.test_size
+    ('fit', 'data.csv', 'y', 3, 0.25)
+    """
     parser = _Parser(
         prog="ecsel",
         description="Explainable classification and regression with signomial equations (ECSEL).",
@@ -168,6 +175,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ----------
     argv : sequence of str, optional
         Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Examples
+    --------
+    >>> main([])  # no command: the help on stderr, usage status 2
+    2
+    >>> main(["fit", "no-such-file.csv", "--target", "y"])  # "ecsel: error: no such file: ..."
+    2
     """
     parser = build_parser()
     try:

@@ -18,6 +18,18 @@ class DataFileNotFoundError(FileNotFoundError, ValueError):
 
     Subclasses both :class:`FileNotFoundError` and :class:`ValueError`, so either
     ``except`` clause catches it.
+
+    Examples
+    --------
+    >>> from ecsel.datasets import DataFileNotFoundError, data_path
+    >>> issubclass(DataFileNotFoundError, FileNotFoundError), issubclass(
+    ...     DataFileNotFoundError, ValueError)
+    (True, True)
+    >>> try:
+    ...     data_path("no-such-file.csv")
+    ... except ValueError as error:  # FileNotFoundError catches it as well
+    ...     print(type(error).__name__)
+    DataFileNotFoundError
     """
 
 
@@ -44,6 +56,13 @@ def data_path(filename: str) -> Path:
     ------
     DataFileNotFoundError
         If no candidate folder holds the file.
+
+    Examples
+    --------
+    >>> from ecsel.datasets import data_path
+    >>> path = data_path("FeynmanEquations.csv")
+    >>> path.name, path.is_file()
+    ('FeynmanEquations.csv', True)
     """
     candidates = [folder / filename for folder in data_dirs()]
     for candidate in candidates:

@@ -17,8 +17,10 @@ from ecsel.export.torch import SignomialModule
 class ExplainMixin:
     """Exact, closed-form explanations of a fitted ECSEL estimator.
 
-    The examples use a fitted regressor of ``y = 0.5 m v^2`` on ``m, v`` in [1, 5]:
+    The examples use a fitted regressor of ``y = 0.5 m v^2`` on ``m, v`` in [1, 5].
 
+    Examples
+    --------
     >>> import numpy as np
     >>> import pandas as pd
     >>> from ecsel._testing import example_estimator
@@ -244,11 +246,33 @@ class ExplainMixin:
 
     # ------------------------------------------------------------- plots
     def plot_terms(self, X, background=None, ax=None):
-        """Bar chart of the term contributions (one sample, or mean |.| over rows)."""
+        """Bar chart of the term contributions (one sample, or mean |.| over rows).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecsel._testing import example_estimator
+        >>> est, X = example_estimator()
+        >>> ax = est.plot_terms(X.iloc[:3])
+        >>> terms = est.explain(X.iloc[:3], method="terms").values
+        >>> bool(np.isclose(ax.patches[0].get_width(), np.abs(terms).mean()))  # mean |contribution|
+        True
+        """
         return _plots.terms(self.explain(X, background=background, method="terms"), ax=ax)
 
     def plot_partial_dependence(self, feature, values=None, background=None, ax=None):
-        """Line plot of the closed-form partial dependence on ``feature``."""
+        """Line plot of the closed-form partial dependence on ``feature``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecsel._testing import example_estimator
+        >>> est, X = example_estimator()  # y = 0.5 m v^2
+        >>> ax = est.plot_partial_dependence("v", values=[1.0, 2.0, 3.0])
+        >>> y = ax.lines[0].get_ydata()
+        >>> bool(np.allclose(y / y[0], [1.0, 4.0, 9.0]))  # proportional to v^2
+        True
+        """
         return _plots.partial_dependence(self.partial_dependence(feature, values, background),
                                          ax=ax)
 

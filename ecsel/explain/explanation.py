@@ -72,7 +72,19 @@ class Explanation:
                            self.data_names)
 
     def output(self, name) -> Explanation:
-        """The single-output explanation of one output (class) of a multi-output one."""
+        """The single-output explanation of one output (class) of a multi-output one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecsel import Explanation
+        >>> values = np.array([[[0.0, 0.0], [1.0, -2.0]]])  # 1 sample, 2 classes, 2 features
+        >>> e = Explanation(values, np.array([[0.0, 0.5]]), np.array([[3.0, 4.0]]), ["a", "b"],
+        ...                 output_names=["no", "yes"])
+        >>> one = e.output("yes")
+        >>> one.values.tolist(), one.base_values.tolist(), one.output_names
+        ([[1.0, -2.0]], [0.5], None)
+        """
         if self.values.ndim != 3:
             raise ValueError("This explanation has a single output.")
         labels = [str(n) for n in self.output_names]
@@ -96,6 +108,19 @@ class Explanation:
             ``False``: one row per sample and one column per feature (a column
             MultiIndex ``(output, feature)`` for multi-output values). ``True``: a tidy
             table with columns ``sample, [output,] feature, value, base_value``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecsel import Explanation
+        >>> e = Explanation(np.array([[1.0, -0.5], [0.0, 2.0]]), np.array([2.0, 2.0]),
+        ...                 np.array([[3.0, 4.0], [5.0, 6.0]]), ["a", "b"])
+        >>> e.to_frame(long=True)
+           sample feature  value  base_value
+        0       0       a    1.0         2.0
+        1       0       b   -0.5         2.0
+        2       1       a    0.0         2.0
+        3       1       b    2.0         2.0
         """
         n = len(self)
         if not long:
@@ -118,7 +143,17 @@ class Explanation:
         return tidy.sort_values(["sample"], kind="stable").reset_index(drop=True)
 
     def mean_abs(self) -> pd.Series:
-        """Global importance: mean absolute attribution per feature (summed over outputs)."""
+        """Global importance: mean absolute attribution per feature (summed over outputs).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecsel import Explanation
+        >>> e = Explanation(np.array([[1.0, -3.0], [-1.0, 1.0]]), np.zeros(2), np.zeros((2, 2)),
+        ...                 ["a", "b"])
+        >>> e.mean_abs().to_dict()
+        {'a': 1.0, 'b': 2.0}
+        """
         values = np.abs(self.values)
         per_feature = values.mean(axis=0)
         if per_feature.ndim == 2:
@@ -127,19 +162,52 @@ class Explanation:
 
     # ----------------------------------------------------------------- plots
     def plot_waterfall(self, sample: int = 0, output=None, max_display: int = 10, ax=None):
-        """Waterfall of one sample's attributions from the base value to the score."""
+        """Waterfall of one sample's attributions from the base value to the score.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecsel import Explanation
+        >>> e = Explanation(np.array([[1.0, -3.0]]), np.array([0.5]), np.array([[1.0, 2.0]]),
+        ...                 ["a", "b"])
+        >>> ax = e.plot_waterfall(sample=0)
+        >>> ax.get_title(), [float(p.get_width()) for p in ax.patches]  # 0.5 + 1 - 3 = -1.5
+        ('base 0.5 -> f(x) -1.5', [1.0, -3.0])
+        """
         from ecsel.explain._plots import waterfall
 
         return waterfall(self._single(output), sample, max_display=max_display, ax=ax)
 
     def plot_beeswarm(self, output=None, max_display: int = 15, ax=None):
-        """Beeswarm summary: one dot per sample and feature, coloured by feature value."""
+        """Beeswarm summary: one dot per sample and feature, coloured by feature value.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecsel import Explanation
+        >>> e = Explanation(np.array([[1.0, -3.0], [-1.0, 1.0]]), np.zeros(2),
+        ...                 np.array([[1.0, 2.0], [3.0, 4.0]]), ["a", "b"])
+        >>> ax = e.plot_beeswarm()
+        >>> [c.get_offsets()[:, 0].tolist() for c in ax.collections]  # a dot per sample and feature
+        [[1.0, -1.0], [-3.0, 1.0]]
+        """
         from ecsel.explain._plots import beeswarm
 
         return beeswarm(self._single(output), max_display=max_display, ax=ax)
 
     def plot_bar(self, max_display: int = 15, ax=None):
-        """Bar chart of the mean absolute attribution per feature."""
+        """Bar chart of the mean absolute attribution per feature.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecsel import Explanation
+        >>> e = Explanation(np.array([[1.0, -3.0], [-1.0, 1.0]]), np.zeros(2), np.zeros((2, 2)),
+        ...                 ["a", "b"])
+        >>> ax = e.plot_bar()
+        >>> [float(p.get_width()) for p in ax.patches], ax.get_xlabel()  # the mean |attribution|
+        ([1.0, 2.0], 'mean_abs')
+        """
         from ecsel.explain._plots import bar
 
         return bar(self.mean_abs(), max_display=max_display, ax=ax)

@@ -29,7 +29,18 @@ def feature_symbols(signomial) -> dict[str, sp.Symbol]:
     """One SymPy symbol per model feature: the column name, ``col[level]``, or
     ``col[missing]`` for a missingness indicator (1 where ``col`` is missing, else 0;
     a missing numeric ``col`` itself is read as its fill value, see
-    :attr:`ecsel._transform.FeatureMap.fill`)."""
+    :attr:`ecsel._transform.FeatureMap.fill`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ecsel import PositivityTransform, Signomial
+    >>> frame = pd.DataFrame({"r": [1.0, 4.0, 16.0], "c": ["a", "b", "a"], "s": [-1.0, 0.0, 2.0]})
+    >>> t = PositivityTransform.fit(frame)
+    >>> symbols = feature_symbols(Signomial([0.0], [[1.0]], [[[1.0, 0.0, 0.0]]], t))
+    >>> list(symbols), symbols["r"].is_positive, symbols["s"].is_positive  # s can be negative
+    (['r', 'c[b]', 's'], True, None)
+    """
     symbols = {}
     for fmap in signomial.transform.feature_maps:
         if fmap.level is not None or fmap.missing:

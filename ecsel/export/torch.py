@@ -31,6 +31,23 @@ class SignomialModule(torch.nn.Module):
         self.reference_class = reference_class
 
     def forward(self, encoded: torch.Tensor) -> torch.Tensor:
+        """Scores ``(N, n_outputs)`` (a leading zero column with ``reference_class``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import torch
+        >>> from ecsel import PositivityTransform, Signomial
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))  # r scaled by 4
+        >>> module = SignomialModule(Signomial([0.0], [[3.0]], [[[-2.0]]], t))  # 48 / r^2
+        >>> x = torch.tensor([[4.0], [1.0]], dtype=torch.float64, requires_grad=True)
+        >>> out = module(x)
+        >>> out.sum().backward()
+        >>> out.detach().flatten().round(decimals=9).tolist()
+        [3.0, 48.0]
+        >>> x.grad.flatten().round(decimals=9).tolist()  # d/dr: -96 / r^3
+        [-1.5, -96.0]
+        """
         scores = self.signomial.evaluate_encoded_torch(encoded)
         if self.reference_class:
             scores = torch.cat([scores.new_zeros((scores.shape[0], 1)), scores], dim=1)

@@ -19,7 +19,19 @@ DEFAULT_TIMEOUT_S = 60.0
 
 
 class DistributedFitError(RuntimeError):
-    """A collective of the distributed fit failed (a rank died or timed out)."""
+    """A collective of the distributed fit failed (a rank died or timed out).
+
+    Examples
+    --------
+    >>> from ecsel.stream import DistributedFitError
+    >>> issubclass(DistributedFitError, RuntimeError)
+    True
+    >>> try:
+    ...     raise DistributedFitError("rank 1 timed out")
+    ... except RuntimeError as error:
+    ...     print(error)
+    rank 1 timed out
+    """
 
 
 class Comm:

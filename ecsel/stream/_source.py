@@ -216,7 +216,20 @@ class TableSource:
 
     # --------------------------------------------------------------- reading
     def read(self, chunk: Chunk) -> pd.DataFrame:
-        """The rows of ``chunk`` as a DataFrame (columns in :attr:`columns` order)."""
+        """The rows of ``chunk`` as a DataFrame (columns in :attr:`columns` order).
+
+        Examples
+        --------
+        >>> import os
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+        >>> pd.DataFrame({"a": [1.5, 2.5, 3.5], "y": [0, 1, 0]}).to_csv(path, index=False)
+        >>> with TableSource(path, chunk_rows=2, int_columns=["y"]) as source:
+        ...     last = source.read(source.chunks[-1])
+        >>> last  # the index continues from the first chunk
+             a  y
+        2  3.5  0
+        """
         key = (chunk.file, chunk.row_group)
         table = self._cache.get(key)
         if table is None:
@@ -237,7 +250,19 @@ class TableSource:
             yield chunk, self.read(chunk)
 
     def approx_nbytes(self) -> int:
-        """Uncompressed size of the selected columns (from the Parquet metadata)."""
+        """Uncompressed size of the selected columns (from the Parquet metadata).
+
+        Examples
+        --------
+        >>> import os
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+        >>> pd.DataFrame({"a": range(1000), "b": range(1000)}).to_csv(path, index=False)
+        >>> with TableSource(path) as both, TableSource(path, columns=["a"]) as one:
+        ...     sizes = both.approx_nbytes(), one.approx_nbytes()
+        >>> sizes[1] > 8000, sizes[0] > sizes[1]  # float64: at least 8 bytes per value
+        (True, True)
+        """
         total = 0
         for pf in self._files:
             meta = pf.metadata
@@ -250,7 +275,19 @@ class TableSource:
         return total
 
     def close(self) -> None:
-        """Forget cached row groups and delete the temporary copy of CSV input."""
+        """Forget cached row groups and delete the temporary copy of CSV input.
+
+        Examples
+        --------
+        >>> import os
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+        >>> pd.DataFrame({"a": [1.0, 2.0]}).to_csv(path, index=False)
+        >>> source = TableSource(path)
+        >>> copy = source._tmpdir  # CSV input is read through a temporary Parquet copy
+        >>> os.path.isdir(copy), source.close(), os.path.exists(copy)
+        (True, None, False)
+        """
         self._cache.clear()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
