@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ._base import BaselineType, GradientAttribution, TargetType, per_example_sum, select_scores
-from ._utils import batch_view, quadrature
+from ._utils import batch_view, quadrature, row_chunks
 
 __all__ = ["IntegratedGradients"]
 
@@ -195,14 +195,14 @@ class IntegratedGradients(GradientAttribution):
         alphas_t = torch.as_tensor(alphas, dtype=inputs.dtype, device=inputs.device)
         weights_t = torch.as_tensor(weights, dtype=inputs.dtype, device=inputs.device)
         n_rows = alphas_t.shape[0] * n_examples
-        chunk = n_rows if internal_batch_size is None else int(internal_batch_size)
-        if chunk < 1:
-            raise ValueError(f"internal_batch_size must be >= 1, got {internal_batch_size}")
+        size = None if internal_batch_size is None else int(internal_batch_size)
+        chunks = row_chunks(n_rows, size)
         difference = inputs - baselines
         total = torch.zeros_like(inputs)
         score_fn = self._target_scores(targets.repeat(alphas_t.shape[0]))
-        for start in range(0, n_rows, chunk):
-            row_ids = torch.arange(start, min(start + chunk, n_rows), device=inputs.device)
+        for rows in chunks:
+            start = rows.start
+            row_ids = torch.arange(rows.start, rows.stop, device=inputs.device)
             steps, examples = row_ids // n_examples, row_ids % n_examples
             step_alphas = batch_view(alphas_t[steps], inputs.dim())
             points = baselines[examples] + step_alphas * difference[examples]

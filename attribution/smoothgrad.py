@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ._base import BaselineType, GradientAttribution, TargetType
-from ._utils import make_generator
+from ._utils import make_generator, row_chunks
 
 __all__ = ["SmoothGrad"]
 
@@ -120,14 +120,13 @@ class SmoothGrad(GradientAttribution):
         generator = make_generator(random_state, inputs.device)
         n_examples = inputs.shape[0]
         n_rows = n_samples * n_examples
-        chunk = n_rows if internal_batch_size is None else int(internal_batch_size)
-        if chunk < 1:
-            raise ValueError(f"internal_batch_size must be >= 1, got {internal_batch_size}")
+        size = None if internal_batch_size is None else int(internal_batch_size)
+        chunks = row_chunks(n_rows, size)
         score_fn = self._target_scores(targets.repeat(n_samples))
         total, total_sq = torch.zeros_like(inputs), torch.zeros_like(inputs)
-        for start in range(0, n_rows, chunk):
+        for rows in chunks:
             # Rows are sample-major: row r is noisy copy r // N of example r % N.
-            row_ids = torch.arange(start, min(start + chunk, n_rows), device=inputs.device)
+            row_ids = torch.arange(rows.start, rows.stop, device=inputs.device)
             examples = row_ids % n_examples
             noise = torch.randn(
                 (len(row_ids), *inputs.shape[1:]),
