@@ -102,8 +102,9 @@ def compress(kind: str, beta: float, seed: int, teacher: nn.Module, train, args)
             rounds=1, teacher=teacher, attribution=crit, epochs=args.prune_epochs,
             lr=args.finetune_lr, random_state=seed).eval()
     return prune_and_finetune(
-        model, train, amount=0.95, structured=False, rounds=4, teacher=teacher,
-        attribution=crit, epochs=args.prune_epochs, lr=args.finetune_lr,
+        model, train, amount=0.95, structured=False, rounds=args.unstructured_rounds,
+        teacher=teacher, attribution=crit, epochs=args.prune_epochs,
+        final_epochs=args.unstructured_final_epochs, lr=args.finetune_lr,
         random_state=seed).eval()
 
 
@@ -120,7 +121,7 @@ def run_mnist(args) -> None:
     torch.set_num_threads(args.threads)
     teacher = load_mnist_cnn().eval()
     train, (x_test, y_test), masks = load_split()
-    out_file = RESULTS / "compression_mnist.json"
+    out_file = Path(args.results)
     rows = json.loads(out_file.read_text()) if out_file.exists() and not args.fresh else []
     done = {(r["student"], r["beta"], r["seed"]) for r in rows}
     ref = AttributionMatchingLoss(LAYER, LAYER)
@@ -148,7 +149,7 @@ def run_mnist(args) -> None:
                 print(f"{kind:12s} beta={beta:5.0f} seed={seed} acc={row['accuracy']:.3f} "
                       f"cam_cos={cam['cosine']:.3f} point={cam['pointing_student']:.3f} "
                       f"({seconds:.0f} s)", flush=True)
-                RESULTS.mkdir(parents=True, exist_ok=True)
+                out_file.parent.mkdir(parents=True, exist_ok=True)
                 out_file.write_text(json.dumps(rows, indent=1))
 
 
@@ -189,6 +190,11 @@ def main() -> None:
                         help="test images scored by insertion/deletion")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fresh", action="store_true", help="ignore cached results")
+    parser.add_argument("--unstructured-rounds", type=int, default=4)
+    parser.add_argument("--unstructured-final-epochs", type=int, default=0,
+                        help="fine-tuning epochs at 95 %% after the last round (both betas)")
+    parser.add_argument("--results", default=str(RESULTS / "compression_mnist.json"),
+                        help="JSON file of the mnist part's rows (read as a cache)")
     args = parser.parse_args()
     if args.part == "mnist":
         run_mnist(args)

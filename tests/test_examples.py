@@ -10,7 +10,7 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCRIPTS = ["ecommerce_case_study", "fraud_case_study", "feynman_recovery", "image_attribution",
-           "ood_detection", "neuron_attribution"]
+           "ood_detection", "neuron_attribution", "compression"]
 
 
 def _load(name: str):
@@ -37,3 +37,15 @@ def test_feynman_example_recovers_one_law(tmp_path, monkeypatch, capsys):
     assert table["law"].tolist() == ["I.12.1"]
     assert bool(table["recovered"].iloc[0]), table.to_dict("records")
     assert "Recovered 1 of 1 laws" in capsys.readouterr().out
+
+
+def test_compression_example_fast(tmp_path, capsys):
+    assert _load("compression").main(["--out", str(tmp_path), "--fast"]) == 0
+    cnn = pd.read_csv(tmp_path / "compression_mnist.csv")
+    assert cnn["beta"].tolist() == [0.0, 100.0]
+    assert (cnn["accuracy"] > 0.8).all(), cnn.to_dict("records")
+    eq = pd.read_csv(tmp_path / "compression_equation.csv")
+    assert eq["student"].tolist() == ["plain", "tuned", "tuned"]
+    tuned = eq[eq["student"] == "tuned"].set_index("beta")["rank_corr"]
+    assert tuned[10.0] > tuned[0.0], eq.to_dict("records")  # matching moves the ranks
+    assert "Equation student" in capsys.readouterr().out

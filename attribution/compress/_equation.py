@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
@@ -217,6 +218,10 @@ class EquationStudent(RegressorMixin, BaseEstimator):
     batch_size : int, default 512
     regressor : ECSELRegressor, optional
         The initial fit (cloned); default ``ECSELRegressor(random_state=random_state)``.
+    prefit : bool, default False
+        Use ``regressor`` as the initial fit as it is (it must already be fitted to the
+        teacher's logit on these columns) instead of fitting a clone: several students
+        (say, ``beta = 0`` and ``beta > 0``) can then start from one fit.
     fine_tune : {"all", "support"}, default "all"
         Fine-tune every exponent, or only those that are non-zero after the initial fit.
     random_state : int, optional
@@ -248,7 +253,8 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
     def __init__(self, teacher, encoder=None, groups=None, target=None, beta=10.0,
                  n_background=32, ig_steps=32, epochs=150, lr=0.01, batch_size=512,
-                 regressor=None, fine_tune="all", random_state=None, verbose=False):
+                 regressor=None, prefit=False, fine_tune="all", random_state=None,
+                 verbose=False):
         self.teacher = teacher
         self.encoder = encoder
         self.groups = groups
@@ -260,6 +266,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
         self.lr = lr
         self.batch_size = batch_size
         self.regressor = regressor
+        self.prefit = prefit
         self.fine_tune = fine_tune
         self.random_state = random_state
         self.verbose = verbose
@@ -329,6 +336,14 @@ class EquationStudent(RegressorMixin, BaseEstimator):
             raise ValueError(f"fine_tune must be 'all' or 'support', got {self.fine_tune!r}")
         if self.regressor is not None and not isinstance(self.regressor, ECSELRegressor):
             raise ValueError("regressor must be an ECSELRegressor or None")
+        if self.prefit:
+            if self.regressor is None:
+                raise ValueError("prefit=True needs a fitted regressor")
+            try:
+                check_is_fitted(self.regressor)
+            except NotFittedError as error:
+                raise ValueError("prefit=True needs a fitted regressor; this one is not "
+                                 "fitted") from error
 
     def fit(self, X, y=None):
         """Fit the equation to the teacher on the raw rows ``X`` (``y`` is ignored)."""
@@ -348,9 +363,16 @@ class EquationStudent(RegressorMixin, BaseEstimator):
         attr_teacher = teacher_attributions(
             self.teacher, encoded, encoded[back_rows], groups, n_cols, self.target,
             self.ig_steps).double()
-        regressor = clone(self.regressor) if self.regressor is not None else \
-            ECSELRegressor(random_state=self.random_state)
-        self.initial_estimator_ = regressor.fit(frame, z_teacher.cpu().numpy())
+        if self.prefit:
+            names = [str(c) for c in self.regressor.signomial_.input_features]
+            if names != [str(c) for c in frame.columns]:
+                raise ValueError(f"the prefit regressor was fitted on the columns {names}, "
+                                 f"X has {[str(c) for c in frame.columns]}")
+            self.initial_estimator_ = copy.deepcopy(self.regressor)
+        else:
+            regressor = clone(self.regressor) if self.regressor is not None else \
+                ECSELRegressor(random_state=self.random_state)
+            self.initial_estimator_ = regressor.fit(frame, z_teacher.cpu().numpy())
         self.estimator_, self.history_ = self._fine_tune(
             self.initial_estimator_, frame, z_teacher.cpu(), attr_teacher.cpu(), rng)
         self.signomial_ = self.estimator_.signomial_

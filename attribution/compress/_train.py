@@ -368,6 +368,7 @@ def prune_and_finetune(
     *,
     layers: Sequence[LayerType] | None = None,
     epochs: int = 2,
+    final_epochs: int = 0,
     alpha: float = 0.9,
     temperature: float = 4.0,
     lr: float = 1e-3,
@@ -406,6 +407,9 @@ def prune_and_finetune(
     layers : sequence of modules or names, optional
     epochs : int, default 2
         Fine-tuning epochs per round.
+    final_epochs : int, default 0
+        Further fine-tuning epochs at the final sparsity, after the last round (same
+        objective, the masks kept); reported as one more ``history`` entry.
     alpha, temperature, lr, batch_size : see :func:`distill`
     remove : bool, default True
         Make the pruning permanent (``prune.remove``) at the end; ``False`` keeps the
@@ -436,12 +440,15 @@ def prune_and_finetune(
     if not isinstance(rounds, numbers.Integral) or isinstance(rounds, bool) or rounds < 1:
         raise ValueError(f"rounds must be a positive int, got {rounds!r}")
     _check_options(alpha, temperature, epochs, lr, batch_size, attribution)
+    if not isinstance(final_epochs, numbers.Integral) or isinstance(final_epochs, bool) \
+            or final_epochs < 0:
+        raise ValueError(f"final_epochs must be a non-negative int, got {final_epochs!r}")
     found = _prunable(model, layers, structured)
     fractions = _per_layer_amounts(amount, model, found, structured)
     checked = None
-    if epochs > 0:
+    if epochs > 0 or final_epochs > 0:
         if data is None:
-            raise ValueError("fine-tuning (epochs > 0) needs data")
+            raise ValueError("fine-tuning (epochs > 0 or final_epochs > 0) needs data")
         checked = _check_data(data)
     if teacher is None:
         teacher = copy.deepcopy(model).eval()
@@ -476,6 +483,14 @@ def prune_and_finetune(
                 generator=generator, verbose=verbose, desc=f"prune round {r + 1}/{rounds}",
             )
         history.append({"round": r + 1, "sparsity": sparsity(model, [m for _, m in found]),
+                        "epochs": epochs_hist})
+    if final_epochs > 0:
+        epochs_hist = _train(
+            teacher, model, checked, alpha=alpha, temperature=temperature,
+            attribution=attribution, epochs=final_epochs, lr=lr, batch_size=batch_size,
+            generator=generator, verbose=verbose, desc="final fine-tuning",
+        )
+        history.append({"round": "final", "sparsity": sparsity(model, [m for _, m in found]),
                         "epochs": epochs_hist})
     if remove:
         for _, module in found:

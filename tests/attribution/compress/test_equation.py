@@ -131,6 +131,18 @@ def test_equation_student_end_to_end(single_thread):
     e = matched.explain(X.iloc[:10])
     np.testing.assert_allclose(e.values.sum(-1) + e.base_values, matched.predict(X.iloc[:10]))
 
+    # prefit: starts from the given fit unchanged (the regressor is not refitted)
+    prefit = EquationStudent(teacher, beta=10.0, prefit=True,
+                             **{**kw, "regressor": matched.initial_estimator_}).fit(X)
+    assert prefit.initial_estimator_.signomial_ == matched.initial_estimator_.signomial_
+    assert prefit.initial_estimator_ is not matched.initial_estimator_
+    np.testing.assert_allclose(prefit.predict(X.iloc[:10]), matched.predict(X.iloc[:10]))
+    with pytest.raises(ValueError, match="not fitted"):
+        EquationStudent(teacher, prefit=True, **kw).fit(X)
+    with pytest.raises(ValueError, match="columns"):
+        EquationStudent(teacher, prefit=True, **{**kw, "regressor": matched.initial_estimator_}
+                        ).fit(X.rename(columns={"a": "z"}))
+
     with pytest.raises(ValueError, match="beta"):
         EquationStudent(teacher, beta=-1.0).fit(X)
     with pytest.raises(ValueError, match="groups"):

@@ -99,7 +99,11 @@ def test_iterative_unstructured_pruning_reaches_the_exact_sparsity(digits, singl
     net = small_cnn(4, 0)
     total = sum(m.weight.numel() for m in (net.features[0], net.features[2], net.classifier))
     _, history = prune_and_finetune(net, (x[:64], y[:64]), amount=0.95, rounds=4, epochs=1,
-                                    remove=False, random_state=0, return_history=True)
+                                    final_epochs=2, remove=False, random_state=0,
+                                    return_history=True)
+    assert [h["round"] for h in history] == [1, 2, 3, 4, "final"]
+    assert len(history[-1]["epochs"]) == 2  # the final fine-tuning keeps the sparsity
+    assert history[-1]["sparsity"] == history[-2]["sparsity"]
     levels = [h["sparsity"] for h in history]
     assert levels == sorted(levels) and levels[0] > 0.45
     assert prune.is_pruned(net.features[0])  # remove=False keeps the reparametrisation
@@ -124,6 +128,10 @@ def test_one_shot_without_fine_tuning_and_bad_input():
         prune_and_finetune(small_cnn(4, 0), amount={"features.0": 0.5}, epochs=0)
     with pytest.raises(ValueError, match="rounds"):
         prune_and_finetune(small_cnn(4, 0), amount=0.5, rounds=0, epochs=0)
+    with pytest.raises(ValueError, match="final_epochs"):
+        prune_and_finetune(small_cnn(4, 0), amount=0.5, epochs=0, final_epochs=-1)
+    with pytest.raises(ValueError, match="needs data"):
+        prune_and_finetune(small_cnn(4, 0), amount=0.5, epochs=0, final_epochs=1)
     with pytest.raises(ValueError, match="alpha"):
         distill(small_cnn(4, 0), small_cnn(2, 0), torch.rand(4, 1, 8, 8), alpha=2.0)
     with pytest.raises(ValueError, match="integer class"):
