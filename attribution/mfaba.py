@@ -70,7 +70,7 @@ class MFABA(GradientAttribution):
     >>> model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
     >>> x = torch.rand(2, 1, 4, 4)
     >>> attr, delta = MFABA(model).attribute(
-    ...     x, rule="trapezoid", return_convergence_delta=True)
+    ...     x, n_steps=10, rule="trapezoid", return_convergence_delta=True)
     >>> attr.shape, bool(delta.abs().max() < 1e-5)
     (torch.Size([2, 1, 4, 4]), True)
     """
