@@ -244,7 +244,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = pd.DataFrame(rng.uniform(1, 3, (200, 2)), columns=["a", "b"])
     >>> teacher = lambda z: torch.log(z[:, :1]) + 0.5 * z[:, 1:]
-    >>> est = ECSELRegressor(n_terms=2, n_restarts=4, max_iter=50, random_state=0)
+    >>> est = ECSELRegressor(n_terms=1, n_restarts=2, max_iter=20, random_state=0)
     >>> s = EquationStudent(teacher, regressor=est, epochs=5, n_background=8,
     ...                     random_state=0).fit(X)
     >>> s.predict(X.iloc[:3]).shape
@@ -279,7 +279,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
                 encoded = torch.as_tensor(np.asarray(encoded, dtype=np.float32))
         else:
             try:
-                encoded = torch.as_tensor(frame.to_numpy(dtype=np.float32))
+                encoded = torch.tensor(frame.to_numpy(dtype=np.float32))
             except (TypeError, ValueError) as error:
                 raise ValueError(
                     "X has non-numeric columns: pass an encoder that maps them to the "
@@ -346,7 +346,19 @@ class EquationStudent(RegressorMixin, BaseEstimator):
                                  "fitted") from error
 
     def fit(self, X, y=None):
-        """Fit the equation to the teacher on the raw rows ``X`` (``y`` is ignored)."""
+        """Fit the equation to the teacher on the raw rows ``X`` (``y`` is ignored).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, torch
+        >>> from ecsel import ECSELRegressor
+        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
+        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
+        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
+        ...                     n_background=4, ig_steps=4, random_state=0)
+        >>> len(s.fit(X).history_)
+        2
+        """
         self._check_params()
         frame = _as_frame(X)
         rng = np.random.default_rng(self.random_state)
@@ -436,18 +448,55 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------- predict
     def predict(self, X) -> np.ndarray:
-        """The student's logit (the fine-tuned equation) at ``X``."""
+        """The student's logit (the fine-tuned equation) at ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, torch
+        >>> from ecsel import ECSELRegressor
+        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
+        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
+        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
+        ...                     n_background=4, ig_steps=4, random_state=0)
+        >>> s.fit(X).predict(X.iloc[:4]).shape
+        (4,)
+        """
         check_is_fitted(self)
         return self.estimator_.predict(X)
 
     def explain(self, X, background=None):
-        """Exact Shapley values of the student (``background`` default: ``background_``)."""
+        """Exact Shapley values of the student (``background`` default: ``background_``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, torch
+        >>> from ecsel import ECSELRegressor
+        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
+        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
+        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
+        ...                     n_background=4, ig_steps=4, random_state=0)
+        >>> e = s.fit(X).explain(X.iloc[:3])
+        >>> np.allclose(e.values.sum(-1) + e.base_values, s.predict(X.iloc[:3]))
+        True
+        """
         check_is_fitted(self)
         return self.estimator_.explain(X, background=self.background_ if background is None
                                        else background)
 
     def teacher_attribution(self, X) -> np.ndarray:
-        """The teacher's attributions per raw column for ``X`` against ``background_``."""
+        """The teacher's attributions per raw column for ``X`` against ``background_``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, torch
+        >>> from ecsel import ECSELRegressor
+        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
+        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
+        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
+        ...                     n_background=4, ig_steps=4, random_state=0)
+        >>> s.fit(X).teacher_attribution(X.iloc[:3]).shape
+        (3, 2)
+        """
         check_is_fitted(self)
         frame = _as_frame(X)
         encoded = self._encode(frame)
