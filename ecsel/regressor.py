@@ -153,16 +153,22 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         anchor = search.log_linear_start()
         sizes = [self.n_terms] if self.n_terms != "auto" else list(range(1, MAX_AUTO_TERMS + 1))
         progress = self._progress(len(sizes), "ECSEL model sizes")
-        best, fits = None, []
+        best, fits, misses = None, [], 0
         for size in sizes:
-            fit = search.run(size, anchor, previous=best)
+            fit = search.run(size, anchor, previous=fits[-1] if fits else None)
             fits.append(fit)
             if progress is not None:
                 progress.update(1)
             if best is not None and fit.bic >= best.bic:
-                break
-            best = fit
-            if search.is_perfect(fit):
+                # A perfect fit with fitted exponents may be collinear monomials
+                # imitating a longer law with rational ones (x**6 + ... + x on
+                # [0.5, 2] is imitated by 3 and 4 terms): look two sizes further.
+                misses += 1
+                if misses >= (2 if search.is_perfect(best) else 1):
+                    break
+                continue
+            best, misses = fit, 0
+            if search.is_exact_law(fit):
                 break
         if progress is not None:
             progress.close()

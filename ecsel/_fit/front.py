@@ -10,6 +10,10 @@ Complexity
     categorical column) in a term with a non-zero coefficient counts one. A
     term's coefficient and the intercept are not counted. ``b + c * x**2 * y``
     has complexity 2; ``b + c1 * x + c2 * exp(g * Month[Nov])`` has complexity 2.
+    Regressors also count one for a free intercept beside other terms and one
+    more for every exponent that is not a simple rational (a fitted number):
+    ``b + c * x**1.156`` has complexity 3, ``c * x**2`` 1 (see
+    :func:`ecsel._fit.sparsify._symbolic_complexity`).
 
 Front
     Candidates are sorted by complexity; a candidate stays only when its

@@ -15,6 +15,8 @@ the optimiser only moves the exponents ("variable projection"). Stages:
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -33,8 +35,18 @@ QUICK_POLISH = 30
 MAX_SNAP_MISSES = 3
 # Exponents of the lattice of simple monomials tried when a term is added (one or
 # two variables per monomial; pairs only while the lattice stays small).
-LATTICE_VALUES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)
+LATTICE_VALUES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0)
 MAX_LATTICE = 2500
+MAX_EXCHANGE_SWEEPS = 3
+MAX_SUBSETS = 2000
+# Lattices up to this size (one or two variables) also get the exchange and
+# best-subset searches; on larger ones they cost more than they found.
+SMALL_LATTICE = 200
+# The clean-up's trials are simpler than the fit they replace (a term, an intercept
+# or a free exponent less), so a BIC tie at rounding level goes to the trial: on an
+# exact law both sit at the MSE floor and differ by ~1e-10.
+BIC_TIE = 1e-6
+SUBSET_CHUNK = 500
 
 
 @dataclass
@@ -216,9 +228,16 @@ class SymbolicSearch:
         candidates = []
         if n_terms == 1 and anchor is not None:
             candidates.append(self.polish(anchor[None].clone()))
-        for base in self._lattice_bases(n_terms, previous):
-            extended = self.extend(base)
-            candidates.extend([extended, self.polish(extended)])
+        lattice_sets = [self.extend(base) for base in self._lattice_bases(n_terms, previous)]
+        if self.lattice().shape[0] <= SMALL_LATTICE:
+            # Polynomials in one or two variables: the collinear case, where the
+            # exhaustive and exchange searches are cheap and needed.
+            lattice_sets = [self.exchange(expo) for expo in lattice_sets]
+            subset = self.best_subset(n_terms)
+            if subset is not None:
+                lattice_sets.append(subset)
+        for expo in lattice_sets:
+            candidates.extend([expo, self.polish(expo)])
         if n_terms > 1 or anchor is None or not self.is_perfect(self.evaluate(candidates[0])):
             if not any(self.is_perfect(self.evaluate(c)) for c in candidates[:2]):
                 starts = self.starts(n_terms, anchor)
@@ -276,9 +295,102 @@ class SymbolicSearch:
         mse = torch.nan_to_num(mse, nan=float("inf"))
         return stack[int(torch.argmin(mse))].clone()
 
+    def best_subset(self, n_terms: int) -> torch.Tensor | None:
+        """The best ``n_terms`` monomials of (a screened pool of) the lattice, exhaustively.
+
+        Collinear monomials defeat both forward selection and single swaps (the
+        chain for x**4 + x**3 + x**2 + x on [0.5, 2] started x**3, x**5, x**-0.5 and
+        no single swap led out of it). When the lattice is small, every subset is
+        solved, batched; otherwise the pool is cut to the monomials that fit best on
+        their own, as many as keep the count of subsets under ``MAX_SUBSETS``.
+
+        Examples
+        --------
+        >>> g = torch.Generator().manual_seed(0)
+        >>> log_u = torch.log(torch.linspace(0.5, 2.0, 300, dtype=torch.float64))[:, None]
+        >>> x = torch.exp(log_u[:, 0])
+        >>> s = SymbolicSearch((log_u, x**4 + x**3 + x**2 + x), (log_u, x**4 + x**3 + x**2 + x),
+        ...                    n_restarts=2, l1=0.0, max_iter=10, generator=g, rng=None)
+        >>> sorted(s.best_subset(4)[:, 0].tolist())
+        [1.0, 2.0, 3.0, 4.0]
+        """
+        lattice = self.lattice()
+        if n_terms < 2 or n_terms > lattice.shape[0]:
+            return None
+        log_u, y = self.train_log_u[self._rows], self.train_y[self._rows]
+        pool = lattice.shape[0]
+        while pool > n_terms and math.comb(pool, n_terms) > MAX_SUBSETS:
+            pool -= 1
+        if pool < lattice.shape[0]:
+            single, _ = projected_mse(log_u, y, lattice[:, None])
+            order = torch.argsort(torch.nan_to_num(single, nan=float("inf")))[:pool]
+            candidates = lattice[order]
+        else:
+            candidates = lattice
+        index = torch.tensor(list(itertools.combinations(range(pool), n_terms)),
+                             device=lattice.device)
+        best_mse, best = float("inf"), None
+        for chunk in index.split(SUBSET_CHUNK):
+            stack = candidates[chunk]
+            mse = torch.nan_to_num(projected_mse(log_u, y, stack)[0], nan=float("inf"))
+            r = int(torch.argmin(mse))
+            if float(mse[r]) < best_mse:
+                best_mse, best = float(mse[r]), stack[r].clone()
+        return best
+
+    def exchange(self, expo: torch.Tensor, max_sweeps: int = MAX_EXCHANGE_SWEEPS) -> torch.Tensor:
+        """Swap terms of ``expo`` (K, m) for lattice monomials while the MSE falls.
+
+        Forward selection alone stalls on collinear monomials (on x in [0.5, 2],
+        x**4 + x**3 + x**2 + x was chained as x**3, x, x**2 and a wrong fourth term):
+        each sweep tries every lattice monomial in place of each term, in one
+        batched least-squares solve per term, and keeps the best swap.
+
+        Examples
+        --------
+        >>> g = torch.Generator().manual_seed(0)
+        >>> log_u = torch.log(torch.linspace(0.5, 2.0, 200, dtype=torch.float64))[:, None]
+        >>> y = torch.exp(log_u[:, 0]) ** 3 + torch.exp(log_u[:, 0])
+        >>> s = SymbolicSearch((log_u, y), (log_u, y), n_restarts=2, l1=0.0, max_iter=10,
+        ...                    generator=g, rng=None)
+        >>> sorted(s.exchange(torch.tensor([[2.0], [-1.0]], dtype=torch.float64))[:, 0].tolist())
+        [1.0, 3.0]
+        """
+        if expo.shape[0] == 0:
+            return expo
+        lattice = self.lattice()
+        log_u, y = self.train_log_u[self._rows], self.train_y[self._rows]
+        expo = expo.clone()
+        current = float(torch.nan_to_num(projected_mse(log_u, y, expo[None])[0],
+                                         nan=float("inf"))[0])
+        for _ in range(max_sweeps):
+            improved = False
+            for k in range(expo.shape[0]):
+                stack = expo.expand(lattice.shape[0], *expo.shape).clone()
+                stack[:, k] = lattice
+                mse = torch.nan_to_num(projected_mse(log_u, y, stack)[0], nan=float("inf"))
+                best = int(torch.argmin(mse))
+                if float(mse[best]) < current * (1 - 1e-6):
+                    expo, current, improved = stack[best].clone(), float(mse[best]), True
+            if not improved:
+                break
+        return expo
+
     def is_perfect(self, fit: Fit) -> bool:
         """Whether ``fit`` reproduces the validation data to rounding error."""
         return fit.val_mse <= self.floor
+
+    def is_exact_law(self, fit: Fit) -> bool:
+        """Perfect, and every exponent on a simple rational: nothing left to find.
+
+        A perfect fit with free exponents is not the end of the size search:
+        x**1.156, x**2.641 and x**3.964 plus a constant reproduce
+        x**4 + x**3 + x**2 + x on [0.5, 2] to a validation MSE of 1.6e-15, and only
+        the next size's lattice finds the four integer terms (fewer free numbers,
+        so a lower BIC).
+        """
+        free = (fit.expo - snap_targets(fit.expo)).abs() > 1e-12
+        return self.is_perfect(fit) and not bool(free.any())
 
     # -------------------------------------------------------------- clean-up
     def simplify(self, fit: Fit) -> Fit:
@@ -286,7 +398,7 @@ class SymbolicSearch:
         fit = self._snap(fit)
         if fit.use_intercept:
             without = self.evaluate(fit.expo, use_intercept=False)
-            if without.bic <= fit.bic:
+            if without.bic <= fit.bic + BIC_TIE:
                 fit = without
         return fit
 
@@ -298,7 +410,7 @@ class SymbolicSearch:
                 keep = [i for i in range(fit.expo.shape[0]) if i != k]
                 trial = self.evaluate(self.polish(fit.expo[keep], use_intercept=fit.use_intercept,
                                                   max_iter=QUICK_POLISH), fit.use_intercept)
-                if trial.bic <= fit.bic:
+                if trial.bic <= fit.bic + BIC_TIE:
                     fit, improved = trial, True
                     break
         return fit
@@ -311,7 +423,7 @@ class SymbolicSearch:
         all_at_once = torch.where(close, targets, fit.expo)
         polished = self.polish(all_at_once, free=~close, use_intercept=fit.use_intercept)
         trial = self.evaluate(polished, fit.use_intercept)
-        if trial.bic <= fit.bic:
+        if trial.bic <= fit.bic + BIC_TIE:
             return trial
         order = torch.argsort(((targets - fit.expo).abs() + (~close) * 1e9).flatten())
         fixed = torch.zeros_like(close)
@@ -327,7 +439,7 @@ class SymbolicSearch:
                             max_iter=QUICK_POLISH),
                 fit.use_intercept,
             )
-            if trial.bic <= fit.bic:
+            if trial.bic <= fit.bic + BIC_TIE:
                 fit, fixed, misses = trial, fixed_trial, 0
             else:
                 # Candidates come nearest-first: after a few rejections the rest

@@ -107,3 +107,14 @@ def test_out_of_range_inputs_stay_finite():
     est = ECSELRegressor(random_state=0).fit(X, X.a**3 / X.b**2)
     far = pd.DataFrame({"a": [1e12, -5.0, 0.0], "b": [1e-30, 1e30, -1e9], "c": [0.0, 1e300, 3]})
     assert np.all(np.isfinite(est.predict(far)))
+
+
+def test_collinear_single_variable_polynomial_has_integer_exponents():
+    # x**5 + ... + x on [0.5, 2]: three or four fitted powers plus a constant imitate
+    # it to a validation MSE of 1e-14, so only a search over the lattice of simple
+    # exponents (and a complexity that counts fitted exponents) finds the law.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.uniform(0.5, 2.0, 300)})
+    x = sp.Symbol("x", positive=True)
+    est = ECSELRegressor(random_state=0).fit(X, sum(X.x**k for k in range(1, 6)))
+    _assert_recovers(est, sum(x**k for k in range(1, 6)))
