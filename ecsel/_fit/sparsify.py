@@ -294,10 +294,16 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
 
     limit = MAX_TERM_RATIO if max_term_ratio is None else max_term_ratio
     candidates, rejected, losses = [], [], []
+    fits = [_fold_empty_terms(fit.detach()) for fit in fits]
+    # One sparsity path, from the most accurate fit: the smaller sizes' paths run
+    # through much the same equations and cost as much again each.
+    with torch.no_grad():
+        start = int(np.argmin([float(val.loss(fit, task)[0]) for fit in fits]))
     for i, fit in enumerate(fits):
-        fit = _fold_empty_terms(fit.detach())
-        path = [fit] + sparsity_path(fit, train, task, groups, l1=l1, val=val,
-                                     generator=generator)
+        path = [fit]
+        if i == start:
+            path += sparsity_path(fit, train, task, groups, l1=l1, val=val,
+                                  generator=generator)
         for step, params in enumerate(path):
             terms = term_values(params, train.log_u)
             ratio = cancellation_ratio(terms, terms.sum(-1))
