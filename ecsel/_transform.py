@@ -306,6 +306,26 @@ class PositivityTransform:
 
     @classmethod
     def fit(cls, frame: pd.DataFrame) -> PositivityTransform:
+        """Choose each column's map (see the module docstring) from the training ``frame``.
+
+        Raises ``ValueError`` for infinity, for dtypes ECSEL cannot interpret and for a
+        categorical column with more than ``MAX_CATEGORIES`` levels.
+
+        Examples
+        --------
+        >>> frame = pd.DataFrame({"x": [1.0, 4.0, 16.0], "d": [-1.0, 0.0, 5.0],
+        ...                       "b": [0, 1, 1], "c": ["a", "b", "a"]})
+        >>> t = PositivityTransform.fit(frame)
+        >>> [(m.name, m.kind) for m in t.feature_maps]
+        [('x', 'power'), ('d', 'signed'), ('b', 'indicator'), ('c[b]', 'indicator')]
+        >>> x = t.feature_maps[0]  # scale: geometric mean of 1, 4, 16; lower: a tenth of 1
+        >>> round(x.scale, 12), x.lower
+        (4.0, 0.1)
+        >>> PositivityTransform.fit(pd.DataFrame({"x": [1.0, np.inf]}))
+        Traceback (most recent call last):
+        ...
+        ValueError: Input X contains infinity in column 'x'.
+        """
         maps: list[FeatureMap] = []
         for name in frame.columns:
             series = frame[name]
@@ -324,7 +344,17 @@ class PositivityTransform:
         return any(m.level is not None for m in self.feature_maps)
 
     def has_missing_indicator(self, column: str) -> bool:
-        """Whether ``column`` had missing values in training (so it has ``col[missing]``)."""
+        """Whether ``column`` had missing values in training (so it has ``col[missing]``).
+
+        Examples
+        --------
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, None, 3.0],
+        ...                                           "y": [1.0, 2.0, 3.0]}))
+        >>> t.has_missing_indicator("x"), t.has_missing_indicator("y")
+        (True, False)
+        >>> t.feature_names
+        ['x', 'x[missing]', 'y']
+        """
         return any(m.missing and m.source == column for m in self.feature_maps)
 
     def fill_values(self) -> dict[str, float]:
@@ -370,6 +400,19 @@ class PositivityTransform:
 
         Raw values of numeric columns (a missing entry takes the fill value), 0/1 for
         level indicators and for missingness indicators.
+
+        Examples
+        --------
+        A missing ``x`` takes the fill value 4 (the geometric mean of 1, 16 and 4) and
+        sets ``x[missing]``; the unseen level ``"z"`` maps to the reference ``"a"``:
+
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, None, 16.0, 4.0],
+        ...                                           "c": ["a", "b", "a", "a"]}))
+        >>> t.feature_names
+        ['x', 'x[missing]', 'c[b]']
+        >>> t.encode(pd.DataFrame({"x": [None, 2.0], "c": ["b", "z"]}))
+        array([[4., 1., 1.],
+               [2., 0., 0.]])
         """
         columns = []
         labels: dict[str, np.ndarray] = {}
@@ -412,7 +455,19 @@ class PositivityTransform:
         return np.column_stack(columns)
 
     def log_features(self, encoded: np.ndarray) -> np.ndarray:
-        """``log u`` (n, n_model_features) from the encoded matrix."""
+        """``log u`` (n, n_model_features) from the encoded matrix.
+
+        Examples
+        --------
+        For a power feature ``log u = log(max(x, lower) / scale)``; here ``scale = 4``
+        and ``lower = 0.1``, so 8 gives ``log 2`` and the unseen -3 the finite
+        ``log(0.1 / 4)``:
+
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 4.0, 16.0]}))
+        >>> log_u = t.log_features(np.array([[8.0], [-3.0]]))
+        >>> bool(np.allclose(log_u, np.log([[2.0], [0.1 / 4.0]])))
+        True
+        """
         if not self.feature_maps:
             return np.zeros((encoded.shape[0], 0))
         return np.column_stack(
@@ -420,6 +475,19 @@ class PositivityTransform:
         )
 
     def to_dict(self) -> dict:
+        """A JSON-ready dictionary of the transform; :meth:`from_dict` reads it back.
+
+        Examples
+        --------
+        >>> import json
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 4.0, 16.0],
+        ...                                           "c": ["a", "b", "a"]}))
+        >>> d = t.to_dict()
+        >>> d["input_features"], [(m["name"], m["kind"]) for m in d["feature_maps"]]
+        (['x', 'c'], [('x', 'power'), ('c[b]', 'indicator')])
+        >>> json.loads(json.dumps(d)) == d
+        True
+        """
         return {
             "input_features": list(self.input_features),
             "feature_maps": [m.to_dict() for m in self.feature_maps],
@@ -427,4 +495,19 @@ class PositivityTransform:
 
     @classmethod
     def from_dict(cls, data: dict) -> PositivityTransform:
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` on an unknown map kind.
+
+        Examples
+        --------
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, None, 3.0]}))
+        >>> back = PositivityTransform.from_dict(t.to_dict())
+        >>> back.feature_names, back.to_dict() == t.to_dict()
+        (['x', 'x[missing]'], True)
+        >>> bad = {"input_features": ["x"],
+        ...        "feature_maps": [{"name": "x", "source": "x", "kind": "log"}]}
+        >>> PositivityTransform.from_dict(bad)
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown feature map kind 'log'.
+        """
         return cls([FeatureMap.from_dict(m) for m in data["feature_maps"]], data["input_features"])

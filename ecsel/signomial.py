@@ -150,27 +150,130 @@ class Signomial:
         return pd.DataFrame(array, columns=self.input_features)
 
     def encode(self, X) -> np.ndarray:
-        """Numeric model-feature matrix (one-hot levels as 0/1) for raw ``X``."""
+        """Numeric model-feature matrix (one-hot levels as 0/1) for raw ``X``.
+
+        ``X`` is a DataFrame (columns matched by name) or an array with the input
+        columns in order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0],
+        ...                                           "g": ["a", "b", "a"]}))
+        >>> s = Signomial([0.0], [[1.0]], [[[1.0, 0.5]]], t)
+        >>> s.feature_names
+        ['m', 'g[b]']
+        >>> s.encode(pd.DataFrame({"g": ["b", "a"], "m": [3.0, 5.0]}))
+        array([[3., 1.],
+               [5., 0.]])
+        >>> s.encode(np.ones((2, 3)))
+        Traceback (most recent call last):
+        ...
+        ValueError: X must be 2-D with 2 columns, got shape (2, 3).
+        """
         return self.transform.encode(self._as_frame(X))
 
     def log_features(self, X) -> np.ndarray:
-        """``log u`` of shape (n_samples, n_model_features) for raw ``X``."""
+        """``log u`` of shape (n_samples, n_model_features) for raw ``X``.
+
+        Examples
+        --------
+        ``m`` is a power feature with scale 2 (the geometric mean of 1, 2, 4), so
+        ``log u = log(m / 2)``; the indicator ``g[b]`` gives 1 for ``"b"``, else 0:
+
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0],
+        ...                                           "g": ["a", "b", "a"]}))
+        >>> s = Signomial([0.0], [[1.0]], [[[1.0, 0.5]]], t)
+        >>> log_u = s.log_features(pd.DataFrame({"m": [4.0, 1.0], "g": ["b", "a"]}))
+        >>> bool(np.allclose(log_u, [[np.log(2.0), 1.0], [np.log(0.5), 0.0]]))
+        True
+        """
         return self.transform.log_features(self.encode(X))
 
     def term_values(self, X) -> np.ndarray:
-        """Per-term values ``coef * prod u ** a`` of shape (n_samples, n_outputs, n_terms)."""
+        """Per-term values ``coef * prod u ** a`` of shape (n_samples, n_outputs, n_terms).
+
+        Examples
+        --------
+        ``z = 1 + 2 (m / 2) - (a / 3) ** 2`` (2 and 3 are the geometric means of the
+        training columns); at ``m = 4, a = 6`` the terms are ``2 * 2 = 4`` and
+        ``-(2 ** 2) = -4``:
+
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0],
+        ...                                           "a": [1.0, 3.0, 9.0]}))
+        >>> s = Signomial([1.0], [[2.0, -1.0]], [[[1.0, 0.0], [0.0, 2.0]]], t)
+        >>> s.term_values(pd.DataFrame({"m": [4.0], "a": [6.0]})).round(12)
+        array([[[ 4., -4.]]])
+        """
         return self.term_values_from_log(self.log_features(X))
 
     def term_values_from_log(self, log_u: np.ndarray) -> np.ndarray:
+        """:meth:`term_values` from ``log u`` (n_samples, n_model_features) directly.
+
+        The exponent argument ``log u @ a`` is clamped to ``[-EXP_CLAMP, EXP_CLAMP]``
+        (60), so extrapolation never overflows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 2.0, 3.0]}))
+        >>> s = Signomial([0.0], [[1.0]], [[[1.0]]], t)  # z = u
+        >>> v = s.term_values_from_log(np.array([[0.0], [np.log(8.0)], [1000.0]]))
+        >>> v.shape, v[:2, 0, 0].round(12).tolist(), bool(v[2, 0, 0] == np.exp(60.0))
+        ((3, 1, 1), [1.0, 8.0], True)
+        """
         power = np.einsum("nm,okm->nok", log_u, self.exponents)
         return self.coef[None] * np.exp(np.clip(power, -EXP_CLAMP, EXP_CLAMP))
 
     def evaluate(self, X) -> np.ndarray:
-        """Scores of shape (n_samples, n_outputs)."""
+        """Scores of shape (n_samples, n_outputs).
+
+        Examples
+        --------
+        Two outputs, ``p = m / 2`` and ``q = 1 + 3 (a / 3) ** -1 = 1 + 9 / a``:
+
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0],
+        ...                                           "a": [1.0, 3.0, 9.0]}))
+        >>> s = Signomial([0.0, 1.0], [[1.0], [3.0]], [[[1.0, 0.0]], [[0.0, -1.0]]], t,
+        ...               output_names=["p", "q"])
+        >>> s.evaluate(pd.DataFrame({"m": [4.0, 1.0], "a": [9.0, 3.0]})).round(12)
+        array([[2. , 2. ],
+               [0.5, 4. ]])
+        """
         return self.intercept[None] + self.term_values(X).sum(axis=2)
 
     def evaluate_encoded_torch(self, encoded):
-        """Differentiable scores (n, n_outputs) from an encoded torch tensor (n, m)."""
+        """Differentiable scores (n, n_outputs) from an encoded torch tensor (n, m).
+
+        The tensor's dtype and device are kept.
+
+        Examples
+        --------
+        ``z = 2 (m / 2) (a / 3) = m a / 3``, so ``dz/dm = a / 3`` and ``dz/da = m / 3``:
+
+        >>> import pandas as pd
+        >>> import torch
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0],
+        ...                                           "a": [1.0, 3.0, 9.0]}))
+        >>> s = Signomial([0.0], [[2.0]], [[[1.0, 1.0]]], t)
+        >>> x = torch.tensor([[2.0, 3.0]], dtype=torch.float64, requires_grad=True)
+        >>> z = s.evaluate_encoded_torch(x)
+        >>> z.sum().backward()
+        >>> round(z.item(), 12), x.grad.round(decimals=6).tolist()
+        (2.0, [[1.0, 0.666667]])
+        """
         maps = self.transform.feature_maps
         if maps:
             log_u = torch.stack(
@@ -191,16 +294,59 @@ class Signomial:
 
         ``precision`` rounds the printed constants to that many significant digits;
         ``None`` keeps full precision, so the expression is the deployed model.
+
+        Examples
+        --------
+        ``z = 2 (m / 2) (a / 3)`` in the original units is ``m a / 3``:
+
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0],
+        ...                                           "a": [1.0, 3.0, 9.0]}))
+        >>> s = Signomial([0.0], [[2.0]], [[[1.0, 1.0]]], t)
+        >>> s.to_sympy(precision=3)
+        0.333*a*m
+        >>> expr = s.to_sympy()
+        >>> a, m = sorted(expr.free_symbols, key=str)
+        >>> round(float(expr.subs({m: 2.0, a: 3.0})), 12)
+        2.0
         """
         exprs = signomial_to_sympy(self, precision=precision)
         return exprs[0] if len(exprs) == 1 else exprs
 
     def to_latex(self, precision: int | None = 4) -> str:
-        """LaTeX of :meth:`to_sympy` (constants rounded to ``precision`` digits)."""
+        """LaTeX of :meth:`to_sympy` (constants rounded to ``precision`` digits).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0],
+        ...                                           "a": [1.0, 3.0, 9.0]}))
+        >>> s = Signomial([0.0], [[2.0]], [[[1.0, 1.0]]], t)  # z = m a / 3
+        >>> s.to_latex()
+        'z_{0} = 0.3333 a m'
+        >>> s.to_latex(precision=2)
+        'z_{0} = 0.33 a m'
+        """
         return signomial_to_latex(self, precision=precision)
 
     def to_json(self) -> str:
-        """A JSON document (full float precision); :meth:`from_json` reads it back."""
+        """A JSON document (full float precision); :meth:`from_json` reads it back.
+
+        Examples
+        --------
+        >>> import json
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> s = Signomial([0.5], [[3.0]], [[[-2.0]]], t, output_names=["y"])
+        >>> doc = json.loads(s.to_json())
+        >>> doc["format"], doc["version"], doc["exponents"], doc["output_names"]
+        ('ecsel.signomial', 1, [[[-2.0]]], ['y'])
+        >>> Signomial.from_json(s.to_json()) == s
+        True
+        """
         return signomial_to_json(self)
 
     @classmethod
@@ -208,6 +354,25 @@ class Signomial:
         """Rebuild a signomial from :func:`ecsel.export.json.signomial_to_dict` output.
 
         Raises ``ValueError`` on a document of another format, version or shape.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> from ecsel.export import signomial_to_dict
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> s = Signomial([0.5], [[3.0]], [[[-2.0]]], t)
+        >>> doc = signomial_to_dict(s)
+        >>> Signomial.from_dict(doc) == s
+        True
+        >>> Signomial.from_dict({**doc, "version": 99})
+        Traceback (most recent call last):
+        ...
+        ValueError: Unsupported ECSEL JSON version 99.
+        >>> Signomial.from_dict({**doc, "coef": [[3.0, 1.0]]})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Inconsistent shapes: intercept (1,), coef (1, 2), ... (expected (1, 2, 1)).
         """
         if not isinstance(data, dict) or data.get("format") != SIGNOMIAL_FORMAT:
             raise ValueError("Not an ECSEL signomial JSON document.")

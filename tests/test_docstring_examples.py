@@ -30,22 +30,6 @@ PENDING = frozenset(
         "ecsel.ECSELClassifier.predict_proba",
         "ecsel.ECSELRegressor.fit",
         "ecsel.ECSELRegressor.predict",
-        "ecsel.PositivityTransform.encode",
-        "ecsel.PositivityTransform.fit",
-        "ecsel.PositivityTransform.from_dict",
-        "ecsel.PositivityTransform.has_missing_indicator",
-        "ecsel.PositivityTransform.log_features",
-        "ecsel.PositivityTransform.to_dict",
-        "ecsel.Signomial.encode",
-        "ecsel.Signomial.evaluate",
-        "ecsel.Signomial.evaluate_encoded_torch",
-        "ecsel.Signomial.from_dict",
-        "ecsel.Signomial.log_features",
-        "ecsel.Signomial.term_values",
-        "ecsel.Signomial.term_values_from_log",
-        "ecsel.Signomial.to_json",
-        "ecsel.Signomial.to_latex",
-        "ecsel.Signomial.to_sympy",
     }
 )
 
