@@ -115,7 +115,17 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     # ---------------------------------------------------------------- fit
     @atomic_fit
     def fit(self, X, y):
-        """Fit one signomial score per non-reference class."""
+        """Fit one signomial score per non-reference class.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.linspace(0.5, 4.0, 60)})
+        >>> y = (X.x > 2.0).astype(int)
+        >>> clf = ECSELClassifier(n_terms=1, n_restarts=2, max_iter=100, random_state=0)
+        >>> clf.fit(X, y).classes_.tolist(), clf.signomial_.n_terms
+        ([0, 1], 1)
+        """
         device, rng, generator = self._fit_setup()
         frame, y = self._validate_fit_input(X, y, y_numeric=False)
         check_classification_targets(y)
@@ -252,6 +262,15 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         """Class scores: shape (n,) for binary, (n, n_classes) for multiclass.
 
         ``index`` picks a row of ``equations_`` (default: the selected equation).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.linspace(0.5, 4.0, 60)})
+        >>> clf = ECSELClassifier(n_terms=1, n_restarts=2, max_iter=100, random_state=0)
+        >>> z = clf.fit(X, (X.x > 2.0).astype(int)).decision_function(X)
+        >>> z.shape, bool(np.allclose(z, clf.signomial_.evaluate(X)[:, 0]))
+        ((60,), True)
         """
         scores = self._scores(X, index)
         if len(self.classes_) == 2:
@@ -259,7 +278,19 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         return np.hstack([np.zeros((scores.shape[0], 1)), scores])
 
     def predict_proba(self, X, index=None):
-        """Class probabilities (sigmoid for binary, softmax otherwise)."""
+        """Class probabilities (sigmoid for binary, softmax otherwise).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from scipy.special import expit
+        >>> X = pd.DataFrame({"x": np.linspace(0.5, 4.0, 60)})
+        >>> clf = ECSELClassifier(n_terms=1, n_restarts=2, max_iter=100, random_state=0)
+        >>> p = clf.fit(X, (X.x > 2.0).astype(int)).predict_proba(X)
+        >>> z = clf.decision_function(X)
+        >>> bool(np.allclose(p.sum(1), 1)), bool(np.allclose(p[:, 1], expit(z)))
+        (True, True)
+        """
         scores = self.decision_function(X, index)
         if len(self.classes_) == 2:
             p = expit(scores)
@@ -267,7 +298,17 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         return softmax(scores, axis=1)
 
     def predict(self, X, index=None):
-        """Most probable class (binary: ``p >= threshold_``, 0.5 by default)."""
+        """Most probable class (binary: ``p >= threshold_``, 0.5 by default).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> X = pd.DataFrame({"x": np.linspace(0.5, 4.0, 60)})
+        >>> y = np.where(X.x > 2.0, "yes", "no")
+        >>> clf = ECSELClassifier(n_terms=1, n_restarts=2, max_iter=100, random_state=0).fit(X, y)
+        >>> clf.predict(pd.DataFrame({"x": [0.6, 3.9]})).tolist()
+        ['no', 'yes']
+        """
         check_is_fitted(self)
         proba = self.predict_proba(X, index)
         if len(self.classes_) == 2:

@@ -107,7 +107,17 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
 
     @atomic_fit
     def fit(self, X, y):
-        """Fit the equation to ``X`` (array or DataFrame) and target ``y``."""
+        """Fit the equation to ``X`` (array or DataFrame) and target ``y``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 200), "v": rng.uniform(1, 5, 200)})
+        >>> est = ECSELRegressor(random_state=0).fit(X, 0.5 * X.m * X.v**2)
+        >>> est.sympy(precision=6)
+        0.5*m*v**2
+        """
         device, rng, generator = self._fit_setup()
         frame, y = self._validate_fit_input(X, y, y_numeric=True)
         transform, log_u = self._fit_transform(frame)
@@ -175,7 +185,17 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         return best, fits
 
     def predict(self, X, index=None):
-        """Evaluate the equation at ``X`` (``index``: a row of ``equations_``)."""
+        """Evaluate the equation at ``X`` (``index``: a row of ``equations_``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 200), "v": rng.uniform(1, 5, 200)})
+        >>> est = ECSELRegressor(random_state=0).fit(X, 0.5 * X.m * X.v**2)
+        >>> est.predict(pd.DataFrame({"m": [2.0], "v": [3.0]})).round(10).tolist()
+        [9.0]
+        """
         check_is_fitted(self)
         return self._scores(X, index)[:, 0]
 

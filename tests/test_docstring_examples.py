@@ -24,12 +24,6 @@ PENDING = frozenset(
         "attribution.compress.EquationStudent.fit",
         "attribution.compress.EquationStudent.predict",
         "attribution.compress.EquationStudent.teacher_attribution",
-        "ecsel.ECSELClassifier.decision_function",
-        "ecsel.ECSELClassifier.fit",
-        "ecsel.ECSELClassifier.predict",
-        "ecsel.ECSELClassifier.predict_proba",
-        "ecsel.ECSELRegressor.fit",
-        "ecsel.ECSELRegressor.predict",
     }
 )
 
