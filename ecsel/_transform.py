@@ -495,7 +495,7 @@ class PositivityTransform:
 
     @classmethod
     def from_dict(cls, data: dict) -> PositivityTransform:
-        """Inverse of :meth:`to_dict`; raises ``ValueError`` on an unknown map kind.
+        """Inverse of :meth:`to_dict`; ``ValueError`` on an unknown kind or a malformed document.
 
         Examples
         --------
@@ -509,5 +509,13 @@ class PositivityTransform:
         Traceback (most recent call last):
         ...
         ValueError: Unknown feature map kind 'log'.
+        >>> PositivityTransform.from_dict({})
+        Traceback (most recent call last):
+        ...
+        ValueError: Malformed PositivityTransform document: KeyError('feature_maps')
         """
-        return cls([FeatureMap.from_dict(m) for m in data["feature_maps"]], data["input_features"])
+        try:
+            maps = [FeatureMap.from_dict(m) for m in data["feature_maps"]]
+            return cls(maps, data["input_features"])
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"Malformed PositivityTransform document: {exc!r}") from exc
