@@ -22,6 +22,13 @@ Part ``equation``: see ``benchmarks/compression_equation.py``.
 Run from the repository root (results cached in ``benchmarks/results/``)::
 
     PYTHONPATH=. .venv/bin/python benchmarks/compression.py --part mnist --seeds 0 1 2
+
+Unstructured pruning with the paper's schedule (about 20 % of the remaining weights per
+round; keeps the beta = 100 student's accuracy, see ``docs/bench/compression.md``)::
+
+    PYTHONPATH=. .venv/bin/python benchmarks/compression.py --part mnist \
+        --students unstructured --unstructured-rounds 14 --prune-epochs 1 \
+        --results benchmarks/results/compression_mnist_unstructured_r14.json
 """
 
 from __future__ import annotations
