@@ -248,6 +248,32 @@ def per_row_loss(params: engine.Params, data: engine.Data, task: str) -> np.ndar
     return loss.cpu().numpy().astype(np.float64)
 
 
+def weighted_auc(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> float:
+    """Binary ROC AUC with sample weights, ties counted one half (NaN with one class).
+
+    The weighted Mann-Whitney statistic, equal to the area under the weighted ROC
+    curve that ``sklearn.metrics.roc_auc_score`` integrates, in one sort. The
+    front scores every candidate, and sklearn's input validation cost more than
+    the statistic on the small validation splits.
+
+    Examples
+    --------
+    >>> weighted_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]), np.ones(4))
+    0.75
+    >>> weighted_auc(np.array([0, 1]), np.array([0.5, 0.5]), np.ones(2))
+    0.5
+    """
+    positive = y == 1
+    total_pos, total_neg = weights[positive].sum(), weights[~positive].sum()
+    if not (total_pos > 0 and total_neg > 0):
+        return float("nan")
+    levels, group = np.unique(scores, return_inverse=True)
+    pos = np.bincount(group, weights=np.where(positive, weights, 0.0), minlength=len(levels))
+    neg = np.bincount(group, weights=np.where(positive, 0.0, weights), minlength=len(levels))
+    below = np.cumsum(neg) - neg
+    return float((pos * (below + 0.5 * neg)).sum() / (total_pos * total_neg))
+
+
 def validation_score(params: engine.Params, val: engine.Data, task: str) -> float:
     """ROC AUC on the validation rows (one-vs-rest macro for multiclass; NaN if undefined)."""
 
@@ -257,7 +283,7 @@ def validation_score(params: engine.Params, val: engine.Data, task: str) -> floa
     w = val.weights.cpu().numpy()
     try:
         if task == "binary":
-            return float(roc_auc_score(y, scores[:, 0], sample_weight=w))
+            return weighted_auc(y, scores[:, 0], w)
         logits = np.hstack([np.zeros((len(y), 1)), scores])
         return float(roc_auc_score(y, softmax(logits, axis=1), multi_class="ovr",
                                    sample_weight=w, labels=np.arange(logits.shape[1])))

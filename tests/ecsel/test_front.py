@@ -356,3 +356,19 @@ def test_plot_front_marks_the_selected_row(fitted):
     row = est.equations_.loc[est.selected_index_]
     np.testing.assert_allclose(marked, [row["complexity"], row["score"]])
     plt.close(fig)
+
+
+def test_weighted_auc_equals_sklearn_with_ties_and_weights():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n = int(rng.integers(2, 120))
+        y = rng.integers(0, 2, n)
+        scores = np.round(rng.normal(size=n), int(rng.integers(0, 3)))  # many ties
+        w = rng.uniform(0.1, 3.0, n) if trial % 2 else np.ones(n)
+        if y.min() == y.max():
+            assert np.isnan(sparsify.weighted_auc(y, scores, w))
+            continue
+        assert sparsify.weighted_auc(y, scores, w) == pytest.approx(
+            roc_auc_score(y, scores, sample_weight=w), abs=1e-12)
