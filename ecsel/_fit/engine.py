@@ -18,6 +18,11 @@ from ecsel._fit import primitives
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
 
 SCORE_SOFT_LIMIT = 10.0
+# Early stopping counts a check (10 full-batch steps) as an improvement only when the
+# validation loss falls by 0.1 %: with 1e-7 the Online Shoppers stages never stopped
+# (600 of 600 steps per size). Measured: test AUC over seeds 0-5 0.9260 vs 0.9264,
+# four-set fit time 11.0 s vs 14.3 s on a quiet 2-core VM.
+REL_TOL = 1e-3
 
 
 def batched_scores(log_u, intercept, coef, expo):
@@ -202,6 +207,7 @@ def adam_prox(
         params.tensors(), batch_loss, batches, lambda work: val.loss(Params(*work), task), prox,
         lr=lr, max_iter=max_iter, patience=patience,
         eval_every=10 if len(train) <= batch_size else 1, clip_norm=10.0, progress=progress,
+        rel_tol=REL_TOL,
     )
     return Params(*best), best_val, steps
 
