@@ -19,27 +19,19 @@ import time
 import numpy as np
 import pandas as pd
 import torch
+from _tabular import four_datasets, fraud_sample, model_auc  # benchmarks/ is on sys.path
 from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ecsel import ECSELClassifier
 from ecsel.casestudies import as_model_input, make_hgb, make_logistic
-from ecsel.datasets import load_credit_card_fraud, load_online_shoppers
 
 
 def datasets():
-    for loader in (load_breast_cancer, load_wine, load_iris):
-        X, y = loader(return_X_y=True, as_frame=True)
-        yield loader.__name__.removeprefix("load_"), X, y
-    X, y = load_online_shoppers(return_X_y=True)
-    keep = ~X.isna().any(axis=1)
-    yield "online_shoppers", X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
-    fraud = load_credit_card_fraud()
-    yield "credit_card_fraud (sample)", fraud.data, fraud.target
+    yield from four_datasets()
+    yield fraud_sample()
 
 
 def _categorical(X):
@@ -55,13 +47,6 @@ def gplearn_classifier(X):
                                      remainder=StandardScaler())
     return make_pipeline(encode, SymbolicClassifier(population_size=500, generations=10,
                                                     random_state=0, n_jobs=1))
-
-
-def auc(model, X, y):
-    proba = model.predict_proba(X)
-    if proba.shape[1] == 2:
-        return roc_auc_score(y, proba[:, 1])
-    return roc_auc_score(y, proba, multi_class="ovr")
 
 
 def main(argv=None) -> None:
@@ -85,7 +70,7 @@ def main(argv=None) -> None:
             start = time.perf_counter()
             model.fit(fit_X, ytr)
             seconds = time.perf_counter() - start
-            row = {"dataset": name, "method": method, "roc_auc": auc(model, test_X, yte),
+            row = {"dataset": name, "method": method, "roc_auc": model_auc(model, test_X, yte),
                    "fit_seconds": seconds}
             if method == "ECSEL":
                 row["n_terms"] = model.n_terms_

@@ -16,30 +16,12 @@ import time
 
 import numpy as np
 import torch
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
-from sklearn.metrics import roc_auc_score
+from _tabular import four_datasets, model_auc  # benchmarks/ is on sys.path
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from ecsel import ECSELClassifier
 from ecsel.casestudies import make_hgb, make_logistic
-from ecsel.datasets import load_online_shoppers
-
-
-def datasets():
-    for loader in (load_breast_cancer, load_wine, load_iris):
-        X, y = loader(return_X_y=True, as_frame=True)
-        yield loader.__name__.removeprefix("load_"), X, y
-    X, y = load_online_shoppers(return_X_y=True)
-    keep = ~X.isna().any(axis=1)
-    yield "online_shoppers", X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
-
-
-def auc(model, X, y) -> float:
-    proba = model.predict_proba(X)
-    if proba.shape[1] == 2:
-        return roc_auc_score(y, proba[:, 1])
-    return roc_auc_score(y, proba, multi_class="ovr")
 
 
 def timed_fit(model, X, y) -> tuple[float, float]:
@@ -57,14 +39,14 @@ def main(argv=None) -> None:
     torch.set_num_threads(1)
     rows, totals, cpu_totals = [], np.zeros(3), np.zeros(3)
     with threadpool_limits(1):
-        for name, X, y in datasets():
+        for name, X, y in four_datasets():
             Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y,
                                                   random_state=0)
             models = [ECSELClassifier(random_state=0), make_hgb(0), make_logistic(X)]
             timings = [timed_fit(m, Xtr, ytr) for m in models]
             seconds = [t[0] for t in timings]
             cpu_totals += [t[1] for t in timings]
-            aucs = [auc(m, Xte, yte) for m in models]
+            aucs = [model_auc(m, Xte, yte) for m in models]
             dec = float(np.abs(models[0].decision_function(Xte)).max())
             totals += seconds
             rows.append((name, len(Xtr), *seconds, seconds[0] / seconds[1], *aucs, dec))

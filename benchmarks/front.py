@@ -22,32 +22,20 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
-from sklearn.metrics import roc_auc_score
+from _tabular import four_datasets, fraud_sample, proba_auc  # benchmarks/ is on sys.path
 from sklearn.model_selection import train_test_split
 
 from ecsel import ECSELClassifier
 from ecsel._fit.front import cancellation_ratio, choice_sentence, short_table
 from ecsel.casestudies._models import as_model_input, make_hgb, make_logistic
-from ecsel.datasets import load_credit_card_fraud, load_online_shoppers
+from ecsel.datasets import load_online_shoppers
 
 
 def datasets():
-    for loader in (load_breast_cancer, load_wine, load_iris):
-        X, y = loader(return_X_y=True, as_frame=True)
-        yield loader.__name__.removeprefix("load_"), X, y
+    yield from four_datasets()
     X, y = load_online_shoppers(return_X_y=True)
-    keep = ~X.isna().any(axis=1)
-    yield "online_shoppers", X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
     yield "online_shoppers (raw, 14 rows with NaN)", X, y
-    fraud = load_credit_card_fraud()
-    yield "credit_card_fraud (sample)", fraud.data, fraud.target
-
-
-def auc(y, proba):
-    if proba.shape[1] == 2:
-        return float(roc_auc_score(y, proba[:, 1]))
-    return float(roc_auc_score(y, proba, multi_class="ovr"))
+    yield fraud_sample()
 
 
 def main(argv=None) -> None:
@@ -71,9 +59,9 @@ def main(argv=None) -> None:
         front = est.equations_
         best = est.selected_index_
         acc = int(est.select(model_selection="accuracy").selected_index_)
-        auc_acc = auc(yte, est.predict_proba(Xte))
+        auc_acc = proba_auc(yte, est.predict_proba(Xte))
         est.select(best)
-        auc_best = auc(yte, est.predict_proba(Xte))
+        auc_best = proba_auc(yte, est.predict_proba(Xte))
         terms = est.signomial_.term_values(Xtr)
         ratio = cancellation_ratio(terms, terms.sum(-1))
         max_score = float(np.abs(est.decision_function(Xte)).max())
@@ -81,8 +69,8 @@ def main(argv=None) -> None:
         lr = make_logistic(Xtr.dropna()).fit(Xb_tr.fillna(Xb_tr.median(numeric_only=True)),
                                              ytr)
         hgb = make_hgb(0).fit(Xb_tr, ytr)
-        auc_lr = auc(yte, lr.predict_proba(Xb_te.fillna(Xb_tr.median(numeric_only=True))))
-        auc_hgb = auc(yte, hgb.predict_proba(Xb_te))
+        auc_lr = proba_auc(yte, lr.predict_proba(Xb_te.fillna(Xb_tr.median(numeric_only=True))))
+        auc_hgb = proba_auc(yte, hgb.predict_proba(Xb_te))
         rows.append({
             "dataset": name, "rows": len(X), "front rows": len(front),
             "best: complexity": int(front.loc[best, "complexity"]),
