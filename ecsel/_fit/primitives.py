@@ -94,17 +94,21 @@ def soft_threshold_(tensor: torch.Tensor, threshold) -> None:
 
 def lbfgs(
     tensors: Sequence[torch.Tensor],
-    loss_fn: Callable[[list[torch.Tensor]], torch.Tensor],
+    loss_fn: Callable[[list[torch.Tensor]], torch.Tensor] | None,
     *,
+    value_and_grad: Callable[[list[torch.Tensor]], tuple[float, list[torch.Tensor]]]
+    | None = None,
     masks: Sequence[torch.Tensor] | None = None,
     bounds: Sequence[tuple[torch.Tensor, torch.Tensor] | None] | None = None,
     max_iter: int = 100,
     tolerance_grad: float = 1e-12,
     tolerance_change: float = 1e-15,
 ) -> list[torch.Tensor] | None:
-    """Full-batch L-BFGS-B (SciPy) on copies of ``tensors``, gradients from autograd.
+    """Full-batch L-BFGS-B (SciPy) on copies of ``tensors``.
 
-    ``loss_fn`` maps the working tensors to a scalar loss. Entries where ``masks``
+    ``loss_fn`` maps the working tensors to a scalar loss, differentiated by
+    autograd; alternatively ``value_and_grad`` returns the loss and one gradient
+    per tensor in closed form (``loss_fn`` is then None). Entries where ``masks``
     (one boolean tensor per input, or None) is False keep their value; ``bounds``
     gives an optional ``(low, high)`` pair of tensors (broadcastable) per input.
     Returns the detached optimum, or None when the optimiser failed or left
@@ -125,7 +129,13 @@ def lbfgs(
     ...                bounds=[(torch.tensor(1.5), torch.tensor(4.0))])
     >>> [round(v, 6) for v in out.tolist()]
     [1.5, 1.5]
+    >>> (out,) = lbfgs([x], None, value_and_grad=lambda t: (
+    ...     float(((t[0] - 1.0) ** 2).sum()), [2 * (t[0] - 1.0)]))
+    >>> [round(v, 6) for v in out.tolist()]
+    [1.0, 1.0]
     """
+    if (loss_fn is None) == (value_and_grad is None):
+        raise ValueError("Pass exactly one of loss_fn and value_and_grad.")
 
     base = [t.detach().clone() for t in tensors]
     free = [torch.ones_like(t, dtype=torch.bool) if masks is None else m.expand_as(t).bool()
@@ -147,11 +157,13 @@ def lbfgs(
         box = list(zip(np.concatenate(low), np.concatenate(high)))
         x0 = np.clip(x0, [b[0] for b in box], [b[1] for b in box])
 
+    track = value_and_grad is None
+
     def unpack(x: np.ndarray) -> list[torch.Tensor]:
         flat = torch.as_tensor(x, dtype=base[0].dtype, device=base[0].device)
         out, offset = [], 0
         for t, f, n in zip(base, free, sizes):
-            piece = flat[offset:offset + n].to(t.dtype).requires_grad_(True)
+            piece = flat[offset:offset + n].to(t.dtype).requires_grad_(track)
             offset += n
             full = t.masked_scatter(f, piece) if n else t
             out.append((full, piece))
@@ -159,14 +171,20 @@ def lbfgs(
 
     def fun(x: np.ndarray):
         pairs = unpack(x)
-        loss = loss_fn([full for full, _ in pairs])
-        pieces = [piece for _, piece in pairs if piece.numel()]
-        grads = torch.autograd.grad(loss, pieces, allow_unused=True)
-        grad = np.concatenate([
-            np.zeros(p.numel()) if g is None else g.detach().cpu().numpy().astype(np.float64)
-            for p, g in zip(pieces, grads)
-        ])
-        value = float(loss.detach())
+        if value_and_grad is not None:
+            with torch.no_grad():
+                value, full_grads = value_and_grad([full for full, _ in pairs])
+            grad = np.concatenate([g[f].cpu().numpy().astype(np.float64)
+                                   for g, f, n in zip(full_grads, free, sizes) if n])
+        else:
+            loss = loss_fn([full for full, _ in pairs])
+            pieces = [piece for _, piece in pairs if piece.numel()]
+            grads = torch.autograd.grad(loss, pieces, allow_unused=True)
+            grad = np.concatenate([
+                np.zeros(p.numel()) if g is None else g.detach().cpu().numpy().astype(np.float64)
+                for p, g in zip(pieces, grads)
+            ])
+            value = float(loss.detach())
         if not np.isfinite(value):
             return np.inf, np.zeros_like(grad)
         return value, np.nan_to_num(grad)

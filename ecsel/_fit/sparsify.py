@@ -28,6 +28,7 @@ from sklearn.metrics import roc_auc_score
 
 from ecsel._fit import engine, primitives
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
+from ecsel._fit.objective import penalised_loss
 from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
 from ecsel._transform import EXP_CLAMP
 
@@ -48,13 +49,10 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
     validation log-loss explodes). Zero parameters stay zero.
     """
     masks = _masks(params)
-    float_expo_mask = masks[2].to(params.expo.dtype)
 
-    def loss_fn(work):
-        scores = engine.batched_scores(data.log_u, *work)
-        loss = engine.data_loss(scores, data.y, data.weights, task).sum()
-        centred = scores - work[0][:, None, :]
-        return loss + ridge * (centred**2).mean() + l1 * (work[2] * float_expo_mask).abs().sum()
+    def value_and_grad(work):
+        return penalised_loss(work, data.log_u, data.y, data.weights, task, ridge=ridge,
+                              l1=l1, expo_mask=masks[2])
 
     chunk = max_iter if val is None else POLISH_CHUNK
     best, best_loss = params.detach(), np.inf
@@ -62,7 +60,8 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
         with torch.no_grad():
             best_loss = float(val.loss(best, task)[0])
     for _ in range(max(1, max_iter // chunk)):
-        result = primitives.lbfgs(best.tensors(), loss_fn, masks=masks, max_iter=chunk)
+        result = primitives.lbfgs(best.tensors(), None, value_and_grad=value_and_grad,
+                                  masks=masks, max_iter=chunk)
         if result is None:
             break
         result = engine.Params(*result)

@@ -1,0 +1,113 @@
+"""The penalised training loss of the L-BFGS refits, with its gradient in closed form.
+
+The refits (the pruning polish and every step of the sparsity path) evaluate the
+same small objective hundreds of times. On the data of a typical fit (a few hundred
+rows) autograd's graph building cost several times the arithmetic, so the gradient
+is written out: ``z = b + sum_k c_k exp(clamp(log_u @ a_k))`` gives
+
+* ``dL/db = sum_n G``,
+* ``dL/dc_k = sum_n G T_k``,
+* ``dL/da_k = sum_n G c_k T_k [inside the clamp] log_u``,
+
+with ``G = dL/dz`` per row. :func:`penalised_loss` matches autograd to rounding
+(tested), so the refits reach the same optimum in a fraction of the time.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ecsel._transform import EXP_CLAMP
+
+SCORE_SOFT_LIMIT = 10.0
+WALL_DELTA = 100.0
+
+
+def penalised_loss(
+    tensors: list[torch.Tensor],
+    log_u: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor,
+    task: str,
+    *,
+    score_l2: float = 0.0,
+    ridge: float = 0.0,
+    l1: float = 0.0,
+    expo_mask: torch.Tensor | None = None,
+) -> tuple[float, list[torch.Tensor]]:
+    """Loss summed over the R parameter sets and its gradients (same shapes as ``tensors``).
+
+    ``tensors`` is ``[intercept (R, O), coef (R, O, K), expo (R, O, K, m)]``. The
+    loss is the weighted mean data loss (``task`` as in
+    :func:`ecsel._fit.engine.data_loss`), plus ``score_l2`` times the score wall of
+    :func:`ecsel._fit.engine.adam_prox` (free within +-10, quadratic beyond, linear
+    beyond 100 more), plus ``ridge`` times the mean square of ``z - b`` over all
+    restarts, rows and outputs, plus ``l1 * sum |expo * expo_mask|``.
+
+    Examples
+    --------
+    >>> b = torch.zeros(1, 1, dtype=torch.float64)
+    >>> c = torch.ones(1, 1, 1, dtype=torch.float64)
+    >>> a = torch.ones(1, 1, 1, 1, dtype=torch.float64)
+    >>> log_u = torch.log(torch.tensor([[1.0], [2.0]], dtype=torch.float64))
+    >>> value, grads = penalised_loss([b, c, a], log_u, torch.tensor([1.0, 0.0]),
+    ...                               torch.ones(2), "regression")
+    >>> value, [g.flatten().tolist() for g in grads]
+    (2.0, [[2.0], [4.0], [2.772588722239781]])
+    """
+    intercept, coef, expo = tensors
+    n_restarts, n_out, n_terms, m = expo.shape
+    n = log_u.shape[0]
+    power = log_u @ expo.reshape(n_restarts * n_out * n_terms, m).T
+    inside = (power >= -EXP_CLAMP) & (power <= EXP_CLAMP)
+    terms = torch.exp(power.clamp(-EXP_CLAMP, EXP_CLAMP)).view(n, n_restarts, n_out, n_terms)
+    centred = (terms * coef).sum(dim=-1)                        # (n, R, O)
+    scores = centred + intercept                                # (n, R, O)
+    total_weight = weights.sum()
+    row_weight = (weights / total_weight)[:, None, None]
+    value, grad_scores = _data_loss(scores, y, task, row_weight)
+    if score_l2:
+        magnitude = scores.abs()
+        excess = torch.relu(magnitude - SCORE_SOFT_LIMIT)
+        wall = torch.where(excess < WALL_DELTA, 0.5 * excess**2,
+                           WALL_DELTA * (excess - 0.5 * WALL_DELTA))
+        value = value + score_l2 * float(((2 * wall).mean(dim=-1, keepdim=True)
+                                          * row_weight).sum())
+        slope = torch.where(excess < WALL_DELTA, excess, torch.full_like(excess, WALL_DELTA))
+        slope = slope * torch.sign(scores) * (magnitude > SCORE_SOFT_LIMIT)
+        grad_scores = grad_scores + score_l2 * 2 * slope / n_out * row_weight
+    grad_intercept = grad_scores.sum(dim=0)                     # (R, O)
+    grad_centred = grad_scores
+    if ridge:
+        value = value + ridge * float((centred**2).mean())
+        grad_centred = grad_scores + ridge * 2 * centred / centred.numel()
+    grad_coef = (grad_centred[..., None] * terms).sum(dim=0)     # (R, O, K)
+    per_term = grad_centred[..., None] * coef * terms * inside.view_as(terms)
+    grad_expo = (per_term.reshape(n, -1).T @ log_u).view_as(expo)
+    if l1:
+        mask = torch.ones_like(expo) if expo_mask is None else expo_mask.to(expo.dtype)
+        value = value + l1 * float((expo * mask).abs().sum())
+        grad_expo = grad_expo + l1 * torch.sign(expo * mask) * mask
+    return float(value), [grad_intercept, grad_coef, grad_expo]
+
+
+def _data_loss(scores, y, task, row_weight):
+    """Weighted mean data loss summed over restarts, and its gradient by ``scores``."""
+    if task == "regression":
+        residual = scores[..., 0] - y[:, None]
+        value = float((residual**2 * row_weight[..., 0]).sum())
+        return value, (2 * residual * row_weight[..., 0])[..., None]
+    if task == "binary":
+        logit = scores[..., 0]
+        target = y[:, None].expand_as(logit)
+        per_row = F.binary_cross_entropy_with_logits(logit, target, reduction="none")
+        value = float((per_row * row_weight[..., 0]).sum())
+        return value, ((torch.sigmoid(logit) - target) * row_weight[..., 0])[..., None]
+    logits = torch.cat([scores.new_zeros(scores.shape[:-1] + (1,)), scores], dim=-1)
+    log_p = torch.log_softmax(logits, dim=-1)
+    labels = y.long()[:, None, None].expand(-1, scores.shape[1], 1)
+    value = float((-log_p.gather(-1, labels) * row_weight).sum())
+    grad = log_p.exp()
+    grad.scatter_add_(-1, labels, -torch.ones_like(labels, dtype=grad.dtype))
+    return value, grad[..., 1:] * row_weight
