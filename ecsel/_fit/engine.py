@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ecsel._fit import primitives
-from ecsel._fit.objective import SCORE_SOFT_LIMIT, WALL_DELTA, penalised_loss
+from ecsel._fit.objective import SCORE_SOFT_LIMIT, WALL_DELTA, penalised_grad, penalised_loss
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
 
 # Early stopping counts a check (10 full-batch steps) as an improvement only when the
@@ -195,8 +195,9 @@ def adam_prox(
         for idx in _minibatches(len(train), batch_size, generator, train.log_u.device):
             yield train if idx is None else train.rows(idx)
 
-    def batch_loss(work, batch):
-        return batch.loss(Params(*work), task, score_l2)
+    def batch_grad(work, batch):
+        return penalised_grad(work, batch.log_u, batch.y, batch.weights, task,
+                              score_l2=score_l2)[1]
 
     def prox(work):
         soft_threshold_(work[2], lr * l1)
@@ -204,10 +205,10 @@ def adam_prox(
             work[2].copy_(torch.maximum(torch.minimum(work[2], expo_bound), -expo_bound))
 
     best, best_val, steps = primitives.adam_prox(
-        params.tensors(), batch_loss, batches, lambda work: val.loss(Params(*work), task), prox,
+        params.tensors(), None, batches, lambda work: val.loss(Params(*work), task), prox,
         lr=lr, max_iter=max_iter, patience=patience,
         eval_every=10 if len(train) <= batch_size else 1, clip_norm=10.0, progress=progress,
-        rel_tol=REL_TOL,
+        rel_tol=REL_TOL, batch_grad=batch_grad,
     )
     return Params(*best), best_val, steps
 

@@ -56,6 +56,38 @@ def penalised_loss(
     >>> value, [g.flatten().tolist() for g in grads]
     (2.0, [[2.0], [4.0], [2.772588722239781]])
     """
+    value, grads = penalised_grad(tensors, log_u, y, weights, task, score_l2=score_l2,
+                                  ridge=ridge, l1=l1, expo_mask=expo_mask, with_value=True)
+    return float(value), grads
+
+
+def penalised_grad(
+    tensors: list[torch.Tensor],
+    log_u: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor,
+    task: str,
+    *,
+    score_l2: float = 0.0,
+    ridge: float = 0.0,
+    l1: float = 0.0,
+    expo_mask: torch.Tensor | None = None,
+    with_value: bool = False,
+) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+    """The gradients of :func:`penalised_loss`, and its value as a 0-d tensor when
+    ``with_value`` (None otherwise: Adam needs no value, and skipping it spares the
+    loss evaluation and, on a GPU, a device synchronisation per step).
+
+    Examples
+    --------
+    >>> b = torch.zeros(1, 1)
+    >>> c, a = torch.ones(1, 1, 1), torch.ones(1, 1, 1, 1)
+    >>> log_u = torch.log(torch.tensor([[1.0], [2.0]]))
+    >>> value, grads = penalised_grad([b, c, a], log_u, torch.tensor([1.0, 0.0]),
+    ...                               torch.ones(2), "regression")
+    >>> value is None, grads[1].flatten().tolist()
+    (True, [4.0])
+    """
     intercept, coef, expo = tensors
     n_restarts, n_out, n_terms, m = expo.shape
     n = log_u.shape[0]
@@ -66,48 +98,54 @@ def penalised_loss(
     scores = centred + intercept                                # (n, R, O)
     total_weight = weights.sum()
     row_weight = (weights / total_weight)[:, None, None]
-    value, grad_scores = _data_loss(scores, y, task, row_weight)
+    value, grad_scores = _data_loss(scores, y, task, row_weight, with_value)
     if score_l2:
         magnitude = scores.abs()
         excess = torch.relu(magnitude - SCORE_SOFT_LIMIT)
         wall = torch.where(excess < WALL_DELTA, 0.5 * excess**2,
                            WALL_DELTA * (excess - 0.5 * WALL_DELTA))
-        value = value + score_l2 * float(((2 * wall).mean(dim=-1, keepdim=True)
-                                          * row_weight).sum())
+        if with_value:
+            value = value + score_l2 * ((2 * wall).mean(dim=-1, keepdim=True)
+                                        * row_weight).sum()
         slope = torch.where(excess < WALL_DELTA, excess, torch.full_like(excess, WALL_DELTA))
         slope = slope * torch.sign(scores) * (magnitude > SCORE_SOFT_LIMIT)
         grad_scores = grad_scores + score_l2 * 2 * slope / n_out * row_weight
     grad_intercept = grad_scores.sum(dim=0)                     # (R, O)
     grad_centred = grad_scores
     if ridge:
-        value = value + ridge * float((centred**2).mean())
+        if with_value:
+            value = value + ridge * (centred**2).mean()
         grad_centred = grad_scores + ridge * 2 * centred / centred.numel()
     grad_coef = (grad_centred[..., None] * terms).sum(dim=0)     # (R, O, K)
     per_term = grad_centred[..., None] * coef * terms * inside.view_as(terms)
     grad_expo = (per_term.reshape(n, -1).T @ log_u).view_as(expo)
     if l1:
         mask = torch.ones_like(expo) if expo_mask is None else expo_mask.to(expo.dtype)
-        value = value + l1 * float((expo * mask).abs().sum())
+        if with_value:
+            value = value + l1 * (expo * mask).abs().sum()
         grad_expo = grad_expo + l1 * torch.sign(expo * mask) * mask
-    return float(value), [grad_intercept, grad_coef, grad_expo]
+    return value, [grad_intercept, grad_coef, grad_expo]
 
 
-def _data_loss(scores, y, task, row_weight):
-    """Weighted mean data loss summed over restarts, and its gradient by ``scores``."""
+def _data_loss(scores, y, task, row_weight, with_value):
+    """Weighted mean data loss summed over restarts (None unless ``with_value``), and
+    its gradient by ``scores``."""
     if task == "regression":
         residual = scores[..., 0] - y[:, None]
-        value = float((residual**2 * row_weight[..., 0]).sum())
+        value = (residual**2 * row_weight[..., 0]).sum() if with_value else None
         return value, (2 * residual * row_weight[..., 0])[..., None]
     if task == "binary":
         logit = scores[..., 0]
         target = y[:, None].expand_as(logit)
-        per_row = F.binary_cross_entropy_with_logits(logit, target, reduction="none")
-        value = float((per_row * row_weight[..., 0]).sum())
+        value = None
+        if with_value:
+            per_row = F.binary_cross_entropy_with_logits(logit, target, reduction="none")
+            value = (per_row * row_weight[..., 0]).sum()
         return value, ((torch.sigmoid(logit) - target) * row_weight[..., 0])[..., None]
     logits = torch.cat([scores.new_zeros(scores.shape[:-1] + (1,)), scores], dim=-1)
     log_p = torch.log_softmax(logits, dim=-1)
     labels = y.long()[:, None, None].expand(-1, scores.shape[1], 1)
-    value = float((-log_p.gather(-1, labels) * row_weight).sum())
+    value = (-log_p.gather(-1, labels) * row_weight).sum() if with_value else None
     grad = log_p.exp()
     grad.scatter_add_(-1, labels, -torch.ones_like(labels, dtype=grad.dtype))
     return value, grad[..., 1:] * row_weight

@@ -203,7 +203,7 @@ def lbfgs(
 
 def adam_prox(
     tensors: Sequence[torch.Tensor],
-    batch_loss: Callable[[list[torch.Tensor], object], torch.Tensor],
+    batch_loss: Callable[[list[torch.Tensor], object], torch.Tensor] | None,
     batches: Callable[[], Iterable[object]],
     validate: Callable[[list[torch.Tensor]], torch.Tensor],
     prox: Callable[[list[torch.Tensor]], None],
@@ -217,6 +217,7 @@ def adam_prox(
     score_start: bool = True,
     eval_last: bool = True,
     progress=None,
+    batch_grad: Callable[[list[torch.Tensor], object], list[torch.Tensor]] | None = None,
 ) -> tuple[list[torch.Tensor], torch.Tensor, int]:
     """Adam with a proximal step, early-stopped per restart on a validation loss.
 
@@ -228,7 +229,9 @@ def adam_prox(
     every ``eval_every`` epochs. Each restart keeps its best parameters; the loop
     stops when every restart has gone ``patience`` checks without a relative
     improvement of ``rel_tol``. ``score_start`` counts the starting point as a
-    candidate; ``eval_last`` also checks after the final step.
+    candidate; ``eval_last`` also checks after the final step. ``batch_grad(work,
+    batch)``, when given instead of ``batch_loss`` (then None), returns the gradient
+    of the summed batch loss per tensor in closed form, and autograd is not used.
 
     Returns the best tensors, their validation losses (R,) and the steps taken.
 
@@ -242,7 +245,9 @@ def adam_prox(
     >>> [round(v, 1) for v in best[0][:, 0].tolist()]
     [1.0, -2.0]
     """
-    work = [t.detach().clone().requires_grad_(True) for t in tensors]
+    if (batch_loss is None) == (batch_grad is None):
+        raise ValueError("Pass exactly one of batch_loss and batch_grad.")
+    work = [t.detach().clone().requires_grad_(batch_grad is None) for t in tensors]
     step = _AdamStep(work, lr, clip_norm)
     with torch.no_grad():
         start = torch.nan_to_num(validate(work), nan=float("inf"))
@@ -252,7 +257,11 @@ def adam_prox(
     steps = epoch = 0
     while steps < max_iter:
         for batch in batches():
-            step(batch_loss(work, batch).sum())
+            if batch_grad is None:
+                step(batch_loss(work, batch).sum())
+            else:
+                with torch.no_grad():
+                    step.apply(batch_grad(work, batch))
             with torch.no_grad():
                 prox(work)
             steps += 1
@@ -295,7 +304,10 @@ class _AdamStep:
 
     def __call__(self, loss: torch.Tensor) -> None:
         grads = torch.autograd.grad(loss, self.params, allow_unused=True)
-        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(self.params, grads)]
+        self.apply([torch.zeros_like(p) if g is None else g for p, g in zip(self.params, grads)])
+
+    def apply(self, grads: list[torch.Tensor]) -> None:
+        """One Adam step from the given gradients (one per parameter)."""
         if self.clip_norm is not None:
             norm = torch.sqrt(sum((g * g).sum() for g in grads))
             factor = torch.clamp(self.clip_norm / (norm + 1e-6), max=1.0)
