@@ -372,3 +372,19 @@ def test_weighted_auc_equals_sklearn_with_ties_and_weights():
             continue
         assert sparsify.weighted_auc(y, scores, w) == pytest.approx(
             roc_auc_score(y, scores, sample_weight=w), abs=1e-12)
+
+
+def test_ovr_auc_equals_sklearn_macro_ovr():
+    from scipy.special import softmax
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    for trial in range(50):
+        n, k = int(rng.integers(12, 150)), int(rng.integers(3, 6))
+        y = np.concatenate([np.arange(k), rng.integers(0, k, n - k)])
+        proba = softmax(np.round(rng.normal(size=(n, k)), 1), axis=1)
+        w = rng.uniform(0.1, 3.0, n) if trial % 2 else np.ones(n)
+        expected = roc_auc_score(y, proba, multi_class="ovr", sample_weight=w,
+                                 labels=np.arange(k))
+        assert sparsify.ovr_auc(y, proba, w) == pytest.approx(expected, abs=1e-12)
+    assert np.isnan(sparsify.ovr_auc(np.array([0, 0, 1]), np.full((3, 3), 1 / 3), np.ones(3)))
