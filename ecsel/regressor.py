@@ -142,7 +142,7 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         with thread_budget(log_u.size * self.n_restarts, device):
             _, fits = self._search_sizes(search)
             candidates = sparsify.regressor_candidates(fits, search, to_signomial, y_scale)
-        signomial = self._install_front(candidates)
+        signomial = self._install_front(candidates, n_val=search.n_val)
         self.y_scale_ = y_scale
         self.n_iter_ = search.n_steps
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,

@@ -388,3 +388,17 @@ def test_ovr_auc_equals_sklearn_macro_ovr():
                                  labels=np.arange(k))
         assert sparsify.ovr_auc(y, proba, w) == pytest.approx(expected, abs=1e-12)
     assert np.isnan(sparsify.ovr_auc(np.array([0, 0, 1]), np.full((3, 3), 1 / 3), np.ones(3)))
+
+
+def test_regression_best_rule_uses_the_bic_bar_when_n_val_is_known():
+    table = pd.DataFrame({"complexity": [0, 6, 7, 9], "loss": [772.0, 0.0809, 0.0804, 0.0792],
+                          "score": [0.0, 0.99989, 0.99990, 0.99990]})
+    # 2 % alone: row 2 (0.0804 <= 1.02 * 0.0792 = 0.08078; row 1 is above).
+    assert select_row(table, "best", task="regression") == 2
+    # 600 validation rows: row 1 is 3 units simpler, bar 600 ** (3 / 600) = 1.0325.
+    table.attrs["n_val"] = 600
+    assert select_row(table, "best", task="regression") == 1
+    # With 6000 rows the bar shrinks to 1.0044 and the fixed 2 % decides again.
+    table.attrs["n_val"] = 6000
+    assert select_row(table, "best", task="regression") == 2
+    assert select_row(table, "accuracy", task="regression") == 3
