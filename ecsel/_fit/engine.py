@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ecsel._fit import primitives
-from ecsel._fit.objective import SCORE_SOFT_LIMIT, WALL_DELTA, penalised_grad, penalised_loss
+from ecsel._fit.objective import penalised_grad
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
 
 # Early stopping counts a check (10 full-batch steps) as an improvement only when the
@@ -122,21 +122,10 @@ class Data:
     def rows(self, index: torch.Tensor) -> Data:
         return Data(self.log_u[index], self.y[index], self.weights[index])
 
-    def loss(self, params: Params, task: str, score_l2: float = 0.0):
-        """Weighted mean loss per restart (R,), plus the score penalty (see ``adam_prox``)."""
+    def loss(self, params: Params, task: str):
+        """Weighted mean data loss per restart (R,)."""
         scores = batched_scores(self.log_u, params.intercept, params.coef, params.expo)
-        loss = data_loss(scores, self.y, self.weights, task)
-        if score_l2:
-            loss = loss + score_l2 * _mean_square(scores, self.weights)
-        return loss
-
-
-def _mean_square(scores, weights):
-    # Quadratic beyond the limit, linear beyond 100 more (finite in float32 even for
-    # the huge scores of a bad random start).
-    excess = torch.relu(scores.abs() - SCORE_SOFT_LIMIT)
-    wall = F.huber_loss(excess, torch.zeros_like(excess), reduction="none", delta=WALL_DELTA)
-    return ((2 * wall).mean(dim=-1) * weights).sum(dim=-1) / weights.sum()
+        return data_loss(scores, self.y, self.weights, task)
 
 
 def _minibatches(n: int, batch_size: int, generator, device) -> list[torch.Tensor | None]:
@@ -168,11 +157,13 @@ def adam_prox(
     ``l1`` is a float or a tensor with one strength per restart, so a whole
     regularisation path is fitted in the same batch.
 
-    ``score_l2`` adds ``score_l2 * mean(max(|score| - SCORE_SOFT_LIMIT, 0) ** 2)`` to
-    the training loss: scores within +-10 (probabilities up to 1 - 5e-5) are free,
-    beyond that a quadratic wall keeps separable data from pushing the logits to
-    infinity; ``expo_bound`` (broadcastable to the exponents) is a box the
-    exponents are projected onto after every step.
+    ``score_l2`` adds ``score_l2 * mean(max(|score| - 10, 0) ** 2)`` to the training
+    loss (the wall of :func:`ecsel._fit.objective.penalised_grad`, linear beyond 110
+    so that it stays finite in float32 for a bad random start): scores within +-10
+    (probabilities up to 1 - 5e-5) are free, beyond that a quadratic wall keeps
+    separable data from pushing the logits to infinity; ``expo_bound``
+    (broadcastable to the exponents) is a box the exponents are projected onto
+    after every step.
 
     Early stopping watches the validation loss (the data loss alone) of every
     restart separately and keeps each restart's best parameters. Returns those,
@@ -243,8 +234,8 @@ def lbfgs_polish(
     True
     """
     def value_and_grad(work):
-        return penalised_loss(work, data.log_u, data.y, data.weights, task,
-                              score_l2=score_l2, l1=l1, expo_mask=masks[2])
+        return penalised_grad(work, data.log_u, data.y, data.weights, task,
+                              score_l2=score_l2, l1=l1, expo_mask=masks[2], with_value=True)
 
     bounds = None if expo_bound is None else [
         None, None, (-expo_bound.expand_as(params.expo), expo_bound.expand_as(params.expo))]

@@ -96,8 +96,8 @@ def lbfgs(
     tensors: Sequence[torch.Tensor],
     loss_fn: Callable[[list[torch.Tensor]], torch.Tensor] | None,
     *,
-    value_and_grad: Callable[[list[torch.Tensor]], tuple[float, list[torch.Tensor]]]
-    | None = None,
+    value_and_grad: Callable[[list[torch.Tensor]], tuple[float | torch.Tensor,
+                                                         list[torch.Tensor]]] | None = None,
     masks: Sequence[torch.Tensor] | None = None,
     bounds: Sequence[tuple[torch.Tensor, torch.Tensor] | None] | None = None,
     max_iter: int = 100,
@@ -174,6 +174,7 @@ def lbfgs(
         if value_and_grad is not None:
             with torch.no_grad():
                 value, full_grads = value_and_grad([full for full, _ in pairs])
+            value = float(value)
             grad = np.concatenate([g[f].cpu().numpy().astype(np.float64)
                                    for g, f, n in zip(full_grads, free, sizes) if n])
         else:

@@ -27,7 +27,7 @@ from scipy.special import softmax
 
 from ecsel._fit import engine, primitives
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
-from ecsel._fit.objective import penalised_loss
+from ecsel._fit.objective import penalised_grad
 from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
 from ecsel._transform import EXP_CLAMP
 
@@ -50,8 +50,8 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
     masks = _masks(params)
 
     def value_and_grad(work):
-        return penalised_loss(work, data.log_u, data.y, data.weights, task, ridge=ridge,
-                              l1=l1, expo_mask=masks[2])
+        return penalised_grad(work, data.log_u, data.y, data.weights, task, ridge=ridge,
+                              l1=l1, expo_mask=masks[2], with_value=True)
 
     chunk = max_iter if val is None else POLISH_CHUNK
     best, best_loss = params.detach(), np.inf
