@@ -48,9 +48,10 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         Centre of the L1 strengths on the exponents: restart ``r`` uses ``alpha``
         times 1, 1/4, 4, 1/16, 16, ... and validation loss picks among them.
     n_restarts : int, default=8
-    max_iter : int, default=600
-        Adam steps per model size (both stages together).
-    learning_rate : float, default=0.05
+    max_iter : int, default=150
+        Adam steps per model size (the L-BFGS polish that follows finishes the fit).
+    learning_rate : float, default=0.1
+        Adam's step size for the exponents (twice that for the coefficients).
     batch_size : int, default=8192
         Minibatch size for large data (full batch below it), which bounds memory.
     class_weight : dict, "balanced" or None, default=None
@@ -94,8 +95,8 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     True
     """
 
-    def __init__(self, n_terms="auto", *, alpha=1e-2, n_restarts=8, max_iter=600,
-                 learning_rate=0.05, batch_size=8192, class_weight=None,
+    def __init__(self, n_terms="auto", *, alpha=1e-2, n_restarts=8, max_iter=150,
+                 learning_rate=0.1, batch_size=8192, class_weight=None,
                  validation_fraction=0.2, model_selection="best", max_complexity=None,
                  device="auto", random_state=None, verbose=False):
         self.n_terms = n_terms
@@ -211,25 +212,6 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         expo = expo * (torch.rand(shape + (m,), generator=generator) < 0.5)
         device = train.log_u.device
         return engine.Params(intercept.clone().to(device), coef.to(device), expo.to(device))
-
-    def _fit_size(self, train, val, task, n_out, n_terms, generator):
-        # The Adam stages run in float32 (about twice as fast on the CPU); pruning,
-        # the L-BFGS polish and the deployed model are float64.
-        train32, val32 = train.to(torch.float32), val.to(torch.float32)
-        params = self._init_params(train, task, n_out, n_terms, generator).to(torch.float32)
-        common = dict(lr=self.learning_rate, batch_size=self.batch_size, patience=20,
-                      generator=generator)
-        first = self.max_iter // 2
-        path = self._l1_path(train32.log_u)
-        params, _, steps1 = engine.adam_prox(params, train32, val32, task, l1=path,
-                                             max_iter=first, **common)
-        params, val_loss, steps2 = engine.adam_prox(params, train32, val32, task,
-                                                    l1=path / 10,
-                                                    max_iter=self.max_iter - first, **common)
-        r = int(torch.argmin(val_loss))
-        best = engine.Params(*(t[r:r + 1].detach().clone() for t in params.tensors()))
-        self.n_iter_ += steps1 + steps2
-        return self._prune(best.to(torch.float64), train, val, task, float(path[r]))
 
     def _prune(self, params, train, val, task, l1):
         """Drop small exponents and polish; keep the sparsest model that costs < 0.5 %.

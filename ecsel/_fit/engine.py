@@ -150,6 +150,7 @@ def adam_prox(
     generator: torch.Generator,
     score_l2: float = 0.0,
     expo_bound: torch.Tensor | None = None,
+    linear_lr_factor: float = 1.0,
     progress=None,
 ) -> tuple[Params, torch.Tensor, int]:
     """Adam on the data loss, then a soft-threshold step on the exponents.
@@ -163,7 +164,8 @@ def adam_prox(
     (probabilities up to 1 - 5e-5) are free, beyond that a quadratic wall keeps
     separable data from pushing the logits to infinity; ``expo_bound``
     (broadcastable to the exponents) is a box the exponents are projected onto
-    after every step.
+    after every step. The intercept and coefficients take steps of
+    ``linear_lr_factor * lr`` (the exponents ``lr``).
 
     Early stopping watches the validation loss (the data loss alone) of every
     restart separately and keeps each restart's best parameters. Returns those,
@@ -197,7 +199,8 @@ def adam_prox(
 
     best, best_val, steps = primitives.adam_prox(
         params.tensors(), None, batches, lambda work: val.loss(Params(*work), task), prox,
-        lr=lr, max_iter=max_iter, patience=patience,
+        lr=[lr * linear_lr_factor, lr * linear_lr_factor, lr], max_iter=max_iter,
+        patience=patience,
         eval_every=10 if len(train) <= batch_size else 1, clip_norm=10.0, progress=progress,
         rel_tol=REL_TOL, batch_grad=batch_grad,
     )

@@ -66,33 +66,42 @@ def penalised_grad(
     intercept, coef, expo = tensors
     n_restarts, n_out, n_terms, m = expo.shape
     n = log_u.shape[0]
-    power = log_u @ expo.reshape(n_restarts * n_out * n_terms, m).T
-    inside = (power >= -EXP_CLAMP) & (power <= EXP_CLAMP)
-    terms = torch.exp(power.clamp(-EXP_CLAMP, EXP_CLAMP)).view(n, n_restarts, n_out, n_terms)
+    power = log_u @ expo.reshape(-1, m).T                       # (n, R * O * K)
+    # The clamp, the wall and their masks cost a third of a step; almost every step
+    # has every power and score inside, so one min/max decides whether they run.
+    low, high = torch.aminmax(power)
+    clamped = bool(low < -EXP_CLAMP) or bool(high > EXP_CLAMP)
+    if clamped:
+        inside = ((power >= -EXP_CLAMP) & (power <= EXP_CLAMP)).view(n, n_restarts, n_out,
+                                                                     n_terms)
+        power = power.clamp(-EXP_CLAMP, EXP_CLAMP)
+    terms = torch.exp(power).view(n, n_restarts, n_out, n_terms)
     centred = (terms * coef).sum(dim=-1)                        # (n, R, O)
     scores = centred + intercept                                # (n, R, O)
-    total_weight = weights.sum()
-    row_weight = (weights / total_weight)[:, None, None]
+    row_weight = (weights / weights.sum())[:, None, None]
     value, grad_scores = _data_loss(scores, y, task, row_weight, with_value)
     if score_l2:
         magnitude = scores.abs()
-        excess = torch.relu(magnitude - SCORE_SOFT_LIMIT)
-        wall = torch.where(excess < WALL_DELTA, 0.5 * excess**2,
-                           WALL_DELTA * (excess - 0.5 * WALL_DELTA))
-        if with_value:
-            value = value + score_l2 * ((2 * wall).mean(dim=-1, keepdim=True)
-                                        * row_weight).sum()
-        slope = torch.where(excess < WALL_DELTA, excess, torch.full_like(excess, WALL_DELTA))
-        slope = slope * torch.sign(scores) * (magnitude > SCORE_SOFT_LIMIT)
-        grad_scores = grad_scores + score_l2 * 2 * slope / n_out * row_weight
+        if bool(magnitude.max() > SCORE_SOFT_LIMIT):
+            excess = torch.relu(magnitude - SCORE_SOFT_LIMIT)
+            if with_value:
+                wall = torch.where(excess < WALL_DELTA, 0.5 * excess**2,
+                                   WALL_DELTA * (excess - 0.5 * WALL_DELTA))
+                value = value + score_l2 * ((2 * wall).mean(dim=-1, keepdim=True)
+                                            * row_weight).sum()
+            slope = excess.clamp(max=WALL_DELTA) * torch.sign(scores)
+            grad_scores = grad_scores + (score_l2 * 2 / n_out) * slope * row_weight
     grad_intercept = grad_scores.sum(dim=0)                     # (R, O)
     grad_centred = grad_scores
     if ridge:
         if with_value:
             value = value + ridge * (centred**2).mean()
-        grad_centred = grad_scores + ridge * 2 * centred / centred.numel()
-    grad_coef = (grad_centred[..., None] * terms).sum(dim=0)     # (R, O, K)
-    per_term = grad_centred[..., None] * coef * terms * inside.view_as(terms)
+        grad_centred = grad_scores + (ridge * 2 / centred.numel()) * centred
+    weighted_terms = grad_centred[..., None] * terms            # (n, R, O, K)
+    grad_coef = weighted_terms.sum(dim=0)                       # (R, O, K)
+    per_term = weighted_terms * coef
+    if clamped:
+        per_term = per_term * inside
     grad_expo = (per_term.reshape(n, -1).T @ log_u).view_as(expo)
     if l1:
         mask = torch.ones_like(expo) if expo_mask is None else expo_mask.to(expo.dtype)

@@ -209,7 +209,7 @@ def adam_prox(
     validate: Callable[[list[torch.Tensor]], torch.Tensor],
     prox: Callable[[list[torch.Tensor]], None],
     *,
-    lr: float,
+    lr: float | Sequence[float],
     max_iter: int,
     patience: int,
     eval_every: int = 1,
@@ -230,7 +230,8 @@ def adam_prox(
     every ``eval_every`` epochs. Each restart keeps its best parameters; the loop
     stops when every restart has gone ``patience`` checks without a relative
     improvement of ``rel_tol``. ``score_start`` counts the starting point as a
-    candidate; ``eval_last`` also checks after the final step. ``batch_grad(work,
+    candidate; ``eval_last`` also checks after the final step. ``lr`` is one step
+    size, or one per tensor. ``batch_grad(work,
     batch)``, when given instead of ``batch_loss`` (then None), returns the gradient
     of the summed batch loss per tensor in closed form, and autograd is not used.
 
@@ -295,9 +296,11 @@ class _AdamStep:
     ``torch._dynamo``, which cost seconds on every fresh ``ecsel fit``.
     """
 
-    def __init__(self, params: list[torch.Tensor], lr: float, clip_norm: float | None,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        self.params, self.lr, self.clip_norm = params, lr, clip_norm
+    def __init__(self, params: list[torch.Tensor], lr: float | Sequence[float],
+                 clip_norm: float | None, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8):
+        self.params, self.clip_norm = params, clip_norm
+        self.lr = [float(lr)] * len(params) if np.isscalar(lr) else [float(v) for v in lr]
         self.beta1, self.beta2, self.eps = betas[0], betas[1], eps
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params]
@@ -317,8 +320,8 @@ class _AdamStep:
         correct1 = 1 - self.beta1 ** self.t
         correct2 = 1 - self.beta2 ** self.t
         with torch.no_grad():
-            for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            for p, g, m, v, lr in zip(self.params, grads, self.m, self.v, self.lr):
                 m.mul_(self.beta1).add_(g, alpha=1 - self.beta1)
                 v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
                 denom = (v / correct2).sqrt_().add_(self.eps)
-                p.addcdiv_(m, denom, value=-self.lr / correct1)
+                p.addcdiv_(m, denom, value=-lr / correct1)

@@ -1,6 +1,6 @@
 """Out-of-core and data-parallel fit of :class:`ecsel.ECSELClassifier`.
 
-:func:`fit_stream` runs the estimator's own staged fit on a table that is read in
+:func:`fit_stream` runs the estimator's own fit on a table that is read in
 chunks, never whole:
 
 1. Pass A (:mod:`ecsel.stream._stats`): the positivity transform's statistics, the
@@ -11,7 +11,7 @@ chunks, never whole:
    choice of restart, pruning) and ``polish_rows`` training rows (initial intercept,
    L-BFGS polish). Whether a row is held out is decided by a hash of its row index
    (share ``validation_fraction``), so the same file gives the same model.
-3. The Adam stages stream minibatches: every epoch permutes the chunks, deals them
+3. The Adam stage streams minibatches: every epoch permutes the chunks, deals them
    ``lanes`` at a time, and a step takes ``batch_size / lanes`` shuffled training rows
    from each chunk of the group. The loss and proximal step are the engine's
    (``batched_scores``, ``data_loss``, ``soft_threshold_``).
@@ -37,6 +37,7 @@ import torch
 
 from ecsel._base import atomic_fit
 from ecsel._fit import engine, primitives
+from ecsel._fit.classify import LINEAR_LR_FACTOR
 from ecsel.classifier import AUTO_TERMS, ECSELClassifier
 from ecsel.signomial import Signomial
 from ecsel.stream._dist import Comm
@@ -156,9 +157,15 @@ class _Schedule:
 
 def _adam_stream(params, schedule, val, task, *, l1, lr, max_iter, eval_every, patience,
                  comm):
-    """The engine's Adam + proximal L1 stage on streamed minibatches (all-reduced)."""
+    """The engine's Adam + proximal L1 stage on streamed minibatches (all-reduced).
+
+    As in memory, the intercept and coefficients step ``LINEAR_LR_FACTOR`` times
+    faster than the exponents.
+    """
     work = engine.Params(*(t.detach().clone().requires_grad_(True) for t in params.tensors()))
-    optimizer = torch.optim.Adam(work.tensors(), lr=lr)
+    optimizer = torch.optim.Adam([
+        {"params": [work.intercept, work.coef], "lr": lr * LINEAR_LR_FACTOR},
+        {"params": [work.expo], "lr": lr}])
     with torch.no_grad():
         best_val = val.loss(work, task)
     best = work.detach()
@@ -299,17 +306,12 @@ def _fit(est, source, target, features, *, quantile_rows, val_rows, polish_rows,
         for size in sizes:
             params = est._init_params(polish, task, n_out, size, generator).to(torch.float32)
             path = est._l1_path(val32.log_u)
-            first = est.max_iter // 2
-            common = dict(lr=est.learning_rate, eval_every=eval_every, patience=20,
-                          comm=comm)
-            params, _, steps1 = _adam_stream(params, schedule, val32, task, l1=path,
-                                             max_iter=first, **common)
-            params, val_loss, steps2 = _adam_stream(params, schedule, val32, task,
-                                                    l1=path / 10,
-                                                    max_iter=est.max_iter - first, **common)
+            params, val_loss, steps = _adam_stream(
+                params, schedule, val32, task, l1=path, lr=est.learning_rate,
+                max_iter=est.max_iter, eval_every=eval_every, patience=20, comm=comm)
             r = int(torch.argmin(val_loss))
             one = engine.Params(*(t[r:r + 1].detach().clone() for t in params.tensors()))
-            est.n_iter_ += steps1 + steps2
+            est.n_iter_ += steps
             candidate, loss = est._prune(one.to(torch.float64), polish, val, task,
                                          float(path[r]))
             if progress is not None:
