@@ -23,7 +23,7 @@ from ecsel._fit.front import (
     select_row,
     signomial_complexity,
 )
-from ecsel._transform import PositivityTransform
+from ecsel._transform import EXP_CLAMP, PositivityTransform
 from ecsel.signomial import Signomial
 
 FAST = dict(n_restarts=2, max_iter=120, random_state=0)
@@ -402,3 +402,25 @@ def test_regression_best_rule_uses_the_bic_bar_when_n_val_is_known():
     table.attrs["n_val"] = 6000
     assert select_row(table, "best", task="regression") == 2
     assert select_row(table, "accuracy", task="regression") == 3
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_move_losses_equal_refitting_every_moved_model(task):
+    # Brute force: build every moved model in full and evaluate it. Large exponents
+    # put some powers beyond the exp clamp, so the shortcut must clamp the same way.
+    g = torch.Generator().manual_seed(1)
+    n_out = 1 if task == "binary" else 2
+    log_u = 3 * torch.randn(80, 4, generator=g, dtype=torch.float64)
+    y = torch.randint(0, n_out + 1, (80,), generator=g).double()
+    data = engine.Data(log_u, y, torch.rand(80, generator=g, dtype=torch.float64) + 0.5)
+    expo = 4 * torch.randn(1, n_out, 3, 4, generator=g, dtype=torch.float64)
+    expo[0, 0, 1, 2] = 0.0
+    params = engine.Params(torch.randn(1, n_out, generator=g, dtype=torch.float64),
+                           torch.randn(1, n_out, 3, generator=g, dtype=torch.float64), expo)
+    assert float((log_u @ expo.reshape(-1, 4).T).abs().max()) > EXP_CLAMP
+    moves = sparsify._moves(params, [[0], [1, 2], [3]])
+    assert any(int(m.sum()) == 2 for m in moves)          # a grouped move is among them
+    fast = sparsify.move_losses(params, moves, data, task)
+    slow = torch.stack([data.loss(engine.Params(params.intercept, params.coef,
+                                                params.expo * ~m), task)[0] for m in moves])
+    torch.testing.assert_close(fast, slow, rtol=1e-10, atol=1e-12)
