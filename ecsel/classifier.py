@@ -13,15 +13,20 @@ from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
 from ecsel._fit import engine, sparsify
-from ecsel._fit.classify import MAX_AUTO_TERMS, SMALL_DATA, ClassifierSearch, l1_path
+from ecsel._fit.classify import (
+    MAX_AUTO_TERMS,
+    PRUNE_THRESHOLDS,
+    PRUNE_TOLERANCE,
+    SMALL_DATA,
+    ClassifierSearch,
+    l1_path,
+)
 from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
 
 AUTO_TERMS = tuple(range(1, MAX_AUTO_TERMS + 1))
-PRUNE_THRESHOLDS = (0.2, 0.1, 0.05, 0.02, 0.01)
-PRUNE_TOLERANCE = 5e-3
 
 
 class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):

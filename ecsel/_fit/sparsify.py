@@ -8,9 +8,9 @@ engine's masked L-BFGS polish. A *move* removes one of:
 - a whole categorical column from a term (all its one-hot levels together: grouped
   indicator selection).
 
-Moves are ranked in one batched evaluation (every move is a slice of the batch
-dimension of :func:`ecsel._fit.engine.batched_scores`) on at most ``MAX_PATH_ROWS``
-training rows; the chosen move is then polished. At high complexity several
+Moves are ranked in one evaluation (:func:`move_losses` recomputes only the term
+each move touches) on at most ``RANKING_ROWS`` training rows; the chosen moves are
+then polished on at most ``MAX_PATH_ROWS``. At high complexity several
 non-overlapping cheap moves are taken at once (about an eighth of the factors),
 below 16 factors one at a time, so the simple end of the front is resolved
 factor by factor. A term left with no factor is folded into the intercept.
@@ -32,6 +32,7 @@ from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
 from ecsel._transform import EXP_CLAMP
 
 MAX_PATH_ROWS = 20_000
+RANKING_ROWS = 2_048
 POLISH_ITER = 40
 RIDGE = 1e-3
 POLISH_CHUNK = 5
@@ -165,7 +166,8 @@ def sparsity_path(params: engine.Params, train: engine.Data, task: str,
         Validation rows; when given, each refit stops early once their loss stops
         falling (L-BFGS in chunks of ``POLISH_CHUNK`` iterations).
     generator : torch.Generator, optional
-        Draws the row subsample on data larger than ``MAX_PATH_ROWS``.
+        Draws the row subsamples: the moves are ranked on at most ``RANKING_ROWS``
+        rows, refitted on at most ``MAX_PATH_ROWS``.
 
     Returns
     -------
@@ -186,18 +188,21 @@ def sparsity_path(params: engine.Params, train: engine.Data, task: str,
     >>> [_complexity(p) for p in sparsity_path(start, data, "binary", [[0], [1], [2]])]
     [2, 1, 0]
     """
-    rows = train
-    if len(train) > MAX_PATH_ROWS:
+    rows = ranking = train
+    if len(train) > RANKING_ROWS:
         gen = generator if generator is not None else torch.Generator().manual_seed(0)
-        idx = torch.randperm(len(train), generator=gen)[:MAX_PATH_ROWS].to(train.log_u.device)
-        rows = engine.Data(train.log_u[idx], train.y[idx], train.weights[idx])
+        order = torch.randperm(len(train), generator=gen).to(train.log_u.device)
+        rows = train if len(train) <= MAX_PATH_ROWS else train.rows(order[:MAX_PATH_ROWS])
+        ranking = train.rows(order[:RANKING_ROWS])
+    # Ranking the moves only needs the loss differences, which a few thousand
+    # shared rows estimate well; the refit of each step uses all of ``rows``.
     current = _fold_empty_terms(params.detach())
     path: list[engine.Params] = []
     while _complexity(current) > 0:
         moves = _moves(current, groups)
         with torch.no_grad():
-            base = float(rows.loss(current, task)[0])
-            losses = move_losses(current, moves, rows, task)
+            base = float(ranking.loss(current, task)[0])
+            losses = move_losses(current, moves, ranking, task)
         sizes = torch.stack([m.sum() for m in moves]).to(losses.dtype)
         cost = (losses - base) / sizes
         n_remove = max(1, _complexity(current) // 8)
