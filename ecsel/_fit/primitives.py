@@ -249,8 +249,23 @@ def adam_prox(
     """
     if (batch_loss is None) == (batch_grad is None):
         raise ValueError("Pass exactly one of batch_loss and batch_grad.")
-    work = [t.detach().clone().requires_grad_(batch_grad is None) for t in tensors]
-    step = _AdamStep(work, lr, clip_norm)
+    if batch_grad is not None and len({(t.dtype, t.device) for t in tensors}) == 1:
+        # One flat buffer with the tensors as views: the Adam update is then a few
+        # operations in all rather than a few per tensor (it cost as much as the
+        # gradient on small data).
+        flat = torch.cat([t.detach().reshape(-1) for t in tensors])
+        work = [piece.view_as(t) for piece, t in
+                zip(flat.split([t.numel() for t in tensors]), tensors)]
+        step = _AdamStep([flat], _flat_lr(lr, tensors), clip_norm)
+
+        def gradients(batch):
+            return [torch.cat([g.reshape(-1) for g in batch_grad(work, batch)])]
+    else:
+        work = [t.detach().clone().requires_grad_(batch_grad is None) for t in tensors]
+        step = _AdamStep(work, lr, clip_norm)
+
+        def gradients(batch):
+            return batch_grad(work, batch)
     with torch.no_grad():
         start = torch.nan_to_num(validate(work), nan=float("inf"))
     best_val = start if score_start else torch.full_like(start, float("inf"))
@@ -263,7 +278,7 @@ def adam_prox(
                 step(batch_loss(work, batch).sum())
             else:
                 with torch.no_grad():
-                    step.apply(batch_grad(work, batch))
+                    step.apply(gradients(batch))
             with torch.no_grad():
                 prox(work)
             steps += 1
@@ -288,19 +303,27 @@ def adam_prox(
     return best, best_val, steps
 
 
+def _flat_lr(lr, tensors: Sequence[torch.Tensor]):
+    """``lr`` for the flat buffer of ``tensors``: a scalar, or one entry per element."""
+    if np.isscalar(lr) or len(set(lr)) == 1:
+        return [float(lr if np.isscalar(lr) else lr[0])]
+    return [torch.cat([torch.full((t.numel(),), float(v), dtype=t.dtype, device=t.device)
+                       for t, v in zip(tensors, lr)])]
+
+
 class _AdamStep:
     """Adam (Kingma & Ba, default betas) with optional global gradient-norm clipping.
 
     Written out rather than ``torch.optim.Adam``: the update is four tensor
     operations, and the first ``torch.optim`` optimiser of a process imports
-    ``torch._dynamo``, which cost seconds on every fresh ``ecsel fit``.
+    ``torch._dynamo``, which cost seconds on every fresh ``ecsel fit``. ``lr`` is
+    one step size, or one per parameter (a float or a tensor of its shape).
     """
 
-    def __init__(self, params: list[torch.Tensor], lr: float | Sequence[float],
-                 clip_norm: float | None, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8):
+    def __init__(self, params: list[torch.Tensor], lr, clip_norm: float | None,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
         self.params, self.clip_norm = params, clip_norm
-        self.lr = [float(lr)] * len(params) if np.isscalar(lr) else [float(v) for v in lr]
+        self.lr = [lr] * len(params) if np.isscalar(lr) else list(lr)
         self.beta1, self.beta2, self.eps = betas[0], betas[1], eps
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params]
@@ -324,4 +347,7 @@ class _AdamStep:
                 m.mul_(self.beta1).add_(g, alpha=1 - self.beta1)
                 v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
                 denom = (v / correct2).sqrt_().add_(self.eps)
-                p.addcdiv_(m, denom, value=-lr / correct1)
+                if isinstance(lr, torch.Tensor):
+                    p.addcdiv_(m * lr, denom, value=-1.0 / correct1)
+                else:
+                    p.addcdiv_(m, denom, value=-float(lr) / correct1)
