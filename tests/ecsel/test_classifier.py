@@ -104,17 +104,20 @@ def test_class_weight_balanced_raises_minority_recall():
 
 
 def test_competitive_on_breast_cancer():
+    # Averaged over five splits: one split's 171 test rows (and 80 validation rows
+    # that choose the row) move the AUC of a single fit by about 0.01.
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-    # The default selection: with the paired one-standard-error rule it no longer
-    # deploys the 2-factor equation (test AUC 0.978) that the unpaired rule admitted.
-    clf = ECSELClassifier(random_state=0).fit(Xtr, ytr)
-    assert roc_auc_score(yte, clf.predict_proba(Xte)[:, 1]) > 0.985
-    assert clf.n_terms_ <= 3
-    # The most accurate row is a dense 3-term model (56 factors with the one-stage
-    # Adam search, test AUC 0.980): it may overfit a little, never collapse.
-    accurate = clf.equations_["loss"].idxmin()
-    assert roc_auc_score(yte, clf.predict_proba(Xte, index=accurate)[:, 1]) > 0.975
+    default, accurate = [], []
+    for seed in range(5):
+        Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y,
+                                              random_state=seed)
+        clf = ECSELClassifier(random_state=seed).fit(Xtr, ytr)
+        assert clf.n_terms_ <= 3
+        default.append(roc_auc_score(yte, clf.predict_proba(Xte)[:, 1]))
+        best = clf.equations_["loss"].idxmin()
+        accurate.append(roc_auc_score(yte, clf.predict_proba(Xte, index=best)[:, 1]))
+    assert np.mean(default) > 0.985 and min(default) > 0.97
+    assert np.mean(accurate) > 0.98
 
 
 @pytest.mark.parametrize("n_terms", [1, 2])
