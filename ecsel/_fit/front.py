@@ -68,10 +68,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import sympy as sp
 from sklearn.utils.validation import check_is_fitted
-from sympy.printing.str import StrPrinter
 
+from ecsel._fit.printing import rounded_text
 from ecsel.explain._front_plot import plot_front as _plot_front
 
 BEST_AUC_TOLERANCE = 0.01
@@ -294,34 +293,6 @@ def front_table(front: Sequence[Candidate], precision: int = 4) -> pd.DataFrame:
         })
     return pd.DataFrame(rows, columns=["complexity", "n_terms", "loss", "score", "loss_se",
                                        "equation", "sympy_format", "source", "signomial"])
-
-
-class _RoundedPrinter(StrPrinter):
-    """SymPy's ``str`` with every Float rounded to ``precision`` significant digits."""
-
-    def __init__(self, precision: int):
-        super().__init__()
-        self.digits = precision
-
-    def _print_Float(self, expr):
-        rounded = sp.Float(float(f"{float(expr):.{self.digits}g}"), self.digits)
-        return super()._print_Float(rounded)
-
-
-def rounded_text(exprs, precision: int) -> str:
-    """The text of ``to_sympy(precision=precision)``, printed from the full-precision
-    expressions (building the SymPy expressions a second time cost 0.1-0.4 s a fit).
-
-    Examples
-    --------
-    >>> x = sp.Symbol("x", positive=True)
-    >>> rounded_text([sp.Float(0.812252396356235) * x ** sp.Float(1.3) + 0.123456], 4)
-    '0.8123*x**1.3 + 0.1235'
-    """
-    printer = _RoundedPrinter(precision)
-    if isinstance(exprs, list):
-        return "; ".join(printer.doprint(e) for e in exprs)
-    return printer.doprint(exprs)
 
 
 def short_table(table: pd.DataFrame, selected: int, score_name: str = "score",
