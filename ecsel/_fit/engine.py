@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ecsel._fit import primitives
-from ecsel._fit.objective import penalised_grad
+from ecsel._fit.objective import penalised_grad, term_indicator
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
 
 # Early stopping counts a check (10 full-batch steps) as an improvement only when the
@@ -37,8 +37,10 @@ def batched_scores(log_u, intercept, coef, expo):
     """
     n_restarts, n_out, n_terms, m = expo.shape
     power = log_u @ expo.reshape(n_restarts * n_out * n_terms, m).T
-    terms = clamped_exp(power).view(-1, n_restarts, n_out, n_terms)
-    scores = (terms * coef).sum(dim=-1)
+    scaled_terms = clamped_exp(power) * coef.reshape(-1)
+    if n_terms > 1:
+        scaled_terms = scaled_terms @ term_indicator(n_restarts * n_out, n_terms, power)
+    scores = scaled_terms.view(-1, n_restarts, n_out)
     return scores.permute(1, 0, 2) + intercept[:, None, :]
 
 

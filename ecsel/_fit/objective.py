@@ -15,6 +15,8 @@ with ``G = dL/dz`` per row. :func:`penalised_grad` matches autograd to rounding
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -22,6 +24,32 @@ from ecsel._transform import EXP_CLAMP
 
 SCORE_SOFT_LIMIT = 10.0
 WALL_DELTA = 100.0
+
+
+def term_indicator(n_groups: int, n_terms: int, like: torch.Tensor) -> torch.Tensor:
+    """The 0/1 matrix (G*K, G) that sums each group of ``n_terms`` adjacent columns.
+
+    ``values @ term_indicator(G, K, values)`` sums the K terms of each of G
+    (restart, output) pairs, and ``grad @ term_indicator(...).T`` copies one value
+    per pair to its K terms. With K of 1 to 5 as the innermost axis, ``sum(dim=-1)``
+    and broadcasting along it are not vectorised: on Online Shoppers' shape
+    (6,900 rows, 8 restarts, 3 terms, float32) the matrix products take 15-30 us where
+    the reduction took 190 us and the broadcast product 96 us.
+
+    Examples
+    --------
+    >>> term_indicator(2, 3, torch.zeros(1)).T.tolist()
+    [[1.0, 1.0, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]]
+    """
+    return _indicator(n_groups, n_terms, like.dtype, like.device)
+
+
+@functools.lru_cache(maxsize=64)
+def _indicator(n_groups: int, n_terms: int, dtype: torch.dtype,
+               device: torch.device) -> torch.Tensor:
+    # Cached: building it cost a tenth of a small fit's objective evaluation.
+    eye = torch.eye(n_groups, dtype=dtype, device=device)
+    return eye.repeat_interleave(n_terms, dim=0)
 
 
 def penalised_grad(
@@ -72,11 +100,16 @@ def penalised_grad(
     low, high = torch.aminmax(power)
     clamped = bool(low < -EXP_CLAMP) or bool(high > EXP_CLAMP)
     if clamped:
-        inside = ((power >= -EXP_CLAMP) & (power <= EXP_CLAMP)).view(n, n_restarts, n_out,
-                                                                     n_terms)
+        inside = (power >= -EXP_CLAMP) & (power <= EXP_CLAMP)
         power = power.clamp(-EXP_CLAMP, EXP_CLAMP)
-    terms = torch.exp(power).view(n, n_restarts, n_out, n_terms)
-    centred = (terms * coef).sum(dim=-1)                        # (n, R, O)
+    terms = torch.exp(power)                                    # (n, R * O * K)
+    scaled_terms = terms * coef.reshape(-1)                     # c_k T_k
+    indicator = None
+    if n_terms == 1:
+        centred = scaled_terms.view(n, n_restarts, n_out)
+    else:
+        indicator = term_indicator(n_restarts * n_out, n_terms, terms)
+        centred = (scaled_terms @ indicator).view(n, n_restarts, n_out)
     scores = centred + intercept                                # (n, R, O)
     row_weight = (weights / weights.sum())[:, None, None]
     value, grad_scores = _data_loss(scores, y, task, row_weight, with_value)
@@ -97,12 +130,14 @@ def penalised_grad(
         if with_value:
             value = value + ridge * (centred**2).mean()
         grad_centred = grad_scores + (ridge * 2 / centred.numel()) * centred
-    weighted_terms = grad_centred[..., None] * terms            # (n, R, O, K)
-    grad_coef = weighted_terms.sum(dim=0)                       # (R, O, K)
-    per_term = weighted_terms * coef
+    grad_per_term = grad_centred.reshape(n, -1)                 # (n, R * O * K)
+    if indicator is not None:
+        grad_per_term = grad_per_term @ indicator.T
+    grad_coef = (grad_per_term * terms).sum(dim=0).view_as(coef)
+    per_term = grad_per_term * scaled_terms
     if clamped:
         per_term = per_term * inside
-    grad_expo = (per_term.reshape(n, -1).T @ log_u).view_as(expo)
+    grad_expo = (per_term.T @ log_u).view_as(expo)
     if l1:
         mask = torch.ones_like(expo) if expo_mask is None else expo_mask.to(expo.dtype)
         if with_value:

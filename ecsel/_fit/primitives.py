@@ -103,6 +103,7 @@ def lbfgs(
     max_iter: int = 100,
     tolerance_grad: float = 1e-12,
     tolerance_change: float = 1e-15,
+    on_iteration: Callable[[list[torch.Tensor]], bool] | None = None,
 ) -> list[torch.Tensor] | None:
     """Full-batch L-BFGS-B (SciPy) on copies of ``tensors``.
 
@@ -111,8 +112,11 @@ def lbfgs(
     per tensor in closed form (``loss_fn`` is then None). Entries where ``masks``
     (one boolean tensor per input, or None) is False keep their value; ``bounds``
     gives an optional ``(low, high)`` pair of tensors (broadcastable) per input.
-    Returns the detached optimum, or None when the optimiser failed or left
-    non-finite values, so the caller keeps its starting point.
+    ``on_iteration(tensors)``, when given, sees the iterate after every L-BFGS
+    iteration and stops the run by returning True (one run keeps its curvature
+    memory, where restarting it in chunks would not). Returns the detached
+    optimum, or None when the optimiser failed or left non-finite values, so the
+    caller keeps its starting point.
 
     SciPy's Fortran L-BFGS-B is used rather than ``torch.optim.LBFGS``: it supports
     bounds, and it does not pull in ``torch._dynamo`` (whose import cost several
@@ -190,8 +194,14 @@ def lbfgs(
             return np.inf, np.zeros_like(grad)
         return value, np.nan_to_num(grad)
 
+    callback = None
+    if on_iteration is not None:
+        def callback(intermediate_result):
+            if on_iteration([full.detach() for full, _ in unpack(intermediate_result.x)]):
+                raise StopIteration
+
     try:
-        result = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=box,
+        result = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=box, callback=callback,
                           options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20,
                                    "maxcor": 20, "gtol": tolerance_grad,
                                    "ftol": tolerance_change})

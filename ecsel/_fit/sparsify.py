@@ -54,25 +54,40 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
         return penalised_grad(work, data.log_u, data.y, data.weights, task, ridge=ridge,
                               l1=l1, expo_mask=masks[2], with_value=True)
 
-    chunk = max_iter if val is None else POLISH_CHUNK
-    best, best_loss = params.detach(), np.inf
-    if val is not None:
+    if val is None:
+        result = primitives.lbfgs(params.tensors(), None, value_and_grad=value_and_grad,
+                                  masks=masks, max_iter=max_iter)
+        return params.detach() if result is None else engine.Params(*result)
+
+    def val_loss(candidate: engine.Params) -> float:
         with torch.no_grad():
-            best_loss = float(val.loss(best, task)[0])
-    for _ in range(max(1, max_iter // chunk)):
-        result = primitives.lbfgs(best.tensors(), None, value_and_grad=value_and_grad,
-                                  masks=masks, max_iter=chunk)
-        if result is None:
-            break
-        result = engine.Params(*result)
-        if val is None:
-            return result
-        with torch.no_grad():
-            loss = float(val.loss(result, task)[0])
-        if not loss < best_loss:
-            break
-        best, best_loss = result, loss
-    return best
+            return float(val.loss(candidate, task)[0])
+
+    # Early stopping on the validation loss every POLISH_CHUNK iterations, inside
+    # one L-BFGS run (restarting it per chunk threw its curvature memory away).
+    state = {"best": params.detach(), "loss": val_loss(params), "iterations": 0,
+             "checked": True}
+
+    def check(tensors) -> bool:
+        state["iterations"] += 1
+        state["checked"] = state["iterations"] % POLISH_CHUNK == 0
+        if not state["checked"]:
+            return False
+        candidate = engine.Params(*tensors)
+        loss = val_loss(candidate)
+        if not loss < state["loss"]:
+            return True
+        state["best"], state["loss"] = candidate, loss
+        return False
+
+    result = primitives.lbfgs(params.tensors(), None, value_and_grad=value_and_grad,
+                              masks=masks, max_iter=max_iter, on_iteration=check)
+    if result is not None and not state["checked"]:
+        # Converged (or ran out) between two checks: the last iterate is scored too.
+        final = engine.Params(*result)
+        if val_loss(final) < state["loss"]:
+            return final
+    return state["best"]
 
 
 def feature_groups(feature_maps) -> list[list[int]]:

@@ -39,6 +39,51 @@ def test_lbfgs_respects_masks_and_bounds():
     assert out.tolist() == pytest.approx([2.5, 2.5, 0.5], abs=1e-9)
 
 
+def test_lbfgs_on_iteration_sees_each_iterate_and_stops_the_run():
+    # Rosenbrock needs many iterations: stopping after the third must return the
+    # third iterate, not the optimum.
+    def rosenbrock(t):
+        x = t[0]
+        return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+    start = torch.tensor([-1.2, 1.0], dtype=torch.float64)
+    seen = []
+
+    def stop_after_three(tensors):
+        seen.append(tensors[0].clone())
+        return len(seen) == 3
+
+    (out,) = primitives.lbfgs([start], rosenbrock, on_iteration=stop_after_three)
+    assert len(seen) == 3
+    assert torch.equal(out, seen[-1])
+    assert float(rosenbrock([out])) > 1e-3
+    (full,) = primitives.lbfgs([start], rosenbrock, on_iteration=lambda t: False)
+    assert full.tolist() == pytest.approx([1.0, 1.0], abs=1e-6)
+
+
+def test_path_polish_with_validation_never_returns_a_worse_validation_loss():
+    from ecsel._fit import engine, sparsify
+
+    g = torch.Generator().manual_seed(0)
+    log_u = torch.randn(400, 4, generator=g, dtype=torch.float64)
+    logit = 1.5 * log_u[:, 0] - log_u[:, 1]
+    y = (torch.rand(400, generator=g, dtype=torch.float64) < torch.sigmoid(logit)).double()
+    train = engine.Data(log_u[:300], y[:300], torch.ones(300, dtype=torch.float64))
+    val = engine.Data(log_u[300:], y[300:], torch.ones(100, dtype=torch.float64))
+    start = engine.Params(torch.zeros(1, 1, dtype=torch.float64),
+                          torch.tensor([[[-1.0, 1.0]]], dtype=torch.float64),
+                          torch.tensor([[[[0.3, 0.0, 0.2, 0.1], [0.0, 0.4, 0.0, 0.1]]]],
+                                       dtype=torch.float64))
+    before = float(val.loss(start, "binary")[0])
+    out = sparsify.polish(start, train, "binary", val=val)
+    after = float(val.loss(out, "binary")[0])
+    assert after < before
+    unchecked = sparsify.polish(start, train, "binary")
+    assert float(train.loss(unchecked, "binary")[0]) < float(train.loss(start, "binary")[0])
+    # Zero exponents stay zero.
+    assert bool(((out.expo == 0) == (start.expo == 0)).all())
+
+
 def test_adam_matches_closed_form_minimum():
     target = torch.tensor([[0.7], [-1.3]], dtype=torch.float64)
 
