@@ -26,7 +26,8 @@ from _tabular import four_datasets, fraud_sample, proba_auc  # benchmarks/ is on
 from sklearn.model_selection import train_test_split
 
 from ecsel import ECSELClassifier
-from ecsel._fit.front import cancellation_ratio, choice_sentence, short_table
+from ecsel._fit.front import cancellation_ratio, choice_sentence
+from ecsel._fit.printing import short_table
 from ecsel.casestudies._models import as_model_input, make_hgb, make_logistic
 from ecsel.datasets import load_online_shoppers
 

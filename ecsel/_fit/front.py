@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel._fit.printing import rounded_text
+from ecsel._fit.printing import add_text_columns, short_table
 from ecsel.explain._front_plot import plot_front as _plot_front
 
 BEST_AUC_TOLERANCE = 0.01
@@ -254,7 +254,8 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
     return int(chosen.sort_values(["complexity", "loss"], kind="stable").index[0])
 
 
-def front_table(front: Sequence[Candidate], precision: int = 4) -> pd.DataFrame:
+def front_table(front: Sequence[Candidate], precision: int = 4, *,
+                text: bool = True) -> pd.DataFrame:
     """The ``equations_`` DataFrame of a front (one row per candidate).
 
     Columns: ``complexity``, ``n_terms``, ``loss`` (validation loss: log-loss for
@@ -263,7 +264,8 @@ def front_table(front: Sequence[Candidate], precision: int = 4) -> pd.DataFrame:
     most accurate candidate; NaN for regressors),
     ``equation`` (rounded to ``precision`` significant digits), ``sympy_format``
     (full precision, the deployed model), ``source`` (where the candidate came
-    from) and ``signomial``.
+    from) and ``signomial``. With ``text=False`` the two SymPy columns are left
+    out (:func:`add_text_columns` adds them later).
 
     Examples
     --------
@@ -275,47 +277,21 @@ def front_table(front: Sequence[Candidate], precision: int = 4) -> pd.DataFrame:
     >>> front_table([Candidate(s, 0.1, 0.9, 1)])[["complexity", "n_terms", "equation"]]
        complexity  n_terms     equation
     0           1        1  1.0*x + 0.5
+    >>> list(front_table([Candidate(s, 0.1, 0.9, 1)], text=False).columns)
+    ['complexity', 'n_terms', 'loss', 'score', 'loss_se', 'source', 'signomial']
     """
-    rows = []
-    for cand in front:
-        sig = cand.signomial
-        exprs = sig.to_sympy()
-        rows.append({
-            "complexity": int(cand.complexity),
-            "n_terms": int(sig.n_terms),
-            "loss": float(cand.loss),
-            "score": float(cand.score),
-            "loss_se": float(cand.loss_se),
-            "equation": rounded_text(exprs, precision),
-            "sympy_format": exprs,
-            "source": cand.source,
-            "signomial": sig,
-        })
-    return pd.DataFrame(rows, columns=["complexity", "n_terms", "loss", "score", "loss_se",
-                                       "equation", "sympy_format", "source", "signomial"])
-
-
-def short_table(table: pd.DataFrame, selected: int, score_name: str = "score",
-                width: int = 70) -> str:
-    """A plain-text table (complexity, score, equation) with the selected row marked.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"complexity": [0, 2], "score": [0.5, 0.91],
-    ...                   "equation": ["-1.7", "3.1*PageValues**0.5 - 2.0"]})
-    >>> print(short_table(t, 1, "val AUC"))
-      complexity  val AUC  equation
-               0   0.5000  -1.7
-    *          2   0.9100  3.1*PageValues**0.5 - 2.0
-    """
-    lines = [f"  complexity  {score_name:>7}  equation"]
-    for index, row in table.iterrows():
-        mark = "*" if index == selected else " "
-        eq = str(row["equation"])
-        eq = eq if len(eq) <= width else eq[: width - 3] + "..."
-        lines.append(f"{mark} {int(row['complexity']):>10}  {row['score']:>7.4f}  {eq}")
-    return "\n".join(lines)
+    rows = [{
+        "complexity": int(cand.complexity),
+        "n_terms": int(cand.signomial.n_terms),
+        "loss": float(cand.loss),
+        "score": float(cand.score),
+        "loss_se": float(cand.loss_se),
+        "source": cand.source,
+        "signomial": cand.signomial,
+    } for cand in front]
+    table = pd.DataFrame(rows, columns=["complexity", "n_terms", "loss", "score", "loss_se",
+                                        "source", "signomial"])
+    return add_text_columns(table, precision) if text else table
 
 
 def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
@@ -386,18 +362,39 @@ class FrontMixin:
         # Restarts that reach one equation list its terms in different orders; a
         # canonical order keeps ulp-level loss ties from changing the fitted model.
         candidates = [replace(c, signomial=c.signomial.canonical()) for c in candidates]
-        front = pareto_front(candidates)
-        self.equations_ = front_table(front)
+        table = front_table(pareto_front(candidates), text=False)
         if n_val:
-            self.equations_.attrs["n_val"] = int(n_val)
-        self.selected_index_ = select_row(self.equations_, self.model_selection,
+            table.attrs["n_val"] = int(n_val)
+        self.equations_ = table
+        self.selected_index_ = select_row(table, self.model_selection,
                                           self.max_complexity, task=self._front_task)
-        return self.equations_.loc[self.selected_index_, "signomial"]
+        return table.loc[self.selected_index_, "signomial"]
+
+    @property
+    def equations_(self) -> pd.DataFrame | None:
+        """The complexity-accuracy front (see the estimator's ``Attributes``).
+
+        Its ``equation`` and ``sympy_format`` columns are built on first access
+        (:func:`add_text_columns`): a fit inside a grid search never pays for SymPy.
+        """
+        state = self.__dict__
+        if "_equations" not in state:
+            if "equations_" in state:  # pickled before the columns were lazy
+                return state["equations_"]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute "
+                                 "'equations_' (not fitted)")
+        table = state["_equations"]
+        return None if table is None else add_text_columns(table)
+
+    @equations_.setter
+    def equations_(self, table: pd.DataFrame | None) -> None:
+        self.__dict__["_equations"] = table
 
     # -------------------------------------------------------------- rows
     def _front(self) -> pd.DataFrame:
+        """The front table, without building its SymPy columns."""
         check_is_fitted(self)
-        front = getattr(self, "equations_", None)
+        front = self.__dict__.get("_equations", self.__dict__.get("equations_"))
         if front is None:
             raise ValueError(
                 "This estimator has no equations_ front (it was loaded from JSON); only "
@@ -550,7 +547,7 @@ class FrontMixin:
         Selected the complexity-2 equation (validation score 1.0000): the simplest whose
         validation MSE is within 2% of the most accurate (1.0000, complexity 2).
         """
-        front = self._front()
+        front = add_text_columns(self._front())
         name = "val R^2" if self._front_task == "regression" else "val AUC"
         rule = self.model_selection if self.selected_index_ == select_row(
             front, self.model_selection, self.max_complexity, task=self._front_task) else None

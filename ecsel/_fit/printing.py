@@ -1,9 +1,14 @@
-"""Text of SymPy expressions with rounded constants (the ``equation`` column)."""
+"""Text of the front: SymPy expressions with rounded constants (the ``equation``
+column) and the plain-text front summary."""
 
 from __future__ import annotations
 
+import pandas as pd
 import sympy as sp
 from sympy.printing.str import StrPrinter
+
+TEXT_COLUMNS = ("equation", "sympy_format")
+"""The ``equations_`` columns built from SymPy, on first access (see :func:`add_text_columns`)."""
 
 
 class _RoundedPrinter(StrPrinter):
@@ -32,3 +37,54 @@ def rounded_text(exprs, precision: int) -> str:
     if isinstance(exprs, list):
         return "; ".join(printer.doprint(e) for e in exprs)
     return printer.doprint(exprs)
+
+
+def add_text_columns(table: pd.DataFrame, precision: int = 4) -> pd.DataFrame:
+    """Insert ``equation`` and ``sympy_format`` (from ``signomial``) into ``table`` in place.
+
+    Building and printing SymPy expressions cost 3-5 ms a row, a fifth of a small
+    fit (0.05 of 0.27 s on breast_cancer), so the estimators build these columns
+    when ``equations_`` is first read, not during ``fit``. Returns ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ecsel import Signomial
+    >>> from ecsel._transform import PositivityTransform
+    >>> t = PositivityTransform.fit(pd.DataFrame({"x": [1.0, 2.0, 4.0]}))
+    >>> table = pd.DataFrame({"complexity": [1], "loss_se": [0.0], "source": ["fit 0"],
+    ...                       "signomial": [Signomial([0.5], [[2.0]], [[[1.0]]], t)]})
+    >>> add_text_columns(table)[["loss_se", "equation", "source"]]
+       loss_se     equation source
+    0      0.0  1.0*x + 0.5  fit 0
+    """
+    if all(column in table for column in TEXT_COLUMNS):
+        return table
+    exprs = [sig.to_sympy() for sig in table["signomial"]]
+    position = table.columns.get_loc("loss_se") + 1
+    table.insert(position, "equation", [rounded_text(e, precision) for e in exprs])
+    table.insert(position + 1, "sympy_format", exprs)
+    return table
+
+
+def short_table(table: pd.DataFrame, selected: int, score_name: str = "score",
+                width: int = 70) -> str:
+    """A plain-text table (complexity, score, equation) with the selected row marked.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"complexity": [0, 2], "score": [0.5, 0.91],
+    ...                   "equation": ["-1.7", "3.1*PageValues**0.5 - 2.0"]})
+    >>> print(short_table(t, 1, "val AUC"))
+      complexity  val AUC  equation
+               0   0.5000  -1.7
+    *          2   0.9100  3.1*PageValues**0.5 - 2.0
+    """
+    lines = [f"  complexity  {score_name:>7}  equation"]
+    for index, row in table.iterrows():
+        mark = "*" if index == selected else " "
+        eq = str(row["equation"])
+        eq = eq if len(eq) <= width else eq[: width - 3] + "..."
+        lines.append(f"{mark} {int(row['complexity']):>10}  {row['score']:>7.4f}  {eq}")
+    return "\n".join(lines)

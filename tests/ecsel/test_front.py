@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -424,3 +425,28 @@ def test_move_losses_equal_refitting_every_moved_model(task):
     slow = torch.stack([data.loss(engine.Params(params.intercept, params.coef,
                                                 params.expo * ~m), task)[0] for m in moves])
     torch.testing.assert_close(fast, slow, rtol=1e-10, atol=1e-12)
+
+
+def test_equation_columns_are_built_on_first_read_and_survive_pickling():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.uniform(0.5, 3.0, 120), "b": rng.uniform(0.5, 3.0, 120)})
+    y = (X.a * X.b > 2.0).astype(int)
+    assert not hasattr(ECSELClassifier(), "equations_")
+    est = ECSELClassifier(**FAST).fit(X, y)
+    # fit leaves SymPy out: the stored table has no text columns yet
+    assert "equation" not in est.__dict__["_equations"].columns
+    assert est.decision_function(X.iloc[:3], index=0).shape == (3,)
+    assert "equation" not in est.__dict__["_equations"].columns
+    front = est.equations_
+    assert list(front.columns) == ["complexity", "n_terms", "loss", "score", "loss_se",
+                                   "equation", "sympy_format", "source", "signomial"]
+    for i in front.index:
+        assert front.loc[i, "equation"] == str(front.loc[i, "signomial"].to_sympy(precision=4))
+    again = pickle.loads(pickle.dumps(est))
+    assert again.equations_["equation"].tolist() == front["equation"].tolist()
+    # an estimator pickled when equations_ was a plain attribute still reads it
+    old = ECSELClassifier(**FAST)
+    old.__dict__.update({k: v for k, v in est.__dict__.items() if k != "_equations"})
+    old.__dict__["equations_"] = front
+    assert old.equations_ is front
+    assert old.select(index=0).selected_index_ == 0
