@@ -12,8 +12,9 @@ Moves are ranked in one evaluation (:func:`move_losses` recomputes only the term
 each move touches) on at most ``RANKING_ROWS`` training rows; the chosen moves are
 then polished on at most ``MAX_PATH_ROWS``. At high complexity several
 non-overlapping cheap moves are taken at once (a quarter of the factors above
-``BULK_COMPLEXITY``, an eighth below it), below 16 factors one at a time, so the simple end of the front is resolved
-factor by factor. A term left with no factor is folded into the intercept.
+``BULK_COMPLEXITY``, an eighth below it), below 16 factors one at a time, so
+the simple end of the front is resolved factor by factor. A term left with no
+factor is folded into the intercept.
 """
 
 from __future__ import annotations

@@ -450,3 +450,27 @@ def test_equation_columns_are_built_on_first_read_and_survive_pickling():
     old.__dict__["equations_"] = front
     assert old.equations_ is front
     assert old.select(index=0).selected_index_ == 0
+
+
+def test_sparsity_path_step_sizes_follow_the_complexity():
+    # 48 factors (2 terms x 24 features): a quarter go per step above
+    # BULK_COMPLEXITY, an eighth down to 16, then one at a time.
+    g = torch.Generator().manual_seed(0)
+    log_u = torch.randn(300, 24, generator=g, dtype=torch.float64)
+    y = (log_u[:, 0] - log_u[:, 1] > 0).double()
+    data = engine.Data(log_u, y, torch.ones(300, dtype=torch.float64))
+    start = engine.Params(torch.zeros(1, 1, dtype=torch.float64),
+                          torch.tensor([[[1.0, -1.0]]], dtype=torch.float64),
+                          0.2 + 0.1 * torch.rand(1, 1, 2, 24, generator=g, dtype=torch.float64))
+    complexities = [48] + [sparsify._complexity(p)
+                           for p in sparsify.sparsity_path(start, data, "binary",
+                                                           [[j] for j in range(24)])]
+    for before, after in zip(complexities, complexities[1:]):
+        if before > sparsify.BULK_COMPLEXITY:
+            assert before - after >= before // 4
+        elif before >= 16:
+            assert before - after >= before // 8
+        else:
+            assert before - after >= 1
+    assert complexities[1] <= 36 and complexities[-1] == 0
+    assert set(range(16)) <= set(complexities)
