@@ -157,12 +157,12 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             return Signomial(intercept, coef, expo / spread, transform, names)
 
         with thread_budget(log_u.size * self.n_restarts, device):
-            _, fits = self._search_sizes(train, val, task, len(classes) - 1, generator,
-                                         spread=spread)
+            search = self._search_sizes(train, val, task, len(classes) - 1, generator,
+                                        spread=spread)
             candidates = sparsify.classifier_candidates(
-                fits, train, val, task, to_signomial,
+                search.fits, train, val, task, to_signomial,
                 sparsify.feature_groups(transform.feature_maps), l1=self.alpha / 10,
-                generator=generator)
+                generator=generator, expo_bound=search.expo_bound)
         signomial = self._install_front(candidates)
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None),
@@ -192,6 +192,8 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
 
         ``_candidates`` lists ``(params, n_terms, validation loss)`` for each pruned
         and polished model tried, in the working units (exponents times ``spread``).
+        Returns the finished :class:`ClassifierSearch` (its ``fits``: the chosen
+        model of every size tried; its ``expo_bound``: the exponents' box).
         """
         spread = np.ones(train.log_u.shape[1]) if spread is None else spread
         search = ClassifierSearch(
@@ -200,10 +202,10 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             batch_size=self.batch_size, generator=generator,
             small=len(train) == len(val) < SMALL_DATA,
         )
-        best, fits = search.run(self.n_terms)
+        search.run(self.n_terms)
         self.n_iter_ = search.n_iter
         self._candidates = [(c.params, c.n_terms, c.val_loss) for c in search.candidates]
-        return best, fits
+        return search
 
     def _init_params(self, train, task, n_out, n_terms, generator):
         shape = (self.n_restarts, n_out, n_terms)

@@ -99,6 +99,7 @@ class ClassifierSearch:
     small: bool
     n_iter: int = 0
     candidates: list[Candidate] = field(default_factory=list)
+    fits: list[engine.Params] = field(default_factory=list)
 
     def __post_init__(self):
         limit = EXPO_BOUND_SMALL if self.small else EXPO_BOUND
@@ -125,6 +126,7 @@ class ClassifierSearch:
                 best, best_score, warm = params, score, params
             else:
                 break
+        self.fits = fits
         return best, fits
 
     def fit_size(self, n_terms: int, warm: engine.Params | None = None):

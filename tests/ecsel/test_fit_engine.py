@@ -3,6 +3,7 @@
 Timing is measured in benchmarks/fit_speed.py, never here.
 """
 
+import itertools
 import warnings
 
 import numpy as np
@@ -22,6 +23,24 @@ def test_six_row_example_has_small_exponents_and_warns():
         clf = ECSELClassifier(random_state=0).fit(X, y)
     assert np.abs(clf.signomial_.exponents).max() <= EXPO_BOUND_SMALL
     assert np.abs(clf.decision_function(X)).max() < 100
+
+
+def test_every_front_row_of_tiny_fits_keeps_the_small_data_exponent_bound():
+    # Every 4-, 5- and 6-row subset of the six-row example: the sparsity path's
+    # refits keep the search's box too (they once reached |exponent| 14.9).
+    x = np.arange(1.0, 7.0)
+    y = np.array([0, 1, 0, 1, 1, 0])
+    for size in (4, 5, 6):
+        for rows in itertools.combinations(range(6), size):
+            rows = list(rows)
+            if len(set(y[rows])) < 2:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SmallDataWarning)
+                clf = ECSELClassifier(random_state=0).fit(x[rows, None], y[rows])
+            for signomial in clf.equations_.signomial:
+                assert np.abs(signomial.exponents).max() <= EXPO_BOUND_SMALL * (1 + 1e-9)
+            assert np.abs(clf.decision_function(x[rows, None])).max() <= 100
 
 
 def test_wine_scores_stay_bounded():
