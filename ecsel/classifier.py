@@ -36,11 +36,14 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     with ``classes_[0]`` as the reference class (its score is fixed at 0), which
     makes the model identifiable; every other class has its own intercept and terms.
 
-    Fitting is staged: Adam on the cross-entropy with a proximal (soft-threshold)
-    L1 step on the exponents, first with ``alpha`` and then with ``alpha / 10``,
-    restarts batched on one tensor and early-stopped on a stratified validation
-    split; then exponents below 0.01 and negligible terms are pruned and the rest is
-    polished with L-BFGS. The printed equation is exactly the deployed model.
+    Fitting, per model size: one Adam stage (``max_iter`` steps) on the
+    cross-entropy with a proximal (soft-threshold) L1 step on the exponents, the
+    restarts batched on one tensor (each with its own L1 strength around
+    ``alpha``) and early-stopped on a stratified validation split; then the best
+    restart's small exponents are pruned (thresholds 0.2, 0.05, 0.01 on
+    unit-variance log-features) and the rest polished with L-BFGS-B. A sparsity
+    path of refitted, simpler equations forms the front ``equations_``. The
+    printed equation is exactly the deployed model.
 
     Parameters
     ----------
