@@ -242,11 +242,28 @@ def lbfgs_polish(
         return penalised_grad(work, data.log_u, data.y, data.weights, task,
                               score_l2=score_l2, l1=l1, expo_mask=masks[2], with_value=True)
 
-    bounds = None if expo_bound is None else [
-        None, None, (-expo_bound.expand_as(params.expo), expo_bound.expand_as(params.expo))]
     result = primitives.lbfgs(params.tensors(), None, value_and_grad=value_and_grad,
-                              masks=masks, bounds=bounds, max_iter=max_iter)
+                              masks=masks, bounds=expo_box(params, expo_bound),
+                              max_iter=max_iter)
     return params.detach() if result is None else Params(*result)
+
+
+def expo_box(params: Params, expo_bound: torch.Tensor | None):
+    """:func:`ecsel._fit.primitives.lbfgs` bounds keeping the exponents within
+    ``+-expo_bound`` (broadcastable to them); None when there is no bound.
+
+    Examples
+    --------
+    >>> p = Params(torch.zeros(1, 1), torch.ones(1, 1, 1), torch.zeros(1, 1, 1, 2))
+    >>> box = expo_box(p, torch.tensor([5.0, 10.0]))
+    >>> box[:2], box[2][1].tolist()
+    ([None, None], [[[[5.0, 10.0]]]])
+    >>> expo_box(p, None) is None
+    True
+    """
+    if expo_bound is None:
+        return None
+    return [None, None, (-expo_bound.expand_as(params.expo), expo_bound.expand_as(params.expo))]
 
 
 def active_masks(params: Params, expo_tol: float, coef_tol: float):

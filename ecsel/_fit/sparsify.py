@@ -59,8 +59,7 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
     small-data bound 5 to 13.5.
     """
     masks = _masks(params)
-    bounds = None if expo_bound is None else [
-        None, None, (-expo_bound.expand_as(params.expo), expo_bound.expand_as(params.expo))]
+    bounds = engine.expo_box(params, expo_bound)
 
     def value_and_grad(work):
         return penalised_grad(work, data.log_u, data.y, data.weights, task, ridge=ridge,
