@@ -22,6 +22,9 @@ from tqdm.auto import tqdm
 from ecsel._fit.primitives import resolve_device
 from ecsel._transform import PositivityTransform, _is_categorical
 from ecsel.export.json import estimator_to_json
+from ecsel.export.onnx import signomial_to_onnx
+from ecsel.export.python import signomial_to_python
+from ecsel.export.sql import signomial_to_sql
 
 MAX_BACKGROUND = 100
 BACKGROUND_SEED = 0
@@ -232,6 +235,7 @@ class ECSELBase:
         return self
 
     # -------------------------------------------------------------- exports
+    # to_onnx / to_sql / to_python read row ``index`` through FrontMixin._row_signomial
     def sympy(self, precision: int | None = None):
         """The learned equation as SymPy, in the original units of the inputs.
 
@@ -251,6 +255,72 @@ class ECSELBase:
     def to_json(self) -> str:
         """The fitted estimator as a JSON document (see :func:`ecsel.load_json`)."""
         return estimator_to_json(self)
+
+    def to_onnx(self, index: int | None = None):
+        """The equation as an ``onnx.ModelProto`` on the raw columns (``ecsel[onnx]``).
+
+        Inputs: one per raw column, shape ``[N, 1]``: double for numeric columns
+        (NaN is missing), string for categorical and boolean ones (the empty string
+        is missing). Outputs: ``label``, ``probabilities`` and ``scores``
+        (``decision_function``) for a classifier, ``prediction`` for a regressor.
+        ``index`` picks a row of ``equations_`` (default: the selected equation).
+        See :mod:`ecsel.export.onnx`.
+
+        Examples
+        --------
+        >>> import onnxruntime as ort
+        >>> from ecsel._testing import example_estimator
+        >>> est, X = example_estimator()
+        >>> session = ort.InferenceSession(est.to_onnx().SerializeToString())
+        >>> feed = {c: X[[c]].to_numpy(dtype="float64") for c in X.columns}
+        >>> bool(np.allclose(session.run(["prediction"], feed)[0], est.predict(X)))
+        True
+        """
+        return signomial_to_onnx(self._row_signomial(index), estimator=self)
+
+    def to_sql(self, table: str, dialect: str = "sqlite", keep=(), index: int | None = None
+               ) -> str:
+        """One SQL ``SELECT`` computing the model from the raw columns of ``table``.
+
+        ``dialect``: ``"sqlite"``, ``"duckdb"`` or ``"postgres"``. The result has the
+        ``keep`` columns, then ``prediction`` (regressor) or ``score``/``score_<c>``,
+        ``proba_<c>`` and ``prediction`` (classifier). ``NULL`` is a missing value.
+        ``index`` picks a row of ``equations_``. See :mod:`ecsel.export.sql`.
+
+        Examples
+        --------
+        >>> import sqlite3
+        >>> from ecsel._testing import example_estimator
+        >>> est, X = example_estimator()
+        >>> db = sqlite3.connect(":memory:")
+        >>> X.assign(id=range(len(X))).to_sql("rows", db, index=False)
+        200
+        >>> rows = db.execute(est.to_sql("rows", keep=["id"]) + " ORDER BY id").fetchall()
+        >>> bool(np.allclose([p for _, p in rows], est.predict(X), rtol=1e-12))
+        True
+        """
+        return signomial_to_sql(self._row_signomial(index), table, dialect, keep,
+                                estimator=self)
+
+    def to_python(self, name: str = "ecsel_predict", index: int | None = None) -> str:
+        """Source of a dependency-free function ``name(row)`` (standard ``math`` only).
+
+        ``row`` is a dict of raw column values (``None`` or NaN is missing). The
+        function returns the prediction (regressor) or a dict with ``score``,
+        ``probabilities`` and ``label`` (classifier). ``index`` picks a row of
+        ``equations_``. See :mod:`ecsel.export.python`.
+
+        Examples
+        --------
+        >>> from ecsel._testing import example_estimator
+        >>> est, X = example_estimator()
+        >>> namespace = {}
+        >>> exec(est.to_python(), namespace)
+        >>> row = X.iloc[0].to_dict()
+        >>> bool(np.isclose(namespace["ecsel_predict"](row), est.predict(X.iloc[:1])[0]))
+        True
+        """
+        return signomial_to_python(self._row_signomial(index), name, estimator=self)
 
     def _scores(self, X) -> np.ndarray:
         frame = self._validate_predict_input(X)

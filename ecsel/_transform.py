@@ -292,6 +292,10 @@ class PositivityTransform:
     feature_maps : list of FeatureMap
     input_features : list of str
         Raw column names in order.
+    boolean_inputs : sequence of str, optional
+        Raw columns that held booleans in training (a bool dtype, or True/False with
+        missing entries). The maps do not need it; exporters do, because a database
+        stores such a column as a ``BOOLEAN`` rather than a number or a label.
 
     Examples
     --------
@@ -300,9 +304,11 @@ class PositivityTransform:
     ['r', 'c[missing]']
     """
 
-    def __init__(self, feature_maps: list[FeatureMap], input_features: list[str]):
+    def __init__(self, feature_maps: list[FeatureMap], input_features: list[str],
+                 boolean_inputs=()):
         self.feature_maps = tuple(feature_maps)
         self.input_features = tuple(input_features)
+        self.boolean_inputs = tuple(str(c) for c in boolean_inputs)
 
     @classmethod
     def fit(cls, frame: pd.DataFrame) -> PositivityTransform:
@@ -333,7 +339,9 @@ class PositivityTransform:
                 maps.extend(_categorical_maps(str(name), series))
             else:
                 maps.extend(_numeric_maps(str(name), _numeric_column(str(name), series)))
-        return cls(maps, [str(c) for c in frame.columns])
+        boolean = [str(c) for c in frame.columns
+                   if pd.api.types.infer_dtype(frame[c], skipna=True) == "boolean"]
+        return cls(maps, [str(c) for c in frame.columns], boolean)
 
     @property
     def feature_names(self) -> list[str]:
@@ -488,10 +496,13 @@ class PositivityTransform:
         >>> json.loads(json.dumps(d)) == d
         True
         """
-        return {
+        doc = {
             "input_features": list(self.input_features),
             "feature_maps": [m.to_dict() for m in self.feature_maps],
         }
+        if self.boolean_inputs:  # documents without booleans stay as they were
+            doc["boolean_inputs"] = list(self.boolean_inputs)
+        return doc
 
     @classmethod
     def from_dict(cls, data: dict) -> PositivityTransform:
@@ -516,6 +527,6 @@ class PositivityTransform:
         """
         try:
             maps = [FeatureMap.from_dict(m) for m in data["feature_maps"]]
-            return cls(maps, data["input_features"])
+            return cls(maps, data["input_features"], data.get("boolean_inputs", ()))
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"Malformed PositivityTransform document: {exc!r}") from exc

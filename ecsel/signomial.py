@@ -13,6 +13,9 @@ import torch
 from ecsel._transform import EXP_CLAMP, PositivityTransform
 from ecsel.export.json import SIGNOMIAL_FORMAT, VERSION, parse_json, signomial_to_json
 from ecsel.export.latex import signomial_to_latex
+from ecsel.export.onnx import signomial_to_onnx
+from ecsel.export.python import signomial_to_python
+from ecsel.export.sql import signomial_to_sql
 from ecsel.export.sympy import signomial_to_sympy
 
 
@@ -348,6 +351,55 @@ class Signomial:
         True
         """
         return signomial_to_json(self)
+
+    def to_onnx(self):
+        """An ``onnx.ModelProto`` of the scores (needs ``ecsel[onnx]``).
+
+        One input per raw column (``[N, 1]``, double or string) and one output,
+        ``scores`` ``[N, n_outputs]``; see :mod:`ecsel.export.onnx`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> [i.name for i in Signomial([0.5], [[3.0]], [[[-2.0]]], t).to_onnx().graph.input]
+        ['r']
+        """
+        return signomial_to_onnx(self)
+
+    def to_sql(self, table: str, dialect: str = "sqlite", keep=()) -> str:
+        """One SQL ``SELECT`` of the scores over the raw columns of ``table``.
+
+        ``dialect`` is ``"sqlite"``, ``"duckdb"`` or ``"postgres"``; ``keep`` lists
+        columns carried into the result; see :mod:`ecsel.export.sql`.
+
+        Examples
+        --------
+        >>> import sqlite3
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> s = Signomial([0.5], [[3.0]], [[[-2.0]]], t, ["y"])  # 0.5 + 3 (r / 4) ** -2
+        >>> sqlite3.connect(":memory:").execute(s.to_sql("(SELECT 8.0 AS r)")).fetchall()
+        [(1.25,)]
+        """
+        return signomial_to_sql(self, table, dialect, keep)
+
+    def to_python(self, name: str = "ecsel_predict") -> str:
+        """Source of a function ``name(row)`` (standard ``math`` only) giving the scores.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> namespace = {}
+        >>> exec(Signomial([0.5], [[3.0]], [[[-2.0]]], t, ["y"]).to_python(), namespace)
+        >>> namespace["ecsel_predict"]({"r": None})  # missing: r takes its fill value 4
+        {'y': 3.5}
+        """
+        return signomial_to_python(self, name)
 
     @classmethod
     def from_dict(cls, data: dict) -> Signomial:
