@@ -310,26 +310,6 @@ class ECSELBase:
         return estimator
 
     # -------------------------------------------------------------- exports
-    def sympy(self, precision: int | None = None):
-        """The learned equation as SymPy, in the original units of the inputs.
-
-        The symbols are the DataFrame's column names (``x0, x1, ...`` for arrays);
-        one-hot levels of categorical columns appear as indicator factors
-        ``exp(g * col[level])``. A multiclass classifier returns one expression per
-        class (the reference class ``classes_[0]`` has score 0).
-        """
-        check_is_fitted(self)
-        return self.signomial_.to_sympy(precision=precision)
-
-    def latex(self, precision: int | None = 4) -> str:
-        """The learned equation as LaTeX."""
-        check_is_fitted(self)
-        return self.signomial_.to_latex(precision=precision)
-
     def to_json(self) -> str:
         """The fitted estimator as a JSON document (see :func:`ecsel.load_json`)."""
         return estimator_to_json(self)
-
-    def _scores(self, X) -> np.ndarray:
-        frame = self._validate_predict_input(X)
-        return self.signomial_.evaluate(frame)
