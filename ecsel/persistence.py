@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecsel.classifier import ECSELClassifier
-from ecsel.export.json import ESTIMATOR_FORMAT, estimator_to_json, parse_json
+from ecsel.export.json import ESTIMATOR_FORMAT, parse_json
 from ecsel.regressor import ECSELRegressor
 from ecsel.signomial import Signomial
 
@@ -51,7 +51,4 @@ def load_json(text: str):
     return estimator
 
 
-#: The old name (:mod:`ecsel.export.json` used to hold the reader).
-estimator_from_json = load_json
-
-__all__ = ["ESTIMATORS", "estimator_from_json", "estimator_to_json", "load_json"]
+__all__ = ["ESTIMATORS", "load_json"]

@@ -71,7 +71,6 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._fit.printing import add_text_columns, short_table
-from ecsel.explain._front_plot import plot_front as _plot_front
 
 BEST_AUC_TOLERANCE = 0.01
 BEST_MSE_TOLERANCE = 0.02
@@ -229,6 +228,8 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
             f"No equation on the front has complexity <= {max_complexity}; the simplest "
             f"has {int(table['complexity'].min())}."
         )
+    if eligible["loss"].isna().all():  # no validation split (``from_signomial``)
+        return int(eligible.index[0])
     most_accurate = eligible.loc[eligible["loss"].idxmin()]
     if rule == "accuracy":
         return int(most_accurate.name)
@@ -309,6 +310,9 @@ def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
     most accurate (0.9020, complexity 5).
     """
     row = table.loc[selected]
+    if table["loss"].isna().all():
+        return ("The equation was installed without a validation split "
+                "(from_signomial): it is the only row.")
     head = (f"Selected the complexity-{int(row['complexity'])} equation "
             f"(validation score {row['score']:.4f})")
     limit = "" if max_complexity is None else f" among those with complexity <= {max_complexity}"
@@ -558,23 +562,3 @@ class FrontMixin:
             sentence = choice_sentence(front, self.selected_index_, rule,
                                        self.max_complexity, task=self._front_task)
         return short_table(front, self.selected_index_, name, width=width) + "\n" + sentence
-
-    def plot_front(self, ax=None):
-        """Validation score against complexity, the selected equation marked.
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import numpy as np
-        >>> import pandas as pd
-        >>> from ecsel import ECSELRegressor
-        >>> rng = np.random.default_rng(0)
-        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
-        >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
-        >>> est.plot_front().get_xlabel()
-        'complexity (factors)'
-        """
-        return _plot_front(self._front(), self.selected_index_, ax=ax,
-                          score_name="validation R^2" if self._front_task == "regression"
-                          else "validation ROC AUC")

@@ -6,12 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel._base import (  # noqa: F401 - remember_training_data: used by the tests
-    check_predict_input,
-    column_ranges,
-    remember_training_data,
-    sample_rows,
-)
+from ecsel._base import check_predict_input, column_ranges, sample_rows
 
 
 def is_multiclass(est) -> bool:

@@ -1,7 +1,8 @@
 r"""Writers of a fitted :class:`~ecsel.Signomial`: one module per target.
 
 ``sympy`` (symbolic expressions in original units), ``latex``, ``json`` (safe
-persistence, no pickle) and ``torch`` (a differentiable ``nn.Module``). A writer
+persistence, no pickle) and ``torch`` (a differentiable ``nn.Module`` and the clamped torch scores
+:func:`signomial_scores_torch`). A writer
 takes a signomial (or a fitted estimator) and never imports the estimator classes;
 reading a document back is :meth:`ecsel.Signomial.from_json` and
 :func:`ecsel.load_json`.
@@ -19,7 +20,7 @@ z_{0} = \frac{48.0}{r^{2}}
 from ecsel.export.json import estimator_to_json, signomial_to_dict, signomial_to_json
 from ecsel.export.latex import signomial_to_latex
 from ecsel.export.sympy import feature_symbols, signomial_to_sympy
-from ecsel.export.torch import SignomialModule
+from ecsel.export.torch import SignomialModule, signomial_scores_torch
 
 __all__ = [
     "SignomialModule",
@@ -29,4 +30,5 @@ __all__ = [
     "signomial_to_json",
     "signomial_to_latex",
     "signomial_to_sympy",
+    "signomial_scores_torch",
 ]
