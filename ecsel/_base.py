@@ -39,6 +39,29 @@ class _Count(Interval):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
+def check_column_names(X: pd.DataFrame) -> None:
+    """Refuse column names that mix strings with other types (scikit-learn's TypeError).
+
+    All-string names are the features' names; all non-string names (``pd.DataFrame(
+    array)``'s 0, 1, ...) are positions, and the inputs are called ``x0, x1, ...``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_column_names(pd.DataFrame({"a": [1.0], 1: [2.0]}))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X has column names of mixed types (int and str): ['a', 1]; use strings ...
+    """
+    kinds = {type(c).__name__ for c in X.columns}
+    if "str" in kinds and len(kinds) > 1:
+        shown = list(X.columns)[:8]
+        raise ValueError(
+            f"X has column names of mixed types ({' and '.join(sorted(kinds))}): {shown}; "
+            "use strings for all of them, e.g. X.columns = X.columns.astype(str)."
+        )
+
+
 def _frame_from_dataframe(X: pd.DataFrame) -> pd.DataFrame:
     frame = X.reset_index(drop=True)
     if not all(isinstance(c, str) for c in frame.columns):
@@ -138,6 +161,11 @@ def check_predict_input(est, X) -> pd.DataFrame:
     check_is_fitted(est)
     columns = est.signomial_.input_features
     if isinstance(X, pd.DataFrame):
+        check_column_names(X)
+        if not hasattr(est, "feature_names_in_") and list(X.columns) == columns:
+            # a frame this package built (x0, x1, ... of a fit without string names),
+            # passed on by an explanation: not the user's names, so no warning
+            X = X.set_axis(range(X.shape[1]), axis=1)
         validate_data(est, X, reset=False, skip_check_array=True)
         if X.shape[0] == 0:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
@@ -172,6 +200,7 @@ class ECSELBase:
     def _validate_fit_input(self, X, y, *, y_numeric: bool):
         """Validated raw frame and 1-D y; sets n_features_in_ / feature_names_in_."""
         if isinstance(X, pd.DataFrame):
+            check_column_names(X)
             validate_data(self, X, skip_check_array=True)
             if X.shape[0] == 0:
                 raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
