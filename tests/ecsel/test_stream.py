@@ -164,6 +164,9 @@ def test_fit_stream_in_memory_table_gives_the_fit_of_fit(tmp_path, kind, n_terms
     assert streamed.select(simplest).selected_index_ == simplest
     assert streamed.select(model_selection="accuracy").selected_index_ == \
         memory.select(model_selection="accuracy").selected_index_
+    limit = int(front_s.complexity.iloc[0])
+    assert streamed.select(max_complexity=limit).selected_index_ == \
+        memory.select(max_complexity=limit).selected_index_
     assert streamed.n_iter_ > 0 and streamed.n_features_in_ == 3
 
 
