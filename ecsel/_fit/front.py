@@ -349,7 +349,7 @@ class FrontMixin:
     >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
     >>> est.equations_[["complexity", "n_terms", "equation"]]
        complexity  n_terms    equation
-    0           0        0       18.53
+    0           0        0       17.90
     1           2        1  0.5*m*v**2
     >>> bool(np.allclose(est.predict(X, index=1), est.equations_.signomial[1].evaluate(X)[:, 0]))
     True
@@ -358,10 +358,18 @@ class FrontMixin:
     _front_task = "classification"
 
     # ---------------------------------------------------------------- fit
-    def _install_front(self, candidates: Sequence[Candidate], n_val: int | None = None):
-        """Build ``equations_`` from the candidates and return the selected signomial.
+    def _install_fit(self, candidates: Sequence[Candidate], *, n_features_in: int,
+                     feature_names_in=None, classes=None, n_val: int | None = None,
+                     **fitted):
+        """The one door of every fit: install the front, the selected row and all else.
 
-        ``n_val`` (the regressor's validation rows) enables the BIC bar of ``"best"``.
+        ``fit``, ``fit_stream`` (one process or distributed) and every fit built on
+        them end here: ``equations_`` is built from the candidates, a row is selected
+        (``model_selection``, ``max_complexity``), and ``signomial_``,
+        ``selected_index_``, ``n_terms_``, ``n_features_in_``, ``feature_names_in_``,
+        ``classes_``/``threshold_`` and the ``fitted`` attributes (``n_iter_``,
+        ``y_scale_``) are set together. ``n_val`` (the regressor's validation rows)
+        enables the BIC bar of ``"best"``. Returns the estimator.
         """
         # Restarts that reach one equation list its terms in different orders; a
         # canonical order keeps ulp-level loss ties from changing the fitted model.
@@ -372,7 +380,11 @@ class FrontMixin:
         self.equations_ = table
         self.selected_index_ = select_row(table, self.model_selection,
                                           self.max_complexity, task=self._front_task)
-        return table.loc[self.selected_index_, "signomial"]
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        return self._set_fitted(table.loc[self.selected_index_, "signomial"],
+                                n_features_in=n_features_in,
+                                feature_names_in=feature_names_in, classes=classes)
 
     @property
     def equations_(self) -> pd.DataFrame | None:
@@ -546,7 +558,7 @@ class FrontMixin:
         >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
         >>> print(est.front_summary())  # doctest: +NORMALIZE_WHITESPACE
           complexity  val R^2  equation
-                   0  -0.0197  18.53
+                   0  -0.1192  17.90
         *          2   1.0000  0.5*m*v**2
         Selected the complexity-2 equation (validation score 1.0000): the simplest whose
         validation MSE is within 2% of the most accurate (1.0000, complexity 2).
