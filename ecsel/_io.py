@@ -74,8 +74,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> atomic_write_bytes(Path(tempfile.mkdtemp()) / "model.onnx", b"\x08\x07").read_bytes()
-    b'\x08\x07'
+    >>> atomic_write_bytes(Path(tempfile.mkdtemp()) / "model.onnx", b"ONNX").read_bytes()
+    b'ONNX'
     """
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
