@@ -1,7 +1,7 @@
 """Atomic output: a file or a folder appears complete or not at all.
 
 The command line (:mod:`ecsel.cli`) and the case-study reports
-(:mod:`ecsel.casestudies`) write everything through these two helpers, so an
+(:mod:`ecsel.casestudies`) write everything through these helpers, so an
 interrupted or failed run never leaves a half-written file behind.
 """
 
@@ -64,12 +64,25 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     >>> out.read_text()
     '{}'
     """
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> atomic_write_bytes(Path(tempfile.mkdtemp()) / "model.onnx", b"ONNX").read_bytes()
+    b'ONNX'
+    """
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -78,4 +91,4 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
-__all__ = ["atomic_dir", "atomic_write_text"]
+__all__ = ["atomic_dir", "atomic_write_bytes", "atomic_write_text"]

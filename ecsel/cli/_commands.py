@@ -1,4 +1,4 @@
-"""The ``ecsel`` sub-commands: fit, predict, explain and demo."""
+"""The ``ecsel`` sub-commands: fit, predict, explain, export and demo."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from ecsel.cli._io import (
     load_model,
     one_line,
     read_csv,
+    save_bytes,
     save_text,
     write_csv,
 )
@@ -209,6 +210,33 @@ def cmd_explain(args) -> int:
     if getattr(pred, "ndim", 1) == 1:
         out["score"] = pred
     write_csv(out, args.out)
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Write the model as an ONNX graph, one SQL SELECT or a Python function."""
+    if args.dialect is not None and args.format != "sql":
+        raise CLIError("--dialect applies to --format sql only")
+    if args.format == "onnx" and args.out in (None, "-"):
+        raise CLIError("--format onnx writes a binary file: give --out FILE")
+    est = load_model(args.model)
+    try:
+        if args.format == "onnx":
+            payload = est.to_onnx().SerializeToString()
+        elif args.format == "sql":
+            payload = est.to_sql(args.table, dialect=args.dialect or "sqlite",
+                                 keep=args.keep or ())
+        else:
+            payload = est.to_python(name=args.name)
+    except ImportError as exc:
+        raise CLIError(one_line(exc)) from exc
+    except ValueError as exc:
+        raise CLIError(f"cannot export {args.model}: {one_line(exc)}") from exc
+    if args.out in (None, "-"):
+        sys.stdout.write(payload)
+        return 0
+    (save_bytes if isinstance(payload, bytes) else save_text)(args.out, payload)
+    print(f"wrote {Path(args.out).resolve()}", file=sys.stderr)
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ecsel import load_json
-from ecsel._io import atomic_write_text
+from ecsel._io import atomic_write_bytes, atomic_write_text
 
 USAGE_ERROR = 2
 INTERNAL_ERROR = 1
@@ -109,6 +109,14 @@ def save_text(out: str, text: str) -> None:
     """Atomic write; an OS error (no such folder, no permission, disk full) is a CLIError."""
     try:
         atomic_write_text(out, text)
+    except OSError as exc:
+        raise CLIError(f"cannot write {out}: {one_line(exc)}") from exc
+
+
+def save_bytes(out: str, data: bytes) -> None:
+    """:func:`save_text` for binary output (an ONNX file)."""
+    try:
+        atomic_write_bytes(out, data)
     except OSError as exc:
         raise CLIError(f"cannot write {out}: {one_line(exc)}") from exc
 

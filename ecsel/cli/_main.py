@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ecsel import __version__
-from ecsel.cli._commands import cmd_demo, cmd_explain, cmd_fit, cmd_predict
+from ecsel.cli._commands import cmd_demo, cmd_explain, cmd_export, cmd_fit, cmd_predict
 from ecsel.cli._io import INTERNAL_ERROR, USAGE_ERROR, CLIError, one_line
 from ecsel.cli._stream import parse_bytes, stream_explain, stream_fit, stream_predict, streaming
 
@@ -108,6 +108,28 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", metavar="attributions.csv", help="default: standard output")
     _stream_options(exp)
     exp.set_defaults(func=streaming(cmd_explain, stream_explain))
+
+    export = sub.add_parser(
+        "export",
+        help="write a saved model as ONNX, SQL or a Python function",
+        description="Deploy the equation where the data are: an ONNX graph on the raw "
+        "columns, one SQL SELECT over a table, or one dependency-free Python function. "
+        "Each computes what the model computes, missing values and unseen levels included.",
+    )
+    export.add_argument("model", metavar="model.json")
+    export.add_argument("--format", required=True, choices=("onnx", "sql", "python"))
+    export.add_argument("--dialect", choices=("sqlite", "duckdb", "postgres"),
+                        help="SQL dialect (default sqlite)")
+    export.add_argument("--table", default="data", metavar="NAME",
+                        help="SQL: the table the SELECT reads (default: data)")
+    export.add_argument("--keep", action="append", metavar="COL",
+                        help="SQL: a column of the table to carry into the result, such "
+                        "as an id (repeatable)")
+    export.add_argument("--name", default="ecsel_predict", metavar="NAME",
+                        help="Python: the function's name (default ecsel_predict)")
+    export.add_argument("--out", metavar="FILE",
+                        help="output file (default: standard output; required for onnx)")
+    export.set_defaults(func=cmd_export)
 
     demo = sub.add_parser(
         "demo",

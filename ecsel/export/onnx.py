@@ -312,10 +312,8 @@ def onnx_inputs(model, frame) -> dict:
     for tensor in model.graph.input:
         series = frame[tensor.name]
         if tensor.type.tensor_type.elem_type == onnx.TensorProto.STRING:
-            values = series.astype(object).to_numpy()
-            absent = series.isna().to_numpy()
-            text = np.array(["" if a else str(v) for v, a in zip(values, absent)],
-                            dtype=object)
+            text = series.astype(object).astype(str).to_numpy(dtype=object)
+            text[series.isna().to_numpy()] = ""
             feed[tensor.name] = text.reshape(-1, 1)
         else:
             feed[tensor.name] = series.to_numpy(dtype=np.float64, na_value=np.nan
