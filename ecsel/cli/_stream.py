@@ -95,7 +95,7 @@ def stream_fit(args) -> int:
 
 
 def _write(args, est, fn, columns) -> int:
-    from ecsel.stream import write_stream
+    from ecsel.stream import InputError, write_stream
 
     source = _source(args.data, columns=None)
     try:
@@ -104,6 +104,8 @@ def _write(args, est, fn, columns) -> int:
             raise CLIError(f"{args.data} lacks {len(missing)} column(s) the model needs: "
                            f"{', '.join(map(repr, missing[:8]))}")
         n = write_stream(source, args.out, fn)
+    except InputError as exc:  # before OSError: a corrupt input is not the output's fault
+        raise CLIError(f"cannot read {args.data}: {one_line(exc)}") from exc
     except ValueError as exc:
         raise CLIError(f"cannot apply the model to {args.data}: {one_line(exc)}") from exc
     except OSError as exc:

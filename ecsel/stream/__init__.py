@@ -13,9 +13,9 @@
 from ecsel.stream._dist import DistributedFitError, init_from_env
 from ecsel.stream._fit import fit_stream
 from ecsel.stream._predict import predict_stream, sample_frame, write_stream
-from ecsel.stream._source import TableSource
+from ecsel.stream._source import InputError, TableSource
 
 __all__ = [
-    "DistributedFitError", "TableSource", "fit_stream", "init_from_env", "predict_stream",
-    "sample_frame", "write_stream",
+    "DistributedFitError", "InputError", "TableSource", "fit_stream", "init_from_env",
+    "predict_stream", "sample_frame", "write_stream",
 ]
