@@ -85,6 +85,7 @@ class ISA(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
         baselines: BaselineType = None,
         internal_batch_size: int | None = None,

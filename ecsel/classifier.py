@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from ecsel._base import ECSELBase, atomic_fit
 from ecsel._fit import engine, sparsify
 from ecsel._fit.classify import (
-    MAX_AUTO_TERMS,
+    CLASSIFIER_MAX_AUTO_TERMS,
     PRUNE_THRESHOLDS,
     PRUNE_TOLERANCE,
     SMALL_DATA,
@@ -26,7 +26,7 @@ from ecsel._fit.primitives import thread_budget
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
 
-AUTO_TERMS = tuple(range(1, MAX_AUTO_TERMS + 1))
+AUTO_TERMS = tuple(range(1, CLASSIFIER_MAX_AUTO_TERMS + 1))
 
 
 class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):

@@ -52,9 +52,10 @@ def teacher_attributions(
     background: Tensor,
     groups: Sequence[int] | Tensor,
     n_columns: int,
+    *,
     target: int | None = None,
     n_steps: int = 32,
-    batch_rows: int = 8192,
+    batch_size: int = 8192,
 ) -> Tensor:
     """Integrated gradients of the teacher from every background row, averaged, per column.
 
@@ -74,7 +75,7 @@ def teacher_attributions(
         Output explained for ``(N, C)`` scores.
     n_steps : int, default 32
         Gauss-Legendre nodes of the IG integral.
-    batch_rows : int, default 8192
+    batch_size : int, default 8192
         Rows (explained row x background row) per IG call.
 
     Returns
@@ -95,7 +96,7 @@ def teacher_attributions(
     n, n_back = x.shape[0], background.shape[0]
     ig = IntegratedGradients(teacher)
     out = torch.zeros((n, n_columns), dtype=x.dtype, device=x.device)
-    rows_per_call = max(1, batch_rows // n_back)
+    rows_per_call = max(1, batch_size // n_back)
     for start in range(0, n, rows_per_call):
         chunk = x[start:start + rows_per_call]
         m = chunk.shape[0]
@@ -299,8 +300,8 @@ class EquationStudent(RegressorMixin, BaseEstimator):
                                        replace=False))
         self.background_ = frame.iloc[back_rows].reset_index(drop=True)
         attr_teacher = teacher_attributions(
-            self.teacher, encoded, encoded[back_rows], groups, n_cols, self.target,
-            self.ig_steps).double()
+            self.teacher, encoded, encoded[back_rows], groups, n_cols, target=self.target,
+            n_steps=self.ig_steps).double()
         if self.prefit:
             names = [str(c) for c in self.regressor.signomial_.input_features]
             if names != [str(c) for c in frame.columns]:
@@ -426,7 +427,8 @@ class EquationStudent(RegressorMixin, BaseEstimator):
         groups = self._teacher_groups(frame, encoded.shape[1])
         back = self._encode(self.background_)
         return teacher_attributions(self.teacher, encoded, back, groups, frame.shape[1],
-                                    self.target, self.ig_steps).double().cpu().numpy()
+                                    target=self.target,
+                                    n_steps=self.ig_steps).double().cpu().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

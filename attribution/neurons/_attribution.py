@@ -27,9 +27,9 @@ from ._inputs import (
 )
 from ._layout import Layout, NeuronLayer, fold_norms, norm_sigma, resolve_layout
 
-__all__ = ["METHODS", "NeuronAttribution"]
+__all__ = ["NEURON_METHODS", "NeuronAttribution"]
 
-METHODS = ("direct", "activation", "gradient", "grad_x_act", "integrated_gradients")
+NEURON_METHODS = ("direct", "activation", "gradient", "grad_x_act", "integrated_gradients")
 
 
 def _check_targets(targets: Tensor, width: int) -> None:
@@ -77,7 +77,7 @@ class NeuronAttribution:
         target), or ``callable(targets) -> (n, d)``: a direction ``R`` in the space the head
         reads (a probe, a class vector, NAM's image-importance vector).
     method : str, default "direct"
-        One of :data:`METHODS`.
+        One of :data:`NEURON_METHODS`.
     tokenizer : optional
         A transformers tokenizer, to pass text prompts and string targets.
     final_norm, unembedding : nn.Module, optional
@@ -120,8 +120,8 @@ class NeuronAttribution:
         ig_method: str = "gausslegendre",
         internal_batch_size: int | None = None,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+        if method not in NEURON_METHODS:
+            raise ValueError(f"`method` must be one of {NEURON_METHODS}, got {method!r}")
         if isinstance(readout, str) and readout != "unembedding":
             raise ValueError(
                 f"`readout` must be 'unembedding', a tensor or a callable, got {readout!r}"
@@ -170,9 +170,9 @@ class NeuronAttribution:
     def attribute(
         self,
         inputs: Any,
+        *,
         target: Any = None,
         position: int = -1,
-        *,
         keep_batch: bool = False,
     ) -> Tensor:
         """Scores of every neuron for ``target`` at ``position``.
@@ -209,7 +209,7 @@ class NeuronAttribution:
         batch = as_batch(inputs, self.tokenizer, position)
         if target is None:
             target = self.predict(batch)
-        targets = resolve_targets(target, batch.n, self.tokenizer, self._device())
+        targets = resolve_targets(target, batch.n, self.tokenizer, self.device)
         fn = {
             "direct": self._direct,
             "activation": self._activation,
@@ -278,7 +278,9 @@ class NeuronAttribution:
         ).mean(0)
 
     # ------------------------------------------------------------------ internals
-    def _device(self) -> torch.device:
+    @property
+    def device(self) -> torch.device:
+        """The device of the model's parameters (CPU for a model without any)."""
         for p in self.model.parameters():
             return p.device
         return torch.device("cpu")
@@ -424,7 +426,8 @@ class NeuronAttribution:
             u = u.reshape(*u.shape, *([1] * (z.ndim - 2)))
         return (z * u).flatten(1).sum(1)
 
-    def _site_hook(self, store: list[Tensor]):
+    def readout_hooks(self, store: list[Tensor]):
+        """Hooks that store the readout site's tensor in ``store`` (``(pre, post)`` lists)."""
         module, where = self.layout.readout_site
 
         def pre_fn(m, args):
@@ -450,7 +453,7 @@ class NeuronAttribution:
             return fn
 
         site: list[Tensor] = []
-        site_pre, site_post = self._site_hook(site)
+        site_pre, site_post = self.readout_hooks(site)
         pre = [(layer.module, probe_hook(i)) for i, layer in enumerate(layers)] + site_pre
         with torch.enable_grad(), hooks(pre=pre, post=site_post):
             out = batch.run(self.model)
@@ -498,7 +501,7 @@ class NeuronAttribution:
                     return replace_first(args, leaf)
 
                 site: list[Tensor] = []
-                site_pre, site_post = self._site_hook(site)
+                site_pre, site_post = self.readout_hooks(site)
                 sub = batch.take(b.cpu())
                 with (
                     torch.enable_grad(),

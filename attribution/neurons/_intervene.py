@@ -328,7 +328,7 @@ def edit_neurons(
     if signs.numel() != len(pairs):
         raise ValueError(f"got {signs.numel()} signs for {len(pairs)} neurons")
     tok = tokenizer if tokenizer is not None else na.tokenizer
-    device = na._device()
+    device = na.device
     ids = resolve_targets([old, new], 2, tok, device)
     if int(ids[0]) == int(ids[1]):
         raise ValueError("`old` and `new` are the same target")
