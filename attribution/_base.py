@@ -169,7 +169,7 @@ class GradientAttribution:
             for arg in args
         )
 
-    def _scores_and_grads(
+    def scores_and_grads(
         self,
         points: Tensor,
         score_fn: ScoreFn,
@@ -321,7 +321,7 @@ class GradientAttribution:
     ) -> tuple[Tensor, Tensor]:
         """Target scores and their input gradients at ``inputs`` (one row per example)."""
         rows = torch.arange(inputs.shape[0], device=inputs.device)
-        (scores,), (grads,) = self._scores_and_grads(
+        (scores,), (grads,) = self.scores_and_grads(
             inputs, self._target_scores(targets), rows, args, inputs.shape[0], internal_batch_size
         )
         return scores, grads

@@ -218,7 +218,7 @@ class _Paths:
             toward = outputs.log_softmax(1).gather(1, false_classes[row_ids, None]).squeeze(1)
             return explained, toward
 
-        (explained, _), (explained_grad, toward_grad) = self.method._scores_and_grads(
+        (explained, _), (explained_grad, toward_grad) = self.method.scores_and_grads(
             self.x[active],
             scores,
             self.example[active],

@@ -230,7 +230,7 @@ class BIG(GradientAttribution):
 
         x = start.clone()
         for _ in range(n_attack_steps):
-            _, (grads,) = self._scores_and_grads(
+            _, (grads,) = self.scores_and_grads(
                 x, cross_entropy, examples, args, n_examples, internal_batch_size
             )
             moved = x + step * grads.sign()

@@ -354,7 +354,7 @@ class _AdaptivePath:
             + batch_view(alpha.to(self.inputs.dtype), self.inputs.dim())
             * (self.difference[example])
         )
-        (scores,), (grads,) = self.method._scores_and_grads(
+        (scores,), (grads,) = self.method.scores_and_grads(
             points,
             self.method._target_scores(self.targets[example]),
             example,

@@ -212,7 +212,7 @@ class _AttackPath:
             explained = outputs.softmax(1) if use_softmax else outputs
             return select_scores(explained, targets[row_ids])
 
-        (scores,), (grads,) = self.method._scores_and_grads(
+        (scores,), (grads,) = self.method.scores_and_grads(
             self.x, score, self.active, self.args, self.inputs.shape[0], self.chunk
         )
         self.score, self.grad, self.predicted = scores, grads, torch.cat(predicted)

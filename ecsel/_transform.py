@@ -178,7 +178,7 @@ class FeatureMap:
         return torch.zeros_like(values)
 
 
-def _is_categorical(series: pd.Series) -> bool:
+def is_categorical(series: pd.Series) -> bool:
     return (
         isinstance(series.dtype, pd.CategoricalDtype)
         or pd.api.types.is_object_dtype(series.dtype)
@@ -329,7 +329,7 @@ class PositivityTransform:
         maps: list[FeatureMap] = []
         for name in frame.columns:
             series = frame[name]
-            if _is_categorical(series):
+            if is_categorical(series):
                 maps.extend(_categorical_maps(str(name), series))
             else:
                 maps.extend(_numeric_maps(str(name), _numeric_column(str(name), series)))
@@ -419,7 +419,7 @@ class PositivityTransform:
         numeric: dict[str, np.ndarray] = {}
         for fmap in self.feature_maps:
             series = frame[fmap.source]
-            if fmap.level is not None or (fmap.kind == "constant" and _is_categorical(series)):
+            if fmap.level is not None or (fmap.kind == "constant" and is_categorical(series)):
                 if fmap.source not in labels:
                     labels[fmap.source] = _labels(series)
                     n_missing = int(np.sum(labels[fmap.source] == None))  # noqa: E711
@@ -433,7 +433,7 @@ class PositivityTransform:
                 else:
                     columns.append(np.zeros(len(series)))
                 continue
-            if _is_categorical(series):
+            if is_categorical(series):
                 raise ValueError(
                     f"Column {fmap.source!r} was numeric during fit but is not numeric now."
                 )

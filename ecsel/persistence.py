@@ -38,14 +38,14 @@ def load_json(text: str):
     if doc.get("estimator") not in ESTIMATORS:
         raise ValueError(f"Unknown estimator {doc.get('estimator')!r}.")
     try:
-        estimator = ESTIMATORS[doc["estimator"]]().set_params(**doc["params"])
-        estimator._set_fitted(
+        estimator = ESTIMATORS[doc["estimator"]].from_signomial(
             Signomial.from_dict(doc["signomial"]),
-            n_features_in=doc["n_features_in"],
-            feature_names_in=doc["feature_names_in"] or None,
             classes=np.asarray(doc["classes"]) if "classes" in doc else None,
             threshold=doc.get("threshold", 0.5),
+            **doc["params"],
         )
+        if doc["feature_names_in"]:  # array columns named x0, x1, ... in a DataFrame
+            estimator.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"Malformed ECSEL estimator JSON: {exc}") from exc
     return estimator

@@ -14,6 +14,7 @@ from ecsel._transform import EXP_CLAMP, PositivityTransform
 from ecsel.export.json import SIGNOMIAL_FORMAT, VERSION, parse_json, signomial_to_json
 from ecsel.export.latex import signomial_to_latex
 from ecsel.export.sympy import signomial_to_sympy
+from ecsel.export.torch import signomial_scores_torch
 
 
 def _frozen(array, ndim: int, name: str) -> np.ndarray:
@@ -285,8 +286,7 @@ class Signomial:
         expo = torch.tensor(self.exponents, dtype=encoded.dtype, device=encoded.device)
         coef = torch.tensor(self.coef, dtype=encoded.dtype, device=encoded.device)
         bias = torch.tensor(self.intercept, dtype=encoded.dtype, device=encoded.device)
-        power = torch.einsum("nm,okm->nok", log_u, expo).clamp(-EXP_CLAMP, EXP_CLAMP)
-        return bias + (coef * torch.exp(power)).sum(dim=2)
+        return signomial_scores_torch(log_u, bias, coef, expo)
 
     # ----------------------------------------------------------------- export
     def to_sympy(self, precision: int | None = None):

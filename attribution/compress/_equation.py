@@ -25,14 +25,15 @@ gradients of the teacher and ``ecsel``'s closed form: ``attribution`` may import
 from __future__ import annotations
 
 import copy
-import numbers
 from collections.abc import Callable, Sequence
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
@@ -178,6 +179,24 @@ class EquationStudent(RegressorMixin, BaseEstimator):
     (3,)
     """
 
+    _parameter_constraints: dict = {
+        "teacher": [callable],
+        "encoder": [callable, None],
+        "groups": ["array-like", None],
+        "target": [Integral, None],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "n_background": [Interval(Integral, 1, None, closed="left")],
+        "ig_steps": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "regressor": [ECSELRegressor, None],
+        "prefit": ["boolean"],
+        "fine_tune": [StrOptions({"all", "support"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(self, teacher, encoder=None, groups=None, target=None, beta=10.0,
                  n_background=32, ig_steps=32, epochs=150, lr=0.01, batch_size=512,
                  regressor=None, prefit=False, fine_tune="all", random_state=None,
@@ -247,22 +266,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- fit
     def _check_params(self) -> None:
-        if not callable(self.teacher):
-            raise ValueError("teacher must be callable (a torch module or function)")
-        if not isinstance(self.beta, numbers.Real) or not 0 <= self.beta < float("inf"):
+        self._validate_params()  # scikit-learn's, from _parameter_constraints
+        if not np.isfinite(self.beta):
             raise ValueError(f"beta must be a finite non-negative number, got {self.beta!r}")
-        for name in ("n_background", "ig_steps", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not isinstance(self.epochs, numbers.Integral) or self.epochs < 0:
-            raise ValueError(f"epochs must be a non-negative int, got {self.epochs!r}")
-        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if self.fine_tune not in ("all", "support"):
-            raise ValueError(f"fine_tune must be 'all' or 'support', got {self.fine_tune!r}")
-        if self.regressor is not None and not isinstance(self.regressor, ECSELRegressor):
-            raise ValueError("regressor must be an ECSELRegressor or None")
         if self.prefit:
             if self.regressor is None:
                 raise ValueError("prefit=True needs a fitted regressor")

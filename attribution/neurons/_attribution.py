@@ -341,7 +341,7 @@ class NeuronAttribution:
             logits = gather_position(logits, batch.positions(logits.shape[1], logits.device))
         return acts, norm_in, logits  # type: ignore[return-value]
 
-    def _readout_vectors(self, targets: Tensor, d: int, like: Tensor) -> Tensor:
+    def readout_vectors(self, targets: Tensor, d: int, like: Tensor) -> Tensor:
         """Readout directions ``(n, d)`` in the readout space, one per row."""
         r = self.readout
         if isinstance(r, str):
@@ -376,7 +376,7 @@ class NeuronAttribution:
                 out.append(self._direct_conv(layer, a, targets))
                 continue
             w = layer.output_weights().detach()  # (d, N)
-            u = self._readout_vectors(targets, w.shape[0], a)
+            u = self.readout_vectors(targets, w.shape[0], a)
             if self.readout == "unembedding" and self.layout.unembedding is None:
                 if logits.shape[-1] != w.shape[0]:
                     raise ValueError(
@@ -398,7 +398,7 @@ class NeuronAttribution:
         with torch.enable_grad():
             x = a.detach().requires_grad_(True)
             y = module._conv_forward(x, module.weight.detach(), None)
-            u = self._readout_vectors(targets, y.shape[1], y)
+            u = self.readout_vectors(targets, y.shape[1], y)
             if u.ndim == 2:
                 u = u.reshape(*u.shape, *([1] * (y.ndim - 2)))
             (g,) = torch.autograd.grad((y * u).sum(), x)
@@ -410,7 +410,9 @@ class NeuronAttribution:
             [self._reduce(layer, a) for layer, a in zip(self.layout.layers, acts)], 1
         )
 
-    def _explained(self, batch: Batch, out: Any, site: list[Tensor], targets: Tensor) -> Tensor:
+    def explained_scores(
+        self, batch: Batch, out: Any, site: list[Tensor], targets: Tensor
+    ) -> Tensor:
         """The explained scalar per row, differentiable."""
         if isinstance(self.readout, str):
             y = logits_of(out)
@@ -421,7 +423,7 @@ class NeuronAttribution:
         z = site[0]
         if z.ndim == 3 and self.layout.layers[-1].kind != "conv":
             z = gather_position(z, batch.positions(z.shape[1], z.device))
-        u = self._readout_vectors(targets, z.shape[-1] if z.ndim == 2 else z.shape[1], z)
+        u = self.readout_vectors(targets, z.shape[-1] if z.ndim == 2 else z.shape[1], z)
         if z.ndim > 2:
             u = u.reshape(*u.shape, *([1] * (z.ndim - 2)))
         return (z * u).flatten(1).sum(1)
@@ -457,7 +459,7 @@ class NeuronAttribution:
         pre = [(layer.module, probe_hook(i)) for i, layer in enumerate(layers)] + site_pre
         with torch.enable_grad(), hooks(pre=pre, post=site_post):
             out = batch.run(self.model)
-            y = self._explained(batch, out, site, targets)
+            y = self.explained_scores(batch, out, site, targets)
             grads = torch.autograd.grad(y.sum(), probes)
         result = []
         for layer, g, x in zip(layers, grads, inputs):
@@ -507,7 +509,7 @@ class NeuronAttribution:
                     torch.enable_grad(),
                     hooks(pre=[(layer.module, patch), *site_pre], post=site_post),
                 ):
-                    y = self._explained(sub, sub.run(self.model), site, targets[b])
+                    y = self.explained_scores(sub, sub.run(self.model), site, targets[b])
                     (g,) = torch.autograd.grad(y.sum(), leaf)
                 w = rows_w[start : start + chunk].to(g.dtype).view(shape)
                 total.index_add_(0, b, (g * w).detach())

@@ -30,7 +30,7 @@ def _row_scores(na: NeuronAttribution, batch, targets: Tensor, score: str) -> Te
     with torch.no_grad(), hooks(pre=site_pre, post=site_post):
         out = batch.run(na.model)
         if score == "logit":
-            return na._explained(batch, out, site, targets)
+            return na.explained_scores(batch, out, site, targets)
         y = logits_of(out)
         if y.ndim == 3:
             y = gather_position(y, batch.positions(y.shape[1], y.device))

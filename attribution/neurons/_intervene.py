@@ -343,7 +343,7 @@ def edit_neurons(
             if layer.kind == "conv":
                 raise ValueError("edit_neurons supports linear-type layers, not convolutions")
             w = layer.output_weights()
-            u = fold_norms(na._readout_vectors(ids, w.shape[0], w.detach()), layer.norms, None)
+            u = fold_norms(na.readout_vectors(ids, w.shape[0], w.detach()), layer.norms, None)
             d = u[1] - u[0]
             step = d / d.pow(2).sum()
             index = torch.tensor([pairs[j][1] for j in rows], dtype=torch.long)

@@ -25,8 +25,8 @@ import torch
 
 from ecsel._fit import primitives
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
+from ecsel.export.sympy import SNAP_DENOMINATORS
 
-SNAP_DENOMINATORS = (1, 2, 3, 4)
 SNAP_RADIUS = 0.12
 LSTSQ_RIDGE = 1e-12
 ADAM_ROWS = 512

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ecsel import load_json
+import ecsel
 from ecsel._io import atomic_write_text
 
 USAGE_ERROR = 2
@@ -67,7 +67,7 @@ def load_model(path: str):
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError(f"cannot read model {path}: {one_line(exc)}") from exc
     try:
-        return load_json(text)
+        return ecsel.load_json(text)
     except (ValueError, TypeError, KeyError) as exc:
         raise CLIError(f"{path} is not a valid ecsel model: {one_line(exc)}") from exc
 
