@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 #: Lazy attributes: the entry points and the two command modules, loaded on first use.
 _LAZY = {
-    "CLIError": ("ecsel.cli._io", "CLIError"),
+    "CLIError": ("ecsel.cli._errors", "CLIError"),
     "build_parser": ("ecsel.cli._main", "build_parser"),
     "main": ("ecsel.cli._main", "main"),
     "commands": ("ecsel.cli._commands", None),
@@ -46,7 +46,7 @@ _LAZY = {
 __all__ = ["CLIError", "build_parser", "main"]
 
 if TYPE_CHECKING:
-    from ecsel.cli._io import CLIError
+    from ecsel.cli._errors import CLIError
     from ecsel.cli._main import build_parser, main
 
 

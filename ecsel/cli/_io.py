@@ -1,7 +1,7 @@
 """Input and output of the ``ecsel`` command: reading tables, loading models, writing.
 
-Every error a user can cause is a :class:`CLIError` with a one-line message; every
-file is written through :func:`ecsel._io.atomic_write_text`.
+Every error a user can cause is a :class:`~ecsel.cli._errors.CLIError` with a one-line
+message; every file is written through :func:`ecsel._io.atomic_write_text`.
 """
 
 from __future__ import annotations
@@ -14,22 +14,7 @@ import pandas as pd
 
 import ecsel
 from ecsel._io import atomic_write_text
-
-USAGE_ERROR = 2
-INTERNAL_ERROR = 1
-
-
-class CLIError(Exception):
-    """A user error: reported as one line on stderr with exit status 2.
-
-    Examples
-    --------
-    >>> from ecsel.cli import CLIError, main
-    >>> issubclass(CLIError, Exception)
-    True
-    >>> main(["fit", "no-such-file.csv", "--target", "y"])  # one line on stderr, status 2
-    2
-    """
+from ecsel.cli._errors import CLIError, one_line
 
 
 def read_csv(path: str):
@@ -51,11 +36,6 @@ def read_csv(path: str):
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise CLIError(f"{path} has no data rows")
     return frame
-
-
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def load_model(path: str):

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import ecsel.cli as package  # its commands and streams load when a command runs
 from ecsel import __version__
-from ecsel.cli._io import INTERNAL_ERROR, USAGE_ERROR, CLIError, one_line
+from ecsel.cli._errors import INTERNAL_ERROR, USAGE_ERROR, CLIError, one_line
 
 
 class _Parser(argparse.ArgumentParser):
