@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from ecsel._fit.front import Candidate, front_table, signomial_complexity
 from ecsel._fit.primitives import resolve_device
-from ecsel._transform import PositivityTransform, _is_categorical
+from ecsel._transform import PositivityTransform, is_categorical
 from ecsel.export.json import estimator_to_json
 from ecsel.export.onnx import signomial_to_onnx
 from ecsel.export.python import signomial_to_python
@@ -116,7 +116,7 @@ def column_ranges(frame: pd.DataFrame) -> dict:
     for name in frame.columns:
         series = frame[name]
         # Missing entries are no level and no value: never part of a range.
-        if _is_categorical(series):
+        if is_categorical(series):
             ranges[name] = tuple(sorted({str(v) for v in series.dropna()}))
         else:
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -195,6 +195,11 @@ class ECSELBase:
         "device": [str, torch.device, None],
         "model_selection": [StrOptions({"best", "accuracy"})],
         "max_complexity": [_Count(Integral, 0, None, closed="left"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [_Count(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def _validate_fit_input(self, X, y, *, y_numeric: bool):

@@ -63,9 +63,6 @@ def load_json(text: str):
     if names and names != inputs:
         _document.fail("feature_names_in", f"{names} differ from the signomial's inputs "
                        f"{inputs}")
-    if "y_scale" in doc:  # kept so that the document round-trips exactly
-        estimator.y_scale_ = _document.finite_number(doc["y_scale"], "y_scale", low=0.0,
-                                                     low_open=True)
     classes, threshold = None, 0.5
     if is_classifier:
         classes = _classes(doc["classes"], signomial.n_outputs)
@@ -73,9 +70,15 @@ def load_json(text: str):
     elif signomial.n_outputs != 1:
         _document.fail("signomial.intercept", f"a regressor has one output, got "
                        f"{signomial.n_outputs}")
-    return estimator._set_fitted(signomial, n_features_in=n_features_in,
-                                 feature_names_in=names or None, classes=classes,
-                                 threshold=threshold)
+    # The one door that sets every fitted attribute (a one-row front included).
+    loaded = ESTIMATORS[name].from_signomial(signomial, classes=classes, threshold=threshold,
+                                             **estimator.get_params())
+    if names:  # array columns named x0, x1, ... in a DataFrame
+        loaded.feature_names_in_ = np.asarray(names, dtype=object)
+    if "y_scale" in doc:  # kept so that the document round-trips exactly
+        loaded.y_scale_ = _document.finite_number(doc["y_scale"], "y_scale", low=0.0,
+                                                  low_open=True)
+    return loaded
 
 
 _COMMON = ("format", "version", "estimator", "params", "signomial", "n_features_in",

@@ -18,6 +18,7 @@ from ecsel.export.onnx import signomial_to_onnx
 from ecsel.export.python import signomial_to_python
 from ecsel.export.sql import signomial_to_sql
 from ecsel.export.sympy import signomial_to_sympy
+from ecsel.export.torch import signomial_scores_torch
 
 _SIGNOMIAL_FIELDS = ("format", "version", "intercept", "coef", "exponents", "output_names",
                      "transform")
@@ -296,8 +297,7 @@ class Signomial:
         expo = torch.tensor(self.exponents, dtype=encoded.dtype, device=encoded.device)
         coef = torch.tensor(self.coef, dtype=encoded.dtype, device=encoded.device)
         bias = torch.tensor(self.intercept, dtype=encoded.dtype, device=encoded.device)
-        power = torch.einsum("nm,okm->nok", log_u, expo).clamp(-EXP_CLAMP, EXP_CLAMP)
-        return bias + (coef * torch.exp(power)).sum(dim=2)
+        return signomial_scores_torch(log_u, bias, coef, expo)
 
     # ----------------------------------------------------------------- export
     def to_sympy(self, precision: int | None = None):

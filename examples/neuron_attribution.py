@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"strongest ' Paris' neuron: layer {layer}, index {index}, "
           f"score {float(scores.max()):.2f} logits")
 
-    top = find_concept_neurons(na, PROMPTS, " Paris", k=50, aggregate="sum")
+    top = find_concept_neurons(na, PROMPTS, target=" Paris", k=50, aggregate="sum")
     gen = torch.Generator().manual_seed(0)
     flat = torch.randperm(scores.numel(), generator=gen)[:50]
     random = [divmod(int(f), na.n_neurons) for f in flat]

@@ -155,7 +155,7 @@ def cmd_fit(args) -> int:
     return 0
 
 
-def _attributions(est, X, background):
+def attribution_table(est, X, background):
     """Attribution frame (one column per input feature) and its base values."""
     exp = est.explain(X, background=background)
     values = np.asarray(exp.values, dtype=float)
@@ -173,7 +173,7 @@ def _attributions(est, X, background):
 
 def _importance(est, X, background):
     """1 %-trimmed mean |attribution| per input column (summed over classes)."""
-    frame, _ = _attributions(est, X.iloc[:2000], median_row(background))
+    frame, _ = attribution_table(est, X.iloc[:2000], median_row(background))
     if ":" in str(frame.columns[0]):
         frame = frame.abs().T.groupby(lambda c: c.split(":", 1)[1]).sum().T
     return robust_importance(frame)
@@ -202,7 +202,7 @@ def cmd_explain(args) -> int:
         background = check_columns(est, read_csv(args.background), args.background)
     try:
         bg = background if background is not None else median_row(X)
-        frame, bases = _attributions(est, X, bg)
+        frame, bases = attribution_table(est, X, bg)
         pred = est.decision_function(X) if hasattr(est, "classes_") else est.predict(X)
     except ValueError as exc:
         raise CLIError(f"cannot explain {args.data}: {one_line(exc)}") from exc

@@ -1,7 +1,7 @@
 """Input and output of the ``ecsel`` command: reading tables, loading models, writing.
 
-Every error a user can cause is a :class:`CLIError` with a one-line message; every
-file is written through :func:`ecsel._io.atomic_write_text`.
+Every error a user can cause is a :class:`~ecsel.cli._errors.CLIError` with a one-line
+message; every file is written through :func:`ecsel._io.atomic_write_text`.
 """
 
 from __future__ import annotations
@@ -12,24 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ecsel import load_json
+import ecsel
 from ecsel._io import atomic_write_bytes, atomic_write_text
-
-USAGE_ERROR = 2
-INTERNAL_ERROR = 1
-
-
-class CLIError(Exception):
-    """A user error: reported as one line on stderr with exit status 2.
-
-    Examples
-    --------
-    >>> from ecsel.cli import CLIError, main
-    >>> issubclass(CLIError, Exception)
-    True
-    >>> main(["fit", "no-such-file.csv", "--target", "y"])  # one line on stderr, status 2
-    2
-    """
+from ecsel.cli._errors import CLIError, one_line
 
 
 def read_csv(path: str):
@@ -53,11 +38,6 @@ def read_csv(path: str):
     return frame
 
 
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
 def load_model(path: str):
     p = Path(path)
     if not p.exists():
@@ -67,7 +47,7 @@ def load_model(path: str):
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError(f"cannot read model {path}: {one_line(exc)}") from exc
     try:
-        return load_json(text)
+        return ecsel.load_json(text)
     except (ValueError, TypeError, KeyError) as exc:
         raise CLIError(f"{path} is not a valid ecsel model: {one_line(exc)}") from exc
 

@@ -21,7 +21,8 @@ import pandas as pd
 
 from ecsel._transform import EXP_CLAMP
 from ecsel.explain import _common as common
-from ecsel.explain._shapley import active_columns, column_index
+from ecsel.explain._local import explain
+from ecsel.explain._shapley import active_columns, column_index, column_log_factors
 
 GRID_POINTS = 64
 
@@ -180,8 +181,6 @@ def partial_dependence(est, feature, values=None, background=None) -> pd.DataFra
         values = grid(est, column, common.feature_ranges(est, back))
     values = np.asarray(values)
     # PD(t) = b0 + sum_k c_k f_kj(t) * mean_b prod_{i != j} f_ki(b): a signomial in t.
-    from ecsel.explain._shapley import column_log_factors
-
     j = sig.input_features.index(column)
     others = column_log_factors(sig, sig.log_features(back))
     others[..., j] = 0.0
@@ -202,8 +201,6 @@ def importance(est, X=None, background=None) -> pd.DataFrame:
     rows_ = common.rows(est, X) if X is not None else getattr(est, "background_", None)
     if rows_ is None:
         raise ValueError("Pass X: the rows whose attributions define global importance.")
-    from ecsel.explain._local import explain
-
     expl = explain(est, rows_, background=background)
     mean_abs = expl.mean_abs()
     used = active_columns(sig)

@@ -8,13 +8,13 @@ from ecsel.explain import _common as common
 from ecsel.explain._shapley import column_log_factors, signomial_shapley
 from ecsel.explain.explanation import Explanation
 
-METHODS = ("shapley", "log-linear", "terms")
+EXPLANATION_METHODS = ("shapley", "log-linear", "terms")
 
 
 def explain(est, X, background=None, method: str = "shapley") -> Explanation:
     """Dispatch ``est.explain``; see :meth:`ExplainMixin.explain`."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if method not in EXPLANATION_METHODS:
+        raise ValueError(f"method must be one of {EXPLANATION_METHODS}, got {method!r}.")
     frame = common.rows(est, X)
     back = common.background_rows(est, background, frame)
     sig = est.signomial_

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecsel.explain._plots import bar, beeswarm, waterfall
+
 
 class Explanation:
     """Attributions of a set of samples, in the layout ``shap`` users expect.
@@ -174,7 +176,6 @@ class Explanation:
         >>> ax.get_title(), [float(p.get_width()) for p in ax.patches]  # 0.5 + 1 - 3 = -1.5
         ('base 0.5 -> f(x) -1.5', [1.0, -3.0])
         """
-        from ecsel.explain._plots import waterfall
 
         return waterfall(self._single(output), sample, max_display=max_display, ax=ax)
 
@@ -191,7 +192,6 @@ class Explanation:
         >>> [c.get_offsets()[:, 0].tolist() for c in ax.collections]  # a dot per sample and feature
         [[1.0, -1.0], [-3.0, 1.0]]
         """
-        from ecsel.explain._plots import beeswarm
 
         return beeswarm(self._single(output), max_display=max_display, ax=ax)
 
@@ -208,7 +208,6 @@ class Explanation:
         >>> [float(p.get_width()) for p in ax.patches], ax.get_xlabel()  # the mean |attribution|
         ([1.0, 2.0], 'mean_abs')
         """
-        from ecsel.explain._plots import bar
 
         return bar(self.mean_abs(), max_display=max_display, ax=ax)
 

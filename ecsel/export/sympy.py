@@ -7,7 +7,9 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ecsel._fit.symbolic import SNAP_DENOMINATORS
+#: Denominators of the rational exponents that print as fractions; the regressor's
+#: symbolic search snaps exponents to the same rationals (``ecsel._fit.symbolic``).
+SNAP_DENOMINATORS = (1, 2, 3, 4)
 
 
 def exponent_to_sympy(value: float, precision: int | None = None,
