@@ -167,7 +167,7 @@ def evaluate(
     Parameters
     ----------
     forward_func : nn.Module, callable, ECSEL estimator or sklearn classifier
-        The model (see :class:`~attribution.metrics.ForwardAdapter`).
+        The model (see :class:`~attribution.metrics._adapter.ForwardAdapter`).
     inputs : Tensor, ndarray or DataFrame, shape (n_samples, ...)
         Inputs to explain.
     target : int, sequence or Tensor, optional

@@ -14,11 +14,13 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import is_classifier
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from tqdm.auto import tqdm
 
+from ecsel._fit.front import Candidate, front_table, signomial_complexity
 from ecsel._fit.primitives import resolve_device
 from ecsel._transform import PositivityTransform, _is_categorical
 from ecsel.export.json import estimator_to_json
@@ -35,6 +37,29 @@ class _Count(Interval):
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def check_column_names(X: pd.DataFrame) -> None:
+    """Refuse column names that mix strings with other types (scikit-learn's TypeError).
+
+    All-string names are the features' names; all non-string names (``pd.DataFrame(
+    array)``'s 0, 1, ...) are positions, and the inputs are called ``x0, x1, ...``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_column_names(pd.DataFrame({"a": [1.0], 1: [2.0]}))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: X has column names of mixed types (int and str): ['a', 1]; use strings ...
+    """
+    kinds = {type(c).__name__ for c in X.columns}
+    if "str" in kinds and len(kinds) > 1:
+        shown = list(X.columns)[:8]
+        raise ValueError(
+            f"X has column names of mixed types ({' and '.join(sorted(kinds))}): {shown}; "
+            "use strings for all of them, e.g. X.columns = X.columns.astype(str)."
+        )
 
 
 def _frame_from_dataframe(X: pd.DataFrame) -> pd.DataFrame:
@@ -136,6 +161,11 @@ def check_predict_input(est, X) -> pd.DataFrame:
     check_is_fitted(est)
     columns = est.signomial_.input_features
     if isinstance(X, pd.DataFrame):
+        check_column_names(X)
+        if not hasattr(est, "feature_names_in_") and list(X.columns) == columns:
+            # a frame this package built (x0, x1, ... of a fit without string names),
+            # passed on by an explanation: not the user's names, so no warning
+            X = X.set_axis(range(X.shape[1]), axis=1)
         validate_data(est, X, reset=False, skip_check_array=True)
         if X.shape[0] == 0:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
@@ -170,6 +200,7 @@ class ECSELBase:
     def _validate_fit_input(self, X, y, *, y_numeric: bool):
         """Validated raw frame and 1-D y; sets n_features_in_ / feature_names_in_."""
         if isinstance(X, pd.DataFrame):
+            check_column_names(X)
             validate_data(self, X, skip_check_array=True)
             if X.shape[0] == 0:
                 raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
@@ -234,24 +265,84 @@ class ECSELBase:
         self.n_terms_ = signomial.n_terms
         return self
 
+    @classmethod
+    def from_signomial(cls, signomial, X=None, *, classes=None, threshold: float = 0.5,
+                       **params):
+        """A fitted estimator whose equation is ``signomial``, without fitting.
+
+        The public door for an equation built or tuned elsewhere (a distilled student,
+        an equation written by hand, a test oracle). Every fitted attribute is set as
+        ``fit`` sets it: ``signomial_``, ``n_terms_``, ``n_features_in_``,
+        ``feature_names_in_`` (unless the input columns carry the default names ``x0,
+        x1, ...`` of an array), ``classes_`` and ``threshold_`` for a classifier, and a
+        one-row ``equations_`` front with ``selected_index_ = 0`` (its validation
+        ``loss`` and ``score`` are NaN: no validation split chose this equation).
+
+        Parameters
+        ----------
+        signomial : Signomial
+        X : DataFrame, optional
+            Training-like rows: a sample becomes ``background_`` and their ranges
+            ``feature_range_`` (the defaults of ``explain`` and ``counterfactual``),
+            as after ``fit``. Without ``X`` those need explicit arguments.
+        classes : array-like, optional
+            Classifier only: the class labels, ``signomial.n_outputs + 1`` of them
+            (the first is the reference class with score 0). Default ``0, 1, ...``.
+        threshold : float, default 0.5
+            Classifier only: the probability threshold of a binary ``predict``.
+        **params
+            Estimator parameters (validated as in ``fit``).
+
+        Returns
+        -------
+        estimator
+            A new fitted estimator of this class.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import ECSELRegressor, PositivityTransform, Signomial
+        >>> X = pd.DataFrame({"r": [1.0, 2.0, 4.0]})  # r is scaled by its median, 2
+        >>> t = PositivityTransform.fit(X)
+        >>> est = ECSELRegressor.from_signomial(Signomial([0.0], [[3.0]], [[[-2.0]]], t), X)
+        >>> est.predict(X).round(6).tolist(), est.selected_index_, len(est.equations_)
+        ([12.0, 3.0, 0.75], 0, 1)
+        """
+        if not (hasattr(signomial, "transform") and hasattr(signomial, "n_outputs")):
+            raise ValueError(f"signomial must be a Signomial, got {type(signomial).__name__}")
+        estimator = cls(**params)
+        estimator._validate_params()
+        names = [str(c) for c in signomial.input_features]
+        default_names = names == [f"x{j}" for j in range(len(names))]
+        if is_classifier(estimator):
+            classes = np.arange(signomial.n_outputs + 1) if classes is None \
+                else np.asarray(classes)
+            if classes.ndim != 1 or len(classes) != signomial.n_outputs + 1:
+                raise ValueError(f"classes must hold {signomial.n_outputs + 1} labels for a "
+                                 f"signomial with {signomial.n_outputs} output(s), got "
+                                 f"{classes.tolist()}")
+            if not 0 < threshold < 1:
+                raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+        elif classes is not None:
+            raise ValueError(f"{cls.__name__} has no classes; pass classes=None")
+        estimator._set_fitted(signomial, n_features_in=len(names),
+                              feature_names_in=None if default_names else names,
+                              classes=classes, threshold=threshold)
+        estimator.equations_ = front_table(
+            [Candidate(signomial, float("nan"), float("nan"),
+                       signomial_complexity(signomial), source="from_signomial")], text=False)
+        estimator.selected_index_ = 0
+        if X is not None:
+            frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(
+                np.asarray(X), columns=names)
+            if [str(c) for c in frame.columns] != names:
+                raise ValueError(f"X has the columns {[str(c) for c in frame.columns]}, the "
+                                 f"signomial reads {names}")
+            remember_training_data(estimator, frame.reset_index(drop=True))
+        return estimator
+
     # -------------------------------------------------------------- exports
     # to_onnx / to_sql / to_python read row ``index`` through FrontMixin._row_signomial
-    def sympy(self, precision: int | None = None):
-        """The learned equation as SymPy, in the original units of the inputs.
-
-        The symbols are the DataFrame's column names (``x0, x1, ...`` for arrays);
-        one-hot levels of categorical columns appear as indicator factors
-        ``exp(g * col[level])``. A multiclass classifier returns one expression per
-        class (the reference class ``classes_[0]`` has score 0).
-        """
-        check_is_fitted(self)
-        return self.signomial_.to_sympy(precision=precision)
-
-    def latex(self, precision: int | None = 4) -> str:
-        """The learned equation as LaTeX."""
-        check_is_fitted(self)
-        return self.signomial_.to_latex(precision=precision)
-
     def to_json(self) -> str:
         """The fitted estimator as a JSON document (see :func:`ecsel.load_json`)."""
         return estimator_to_json(self)
@@ -321,7 +412,3 @@ class ECSELBase:
         True
         """
         return signomial_to_python(self._row_signomial(index), name, estimator=self)
-
-    def _scores(self, X) -> np.ndarray:
-        frame = self._validate_predict_input(X)
-        return self.signomial_.evaluate(frame)

@@ -73,7 +73,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ecsel import _document
+
 EXP_CLAMP = 60.0
+MAX_STANDARDISED = 1e300
+"""Clip of a standardised value ``(x - center) / scale``: finite for any finite ``x``."""
 MAX_CATEGORIES = 64
 MISSING = "missing"
 """Label of the missingness indicator: the model feature ``col[missing]``."""
@@ -132,10 +136,21 @@ class FeatureMap:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> FeatureMap:
-        if data.get("kind") not in _KINDS:
-            raise ValueError(f"Unknown feature map kind {data.get('kind')!r}.")
-        return cls(**data)
+    def from_dict(cls, data: dict, field: str = "feature_map") -> FeatureMap:
+        """Inverse of :meth:`to_dict`, every field checked (``ValueError`` naming it;
+        see :func:`ecsel._document.feature_map_fields`).
+
+        Examples
+        --------
+        >>> f = FeatureMap("x", "x", "power", scale=2.0, lower=0.1)
+        >>> FeatureMap.from_dict(f.to_dict()) == f
+        True
+        >>> FeatureMap.from_dict({**f.to_dict(), "scale": -5})
+        Traceback (most recent call last):
+        ...
+        ValueError: Invalid model field 'feature_map.scale': must be > 0, got -5.
+        """
+        return cls(**_document.feature_map_fields(data, field, _KINDS))
 
     @property
     def fill(self) -> float:
@@ -153,29 +168,57 @@ class FeatureMap:
         return lib.clamp(v, min=self.lower, max=upper)
 
     def log_feature(self, values: np.ndarray) -> np.ndarray:
-        """``log u`` for the encoded numeric ``values`` of this feature (numpy)."""
+        """``log u`` for the encoded numeric ``values`` of this feature (numpy).
+
+        Finite for every finite input, however large: ``u`` is clipped above at the
+        float maximum (``(x + shift) / scale`` overflows for ``x`` near it, and in a
+        term that does not use the column ``0 * inf`` would be NaN) and standardised
+        values at ``+-MAX_STANDARDISED``. Ordinary values are computed exactly as
+        without the clips.
+
+        Examples
+        --------
+        >>> f = FeatureMap("x", "x", "power", scale=0.5, lower=0.1)
+        >>> f.log_feature(np.array([1.7e308])).round(2).tolist()
+        [709.78]
+        """
         v = np.asarray(values, dtype=np.float64)
-        if self.kind == "power":
-            return np.log((np.maximum(v, self.lower) + self.shift) / self.scale)
-        if self.kind == "signed":
-            return np.arcsinh((self._clip_signed(v, np) - self.center) / self.scale)
-        if self.kind == "linear":
-            return (v - self.center) / self.scale
-        if self.kind == "indicator":
-            return np.clip((v - self.center) / self.scale, 0.0, 1.0)
+        with np.errstate(over="ignore"):
+            if self.kind == "power":
+                u = (np.maximum(v, self.lower) + self.shift) / self.scale
+                return np.log(np.minimum(u, _FLOAT_MAX))
+            if self.kind == "signed":
+                return np.arcsinh(_standardise(self._clip_signed(v, np), self))
+            if self.kind == "linear":
+                return _standardise(v, self)
+            if self.kind == "indicator":
+                return np.clip(_standardise(v, self), 0.0, 1.0)
         return np.zeros_like(v)
 
     def log_feature_torch(self, values):
-        """Differentiable ``log u`` of a torch tensor of encoded values."""
+        """Differentiable ``log u`` of a torch tensor of encoded values (clipped as numpy's)."""
         if self.kind == "power":
-            return torch.log((torch.clamp(values, min=self.lower) + self.shift) / self.scale)
+            u = (torch.clamp(values, min=self.lower) + self.shift) / self.scale
+            return torch.log(u.clamp(max=_FLOAT_MAX))
         if self.kind == "signed":
-            return torch.asinh((self._clip_signed(values, torch) - self.center) / self.scale)
+            return torch.asinh(_standardise(self._clip_signed(values, torch), self))
         if self.kind == "linear":
-            return (values - self.center) / self.scale
+            return _standardise(values, self)
         if self.kind == "indicator":
-            return torch.clamp((values - self.center) / self.scale, 0.0, 1.0)
+            return torch.clamp(_standardise(values, self), 0.0, 1.0)
         return torch.zeros_like(values)
+
+
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _standardise(v, fmap: FeatureMap):
+    """``(v - center) / scale`` clipped to ``+-MAX_STANDARDISED`` (an overflow to
+    infinity, from a huge value or a tiny scale, becomes finite)."""
+    z = (v - fmap.center) / fmap.scale
+    if isinstance(z, torch.Tensor):
+        return z.clamp(-MAX_STANDARDISED, MAX_STANDARDISED)
+    return np.clip(z, -MAX_STANDARDISED, MAX_STANDARDISED)
 
 
 def _is_categorical(series: pd.Series) -> bool:
@@ -187,11 +230,30 @@ def _is_categorical(series: pd.Series) -> bool:
 
 
 def _robust_scale(values: np.ndarray) -> float:
-    q1, q3 = np.percentile(values, [25.0, 75.0])
+    """The interquartile range / 1.349, the standard deviation where that is 0.
+
+    Computed on ``values / max|values|`` and scaled back, so that neither underflows
+    (``|x| < 1e-154`` squares to 0) nor overflows (``+-1e300`` squares to infinity);
+    an IQR counts as 0 only relative to the quartiles themselves, so a few huge
+    outliers among ordinary values never replace it by their standard deviation.
+
+    Examples
+    --------
+    >>> _robust_scale(np.array([1e-300, -2e-305, 3e-302])) > 0
+    True
+    >>> x = np.r_[np.linspace(-1.349 / 2, 1.349 / 2, 101), 1e300, -1e300]
+    >>> round(_robust_scale(x), 2)  # the IQR of the 103 values (1.03 without outliers)
+    0.51
+    """
+    size = float(np.max(np.abs(values)))
+    # ordinary magnitudes are computed as they are (the same bits as always)
+    size = 1.0 if 1e-100 < size < 1e100 else size
+    unit = values / size
+    q1, q3 = np.percentile(unit, [25.0, 75.0])
     scale = float(q3 - q1) / 1.349
-    if not scale > 1e-12 * max(1.0, float(np.max(np.abs(values)))):
-        scale = float(np.std(values))
-    return scale
+    if not scale > 1e-12 * max(abs(float(q1)), abs(float(q3))):
+        scale = float(np.std(unit))
+    return float(min(scale * size, np.finfo(np.float64).max))
 
 
 def _numeric_maps(name: str, values: np.ndarray) -> list[FeatureMap]:
@@ -208,10 +270,14 @@ def _observed_maps(name: str, values: np.ndarray) -> list[FeatureMap]:
         return [FeatureMap(name, name, "constant")]
     lo, hi = float(uniques[0]), float(uniques[-1])
     if uniques.size == 2:
-        return [FeatureMap(name, name, "indicator", scale=hi - lo, center=lo, high=hi)]
+        # hi - lo overflows for -1e308 and 1e308: the largest finite float is as good
+        spread = min(hi / 2 - lo / 2, np.finfo(np.float64).max / 2) * 2
+        return [FeatureMap(name, name, "indicator", scale=spread, center=lo, high=hi)]
     if lo > 0:
         scale = float(np.exp(np.mean(np.log(values))))
-        return [FeatureMap(name, name, "power", scale=scale, lower=lo / 10.0)]
+        # a tenth of a subnormal minimum can round to 0, where log u is -inf
+        lower = lo / 10.0 if lo / 10.0 > 0 else lo
+        return [FeatureMap(name, name, "power", scale=scale, lower=lower)]
     if lo == 0:
         shift = float(np.median(values[values > 0]))
         scale = float(np.exp(np.mean(np.log(values + shift))))
@@ -276,6 +342,17 @@ def _numeric_column(name: str, series: pd.Series) -> np.ndarray:
     if np.isinf(values).any():
         raise ValueError(f"Input X contains infinity in column {name!r}.")
     return values
+
+
+def _numeric_objects(name: str, series: pd.Series) -> pd.Series:
+    """An object column of numbers or booleans (a bool column with a ``None`` is one to
+    pandas) as float64, missing entries NaN; ``ValueError`` for anything else."""
+    present = series[~pd.isna(series)]
+    if not all(isinstance(v, (bool, np.bool_, int, float, np.number)) for v in present):
+        raise ValueError(f"Column {name!r} was numeric during fit but is not numeric now.")
+    values = np.full(len(series), np.nan)
+    values[~pd.isna(series).to_numpy()] = present.to_numpy(dtype=np.float64)
+    return pd.Series(values, index=series.index)
 
 
 def _warn_unseen_missing(name: str, n: int, replacement: str) -> None:
@@ -442,9 +519,7 @@ class PositivityTransform:
                     columns.append(np.zeros(len(series)))
                 continue
             if _is_categorical(series):
-                raise ValueError(
-                    f"Column {fmap.source!r} was numeric during fit but is not numeric now."
-                )
+                series = _numeric_objects(fmap.source, series)
             if fmap.source not in numeric:
                 numeric[fmap.source] = _numeric_column(fmap.source, series)
             values = numeric[fmap.source]
@@ -505,7 +580,7 @@ class PositivityTransform:
         return doc
 
     @classmethod
-    def from_dict(cls, data: dict) -> PositivityTransform:
+    def from_dict(cls, data: dict, field: str = "transform") -> PositivityTransform:
         """Inverse of :meth:`to_dict`; ``ValueError`` on an unknown kind or a malformed document.
 
         Examples
@@ -516,17 +591,25 @@ class PositivityTransform:
         (['x', 'x[missing]'], True)
         >>> bad = {"input_features": ["x"],
         ...        "feature_maps": [{"name": "x", "source": "x", "kind": "log"}]}
-        >>> PositivityTransform.from_dict(bad)
+        >>> PositivityTransform.from_dict(bad)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: Unknown feature map kind 'log'.
-        >>> PositivityTransform.from_dict({})
+        ValueError: Invalid model field 'transform.feature_maps[0]...
+        >>> PositivityTransform.from_dict({})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: Malformed PositivityTransform document: KeyError('feature_maps')
+        ValueError: Invalid model field 'transform.input_features': missing (a model file ...
         """
-        try:
-            maps = [FeatureMap.from_dict(m) for m in data["feature_maps"]]
-            return cls(maps, data["input_features"], data.get("boolean_inputs", ()))
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"Malformed PositivityTransform document: {exc!r}") from exc
+        data = _document.mapping(data, field, required=("input_features", "feature_maps"),
+                                  optional=("boolean_inputs",))
+        inputs = _document.string_list(data["input_features"], f"{field}.input_features")
+        if not isinstance(data["feature_maps"], list):
+            _document.fail(f"{field}.feature_maps", "expected a list")
+        maps = [FeatureMap.from_dict(m, f"{field}.feature_maps[{i}]")
+                for i, m in enumerate(data["feature_maps"])]
+        _document.check_sources(inputs, maps, field)
+        booleans = _document.string_list(data.get("boolean_inputs", []),
+                                         f"{field}.boolean_inputs")
+        if not set(booleans) <= set(inputs):
+            _document.fail(f"{field}.boolean_inputs", "names a column that is not an input")
+        return cls(maps, inputs, booleans)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecsel import _document
 from ecsel.classifier import ECSELClassifier
-from ecsel.export.json import ESTIMATOR_FORMAT, estimator_to_json, parse_json
+from ecsel.export.json import ESTIMATOR_FORMAT, VERSION, parse_json
 from ecsel.regressor import ECSELRegressor
 from ecsel.signomial import Signomial
 
@@ -22,7 +23,10 @@ ESTIMATORS = {"ECSELClassifier": ECSELClassifier, "ECSELRegressor": ECSELRegress
 def load_json(text: str):
     """Rebuild a fitted estimator from :meth:`ECSELClassifier.to_json` output.
 
-    Raises ``ValueError`` on anything that is not an ECSEL estimator document.
+    Raises ``ValueError`` on anything that is not an ECSEL estimator document, and on
+    a document whose fields do not describe a valid model: every field is checked for
+    type, shape, range and consistency (a hand-edited ``"scale": -5``, a threshold
+    of 7, one class, an unknown parameter), and the message names the field.
 
     Examples
     --------
@@ -33,25 +37,96 @@ def load_json(text: str):
     >>> again = load_json(est.to_json())
     >>> type(again).__name__, bool(np.array_equal(again.predict(X), est.predict(X)))
     ('ECSELRegressor', True)
+    >>> load_json(est.to_json().replace('"version": 1', '"version": 99'))
+    Traceback (most recent call last):
+    ...
+    ValueError: Unsupported ECSEL JSON version 99 (this ecsel reads version 1).
     """
     doc = parse_json(text, ESTIMATOR_FORMAT)
-    if doc.get("estimator") not in ESTIMATORS:
-        raise ValueError(f"Unknown estimator {doc.get('estimator')!r}.")
+    version = doc.get("version")
+    if isinstance(version, bool) or version != VERSION:
+        raise ValueError(f"Unsupported ECSEL JSON version {version!r} (this ecsel reads "
+                         f"version {VERSION}).")
+    name = doc.get("estimator")
+    if not isinstance(name, str) or name not in ESTIMATORS:
+        _document.fail("estimator", f"expected one of {sorted(ESTIMATORS)}, got {name!r}")
+    is_classifier = name == "ECSELClassifier"
+    _document.mapping(doc, "model", required=_FIELDS[name], optional=_OPTIONAL[name])
+    estimator = _with_params(ESTIMATORS[name](), doc["params"])
+    signomial = Signomial.from_dict(doc["signomial"], "signomial")
+    inputs = signomial.input_features
+    n_features_in = _document.integer(doc["n_features_in"], "n_features_in", low=1)
+    if n_features_in != len(inputs):
+        _document.fail("n_features_in", f"{n_features_in} but the signomial reads "
+                       f"{len(inputs)} column(s)")
+    names = _document.string_list(doc["feature_names_in"], "feature_names_in")
+    if names and names != inputs:
+        _document.fail("feature_names_in", f"{names} differ from the signomial's inputs "
+                       f"{inputs}")
+    if "y_scale" in doc:  # kept so that the document round-trips exactly
+        estimator.y_scale_ = _document.finite_number(doc["y_scale"], "y_scale", low=0.0,
+                                                     low_open=True)
+    classes, threshold = None, 0.5
+    if is_classifier:
+        classes = _classes(doc["classes"], signomial.n_outputs)
+        threshold = _document.finite_number(doc["threshold"], "threshold", low=0.0, high=1.0)
+    elif signomial.n_outputs != 1:
+        _document.fail("signomial.intercept", f"a regressor has one output, got "
+                       f"{signomial.n_outputs}")
+    return estimator._set_fitted(signomial, n_features_in=n_features_in,
+                                 feature_names_in=names or None, classes=classes,
+                                 threshold=threshold)
+
+
+_COMMON = ("format", "version", "estimator", "params", "signomial", "n_features_in",
+           "feature_names_in")
+_FIELDS = {"ECSELClassifier": _COMMON + ("classes", "threshold"),
+           "ECSELRegressor": _COMMON}
+_OPTIONAL = {"ECSELClassifier": (), "ECSELRegressor": ("y_scale",)}
+
+
+def _with_params(estimator, params):
+    """``estimator`` with the document's parameters, each checked as ``fit`` checks it."""
+    if not isinstance(params, dict):
+        _document.fail("params", f"expected an object, got {type(params).__name__}")
+    known = estimator.get_params()
+    for key, value in params.items():
+        if key not in known:
+            _document.fail(f"params.{key}", f"not a parameter of {type(estimator).__name__}")
+        if not (value is None or isinstance(value, (bool, str))):
+            _document.finite_number(value, f"params.{key}")
+    estimator.set_params(**params)
     try:
-        estimator = ESTIMATORS[doc["estimator"]]().set_params(**doc["params"])
-        estimator._set_fitted(
-            Signomial.from_dict(doc["signomial"]),
-            n_features_in=doc["n_features_in"],
-            feature_names_in=doc["feature_names_in"] or None,
-            classes=np.asarray(doc["classes"]) if "classes" in doc else None,
-            threshold=doc.get("threshold", 0.5),
-        )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"Malformed ECSEL estimator JSON: {exc}") from exc
+        estimator._validate_params()  # scikit-learn's checks, from _parameter_constraints
+    except ValueError as exc:
+        _document.fail("params", str(exc).rstrip("."))
     return estimator
 
 
-#: The old name (:mod:`ecsel.export.json` used to hold the reader).
-estimator_from_json = load_json
+def _classes(value, n_outputs: int) -> np.ndarray:
+    """The class labels: 2 or more, unique, all strings or all numbers, one per output + 1."""
+    if not isinstance(value, list):
+        _document.fail("classes", f"expected a list, got {type(value).__name__}")
+    if len(value) < 2:
+        _document.fail("classes", f"a classifier has at least 2 classes, got {value!r}")
+    if all(isinstance(c, str) for c in value):
+        labels = _document.string_list(value, "classes")
+    elif all(isinstance(c, bool) for c in value):
+        labels = value if value == [False, True] else _document.fail(
+            "classes", f"boolean classes must be [false, true], got {value!r}")
+    else:
+        labels = [_document.finite_number(c, f"classes[{i}]") for i, c in enumerate(value)]
+        if len(set(labels)) != len(labels):
+            _document.fail("classes", f"duplicate labels in {value!r}")
+        if all(isinstance(c, int) and not isinstance(c, bool) for c in value):
+            labels = [int(c) for c in value]
+    if len(labels) != n_outputs + 1:
+        _document.fail("classes", f"{len(labels)} classes but the signomial has "
+                       f"{n_outputs} output(s) (expected {n_outputs + 1} classes)")
+    classes = np.asarray(labels)
+    if not np.all(classes[:-1] < classes[1:]):  # fit stores np.unique's sorted labels
+        _document.fail("classes", f"not in sorted order: {value!r}")
+    return classes
 
-__all__ = ["ESTIMATORS", "estimator_from_json", "estimator_to_json", "load_json"]
+
+__all__ = ["ESTIMATORS", "load_json"]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ecsel import _document
 from ecsel._transform import EXP_CLAMP, PositivityTransform
 from ecsel.export.json import SIGNOMIAL_FORMAT, VERSION, parse_json, signomial_to_json
 from ecsel.export.latex import signomial_to_latex
@@ -17,6 +18,13 @@ from ecsel.export.onnx import signomial_to_onnx
 from ecsel.export.python import signomial_to_python
 from ecsel.export.sql import signomial_to_sql
 from ecsel.export.sympy import signomial_to_sympy
+
+_SIGNOMIAL_FIELDS = ("format", "version", "intercept", "coef", "exponents", "output_names",
+                     "transform")
+#: Largest |exponent| a document may hold. Fits bound the exponents in each feature's
+#: standardised log units, so a raw exponent is large only for a column of tiny
+#: relative spread; beyond this a file was edited or corrupted.
+MAX_ABS_EXPONENT = 1e4
 
 
 def _frozen(array, ndim: int, name: str) -> np.ndarray:
@@ -402,10 +410,11 @@ class Signomial:
         return signomial_to_python(self, name)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Signomial:
+    def from_dict(cls, data: dict, field: str = "signomial") -> Signomial:
         """Rebuild a signomial from :func:`ecsel.export.json.signomial_to_dict` output.
 
-        Raises ``ValueError`` on a document of another format, version or shape.
+        Every field is checked for type, shape and range (a ``ValueError`` names the
+        field); a signomial without terms (a constant) reads back as one.
 
         Examples
         --------
@@ -424,22 +433,32 @@ class Signomial:
         >>> Signomial.from_dict({**doc, "coef": [[3.0, 1.0]]})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: Inconsistent shapes: intercept (1,), coef (1, 2), ... (expected (1, 2, 1)).
+        ValueError: Invalid model field 'signomial': Inconsistent shapes: ... (expected (1, 2, 1)).
         """
         if not isinstance(data, dict) or data.get("format") != SIGNOMIAL_FORMAT:
             raise ValueError("Not an ECSEL signomial JSON document.")
-        if data.get("version") != VERSION:
-            raise ValueError(f"Unsupported ECSEL JSON version {data.get('version')!r}.")
+        version = data.get("version")
+        if isinstance(version, bool) or version != VERSION:
+            raise ValueError(f"Unsupported ECSEL JSON version {version!r}.")
+        _document.mapping(data, field, required=_SIGNOMIAL_FIELDS)
+        transform = PositivityTransform.from_dict(data["transform"], f"{field}.transform")
+        intercept = _document.numeric_array(data["intercept"], 1, f"{field}.intercept")
+        coef = _document.numeric_array(data["coef"], 2, f"{field}.coef")
+        exponents = _document.numeric_array(data["exponents"], 3, f"{field}.exponents")
+        n_out, m = intercept.shape[0], len(transform.feature_maps)
+        if n_out == 0:
+            _document.fail(f"{field}.intercept", "empty (a signomial has at least one output)")
+        if coef.size == 0:  # no terms: JSON writes (n_out, 0, m) arrays as [[], ...]
+            coef = coef.reshape(n_out, 0)
+        if exponents.size == 0:
+            exponents = exponents.reshape(n_out, coef.shape[1] if coef.ndim == 2 else 0, m)
+        if np.abs(exponents).max(initial=0.0) > MAX_ABS_EXPONENT:
+            _document.fail(f"{field}.exponents", f"|exponent| above {MAX_ABS_EXPONENT:g}")
+        names = _document.string_list(data["output_names"], f"{field}.output_names", unique=False)
         try:
-            return cls(
-                data["intercept"],
-                data["coef"],
-                data["exponents"],
-                PositivityTransform.from_dict(data["transform"]),
-                data["output_names"],
-            )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"Malformed ECSEL signomial JSON: {exc}") from exc
+            return cls(intercept, coef, exponents, transform, names)
+        except ValueError as exc:
+            _document.fail(field, str(exc).rstrip("."))
 
     @classmethod
     def from_json(cls, text: str) -> Signomial:

@@ -11,7 +11,11 @@ The student is fitted in two steps, through ``ecsel``'s public API only:
    from every background row, averaged: the path-method counterpart of the
    interventional game) and ``phi_S`` are the student's *exact* interventional
    Shapley values against the same background, in closed form and differentiable
-   (:func:`signomial_shapley_torch`).
+   (:func:`ecsel.explain.signomial_shapley_torch`); ``z_S`` is
+   :func:`ecsel.export.signomial_scores_torch` (the deployed clamp included).
+
+The tuned equation becomes a new estimator through
+:meth:`ecsel.ECSELRegressor.from_signomial`; the initial fit is never modified.
 
 It lives in ``attribution.compress`` because it needs ``attribution``'s integrated
 gradients of the teacher and ``ecsel``'s closed form: ``attribution`` may import
@@ -21,7 +25,6 @@ gradients of the teacher and ``ecsel``'s closed form: ``attribution`` may import
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 from collections.abc import Callable, Sequence
 
@@ -31,93 +34,16 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
-from torch import Tensor, nn
+from torch import Tensor
 
 from ecsel import ECSELRegressor, Signomial
+from ecsel.explain import column_index, signomial_shapley_torch
+from ecsel.export import signomial_scores_torch
 
 from ..integrated_gradients import IntegratedGradients
 from ._maps import normalized_distance
 
-__all__ = ["EquationStudent", "column_groups", "signomial_shapley_torch", "teacher_attributions"]
-
-
-def column_groups(signomial: Signomial) -> np.ndarray:
-    """Raw-column index (into ``signomial.input_features``) of every model feature.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from ecsel import ECSELRegressor
-    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "c": ["u", "v", "w", "u"]})
-    >>> est = ECSELRegressor(n_terms=1, max_iter=5, n_restarts=2, random_state=0)
-    >>> column_groups(est.fit(X, [1.0, 2.0, 3.0, 4.0]).signomial_).tolist()
-    [0, 1, 1]
-    """
-    position = {name: i for i, name in enumerate(signomial.input_features)}
-    return np.array([position[m.source] for m in signomial.transform.feature_maps], dtype=int)
-
-
-def signomial_shapley_torch(
-    coef: Tensor, exponents: Tensor, log_u_x: Tensor, log_u_b: Tensor, groups: Tensor,
-    n_columns: int,
-) -> Tensor:
-    r"""Exact interventional Shapley values of a signomial, differentiable in torch.
-
-    For the score ``z(x) = b + sum_k c_k prod_j f_kj(x)`` with column factors
-    ``f_kj = exp(sum_{m in column j} a_km log u_m)`` and one background row ``r``,
-    each term is a product game whose Shapley value is (Owen's multilinear extension)
-
-    .. math:: \phi_j = c_k (f_j(x) - f_j(r)) \int_0^1 \prod_{i \ne j}
-              \big((1-q) f_i(r) + q f_i(x)\big)\,dq,
-
-    a polynomial of degree ``p - 1`` in ``q``, integrated exactly by Gauss-Legendre
-    with ``ceil(p / 2)`` nodes (in log space, so no factor overflows). Values are
-    averaged over the background rows and summed over terms. The clamp of the
-    exponent argument at +-60 is not applied (exact when no coalition reaches it).
-
-    Parameters
-    ----------
-    coef : Tensor (n_outputs, n_terms)
-    exponents : Tensor (n_outputs, n_terms, n_model_features)
-    log_u_x : Tensor (n, n_model_features)
-        ``log u`` of the explained rows (``Signomial.log_features``).
-    log_u_b : Tensor (B, n_model_features)
-        ``log u`` of the background rows.
-    groups : LongTensor (n_model_features,)
-        Raw column of each model feature (:func:`column_groups`).
-    n_columns : int
-        Number of raw columns (players).
-
-    Returns
-    -------
-    Tensor (n, n_outputs, n_columns)
-        ``values.sum(-1) = z(x) - mean_r z(r)``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> c = torch.tensor([[1.0]], dtype=torch.float64)
-    >>> a = torch.tensor([[[1.0, 1.0]]], dtype=torch.float64)
-    >>> lx = torch.log(torch.tensor([[2.0, 3.0]], dtype=torch.float64))
-    >>> lb = torch.zeros(1, 2, dtype=torch.float64)
-    >>> phi = signomial_shapley_torch(c, a, lx, lb, torch.tensor([0, 1]), 2)  # v: 1, 2, 3, 6
-    >>> phi.round(decimals=10).tolist()
-    [[[2.0, 3.0]]]
-    """
-    one_hot = nn.functional.one_hot(groups.long(), n_columns).to(exponents.dtype)  # (M, p)
-    weighted = exponents[..., None] * one_hot  # (O, K, M, p)
-    lfx = torch.einsum("nm,okmp->nokp", log_u_x, weighted)  # (n, O, K, p)
-    lfb = torch.einsum("nm,okmp->nokp", log_u_b, weighted)  # (B, O, K, p)
-    nodes, weights = np.polynomial.legendre.leggauss(max(1, math.ceil(n_columns / 2)))
-    lx, lb = lfx[:, None], lfb[None]  # (n, 1, O, K, p), (1, B, O, K, p)
-    diff = torch.exp(lx) - torch.exp(lb)
-    integral = torch.zeros_like(diff)
-    for q, w in zip(((nodes + 1) / 2).tolist(), (weights / 2).tolist()):
-        log_path = torch.logaddexp(lb + math.log1p(-q), lx + math.log(q))
-        others = log_path.sum(dim=-1, keepdim=True) - log_path
-        integral = integral + w * torch.exp(others)
-    phi = (diff * integral).mean(dim=1)  # (n, O, K, p)
-    return (coef[None, :, :, None] * phi).sum(dim=2)
+__all__ = ["EquationStudent", "teacher_attributions"]
 
 
 def teacher_attributions(
@@ -398,7 +324,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
         as64 = lambda a: torch.tensor(np.asarray(a), dtype=torch.float64)  # noqa: E731
         log_u = as64(sig.log_features(frame))
         log_b = as64(sig.log_features(self.background_))
-        groups = torch.as_tensor(column_groups(sig))
+        groups = torch.as_tensor(column_index(sig))
         n_cols = len(sig.input_features)
         intercept = as64(sig.intercept).requires_grad_()
         coef = as64(sig.coef).requires_grad_()
@@ -417,8 +343,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
             sums, n_seen = {"fidelity": 0.0, "attribution": 0.0}, 0
             for idx in torch.randperm(len(frame), generator=generator).split(self.batch_size):
                 expo = exponents if support is None else exponents * support
-                power = torch.einsum("nm,okm->nok", log_u[idx], expo)
-                z = intercept + (coef * torch.exp(power)).sum(dim=2)
+                z = signomial_scores_torch(log_u[idx], intercept, coef, expo)
                 fidelity = (z[:, 0] - z_teacher[idx]).pow(2).mean() / variance
                 loss = fidelity
                 attr = torch.zeros(())
@@ -441,9 +366,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
             expo = exponents if support is None else exponents * support
             tuned = Signomial(intercept.numpy(), coef.numpy(), expo.numpy(), sig.transform,
                               sig.output_names)
-        estimator = copy.deepcopy(initial)
-        estimator.signomial_ = tuned
-        estimator.n_terms_ = tuned.n_terms
+        estimator = ECSELRegressor.from_signomial(tuned, frame, **initial.get_params())
         return estimator, history
 
     # ------------------------------------------------------------- predict

@@ -104,7 +104,7 @@ def deletion(
     Parameters
     ----------
     forward_func : nn.Module, callable, ECSEL estimator or sklearn classifier
-        The model (see :class:`~attribution.metrics.ForwardAdapter`).
+        The model (see :class:`~attribution.metrics._adapter.ForwardAdapter`).
     inputs : Tensor, ndarray or DataFrame, shape (n_samples, ...)
         Inputs. The device of a tensor decides where the model runs.
     attributions : Tensor, ndarray or DataFrame

@@ -70,6 +70,9 @@ class ClassifierSearch:
 
     ``spread`` is the standard deviation of each raw log-feature (the fit runs on
     ``log_u / spread``); it converts :data:`EXPO_BOUND` to the working units.
+    ``rows``, when given, is the row source of the Adam stage (see
+    :mod:`ecsel._fit.source`: a streamed table); ``train`` then holds an in-memory
+    sample of the training rows for the starts, the polish and the sparsity path.
 
     Examples
     --------
@@ -100,6 +103,7 @@ class ClassifierSearch:
     n_iter: int = 0
     candidates: list[Candidate] = field(default_factory=list)
     fits: list[engine.Params] = field(default_factory=list)
+    rows: object = None
 
     def __post_init__(self):
         limit = EXPO_BOUND_SMALL if self.small else EXPO_BOUND
@@ -141,9 +145,10 @@ class ClassifierSearch:
         train32, val32 = self.train.to(torch.float32), self.val.to(torch.float32)
         params = self.init_params(n_terms, warm).to(torch.float32)
         bound32 = (self.expo_bound * (1 - 1e-6)).to(torch.float32)  # float32 rounding stays inside
-        path = self.l1_path(train32.log_u)
+        path = self.l1_path(val32.log_u)
+        rows = train32 if self.rows is None else self.rows
         params, val_loss, steps = engine.adam_prox(
-            params, train32, val32, self.task, l1=path, lr=self.learning_rate,
+            params, rows, val32, self.task, l1=path, lr=self.learning_rate,
             max_iter=self.max_iter, batch_size=self.batch_size, patience=PATIENCE,
             generator=self.generator, score_l2=SCORE_L2, expo_bound=bound32,
             linear_lr_factor=LINEAR_LR_FACTOR)

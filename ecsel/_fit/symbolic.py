@@ -149,7 +149,7 @@ class SymbolicSearch:
             return None
         ones = torch.ones_like(y)[:, None]
         design_matrix = torch.cat([ones, self.train_log_u], dim=1)
-        solution = torch.linalg.lstsq(design_matrix, torch.log(y.abs())[:, None]).solution
+        solution = torch.linalg.lstsq(design_matrix, torch.log(y.abs())[:, None], driver="gelsd" if design_matrix.device.type == "cpu" else None).solution  # noqa: E501 - gelsy (CPU default) reads an uninitialised pivot array: not bit-reproducible
         return solution[1:, 0]
 
     def starts(self, n_terms: int, anchor: torch.Tensor | None) -> torch.Tensor:

@@ -54,24 +54,23 @@ def _source(path: str, **kw):
 
 
 def stream_fit(args) -> int:
-    from ecsel import ECSELClassifier
+    from ecsel import ECSELClassifier, ECSELRegressor
     from ecsel.stream import DistributedFitError, fit_stream, init_from_env
     from ecsel.stream._dist import Comm
 
-    if args.task == "regress":
-        raise CLIError("streaming fits (Parquet, folders, large CSV, torchrun) support "
-                       "classification only; fit a regression on a sample in memory")
+    regress = args.task == "regress"
     init_from_env(device="auto", timeout_s=args.timeout)
     comm = Comm()
     params = {"random_state": args.random_state, "verbose": not args.quiet and comm.rank == 0}
     for name in ("n_terms", "n_restarts", "max_iter"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
-    source = _source(args.data, int_columns=[args.target])
+    source = _source(args.data, int_columns=[] if regress else [args.target])
     try:
         features = [c for c in source.columns if c != args.target and c not in (args.drop or [])]
         start = time.perf_counter()
-        est = fit_stream(ECSELClassifier(**params), source, target=args.target,
+        estimator = (ECSELRegressor if regress else ECSELClassifier)(**params)
+        est = fit_stream(estimator, source, target=args.target,
                          features=features)
     except (ValueError, DistributedFitError) as exc:
         raise CLIError(f"cannot fit {args.data}: {one_line(exc)}") from exc
@@ -82,7 +81,9 @@ def stream_fit(args) -> int:
     print(f"ecsel fit (streamed, {comm.world} process(es)): {source.n_rows:,} rows, "
           f"{len(features)} features ({time.perf_counter() - start:.1f} s)")
     print(f"\nequation ({est.n_terms_} term(s)):")
-    if len(est.classes_) == 2:
+    if regress:
+        print(f"{args.target} = {est.sympy(precision=4)}")
+    elif len(est.classes_) == 2:
         print(f"logit P({args.target} = {est.classes_[1]}) = {est.sympy(precision=4)}")
     else:
         for label, expr in zip(est.classes_[1:], est.sympy(precision=4)):
@@ -94,7 +95,7 @@ def stream_fit(args) -> int:
 
 
 def _write(args, est, fn, columns) -> int:
-    from ecsel.stream import write_stream
+    from ecsel.stream import InputError, write_stream
 
     source = _source(args.data, columns=None)
     try:
@@ -103,6 +104,8 @@ def _write(args, est, fn, columns) -> int:
             raise CLIError(f"{args.data} lacks {len(missing)} column(s) the model needs: "
                            f"{', '.join(map(repr, missing[:8]))}")
         n = write_stream(source, args.out, fn)
+    except InputError as exc:  # before OSError: a corrupt input is not the output's fault
+        raise CLIError(f"cannot read {args.data}: {one_line(exc)}") from exc
     except ValueError as exc:
         raise CLIError(f"cannot apply the model to {args.data}: {one_line(exc)}") from exc
     except OSError as exc:

@@ -6,12 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel._base import (  # noqa: F401 - remember_training_data: used by the tests
-    check_predict_input,
-    column_ranges,
-    remember_training_data,
-    sample_rows,
-)
+from ecsel._base import check_predict_input, column_ranges, sample_rows
 
 
 def is_multiclass(est) -> bool:
@@ -29,9 +24,12 @@ def rows(est, X, what: str = "X") -> pd.DataFrame:
     if isinstance(X, pd.Series):
         X = X.to_frame().T.infer_objects()
     if isinstance(X, pd.DataFrame):
-        if X.shape[1] != len(columns) or list(map(str, X.columns)) != list(
-                getattr(est, "feature_names_in_", columns)):
-            expected = list(getattr(est, "feature_names_in_", columns))
+        # fitted without string names (an array, or pd.DataFrame(array)'s 0, 1, ...):
+        # the columns are matched by position, as in predict
+        names = getattr(est, "feature_names_in_", None)
+        if X.shape[1] != len(columns) or (
+                names is not None and list(map(str, X.columns)) != list(names)):
+            expected = list(names) if names is not None else columns
             raise ValueError(
                 f"{what} has columns {list(X.columns)}, but the model was fitted on "
                 f"{expected}; pass the same columns in the same order."

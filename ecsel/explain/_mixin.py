@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel.explain import _boundary, _common, _counterfactual, _elasticity, _local, _plots
+from ecsel.explain import (
+    _boundary,
+    _common,
+    _counterfactual,
+    _elasticity,
+    _front_plot,
+    _local,
+    _plots,
+)
 from ecsel.export.torch import SignomialModule
 
 
@@ -277,6 +285,26 @@ class ExplainMixin:
                                          ax=ax)
 
     # ------------------------------------------------------------- torch
+    def plot_front(self, ax=None):
+        """Validation score against complexity, the selected equation marked.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import ECSELRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
+        >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
+        >>> est.plot_front().get_xlabel()
+        'complexity (factors)'
+        """
+        return _front_plot.plot_front(self._front(), self.selected_index_, ax=ax,
+                                     score_name="validation R^2" if self._front_task == "regression"
+                                     else "validation ROC AUC")
+
     def to_torch(self):
         """A differentiable ``torch.nn.Module`` mapping encoded raw features to scores.
 

@@ -106,6 +106,8 @@ def parse_json(text: str, expected_format: str) -> dict:
         doc = json.loads(text)
     except (json.JSONDecodeError, TypeError) as exc:
         raise ValueError(f"Invalid JSON: {exc}") from exc
+    except RecursionError as exc:  # json's parser recurses once per nesting level
+        raise ValueError("Invalid JSON: nested too deeply.") from exc
     if not isinstance(doc, dict) or doc.get("format") != expected_format:
         kind = expected_format.split(".", 1)[1]
         raise ValueError(f"Not an ECSEL {kind} JSON document.")

@@ -26,6 +26,22 @@ CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
 DEFAULT_CHUNK_ROWS = 1 << 17
 
 
+class InputError(ValueError):
+    """Input data that cannot be read (a corrupt page, files that disagree): it names
+    the file and, for a corrupt page, the row group."""
+
+
+def _kind(arrow_type) -> str:
+    """Coarse kind of an Arrow type: numbers (and booleans) mix across files, the
+    rest must match."""
+    text = str(arrow_type)
+    if text == "null":
+        return "null"
+    if text == "bool" or text.startswith(("int", "uint", "float", "double", "decimal")):
+        return "number"
+    return text.replace("large_", "")
+
+
 def require_pyarrow():
     """Import pyarrow or fail with an ImportError that names the extra."""
     try:
@@ -38,32 +54,9 @@ def require_pyarrow():
     return pq
 
 
-# ------------------------------------------------------------------ row hashing
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-def row_uniform(rows: np.ndarray, salt: int) -> np.ndarray:
-    """A uniform number in [0, 1) per global row index (splitmix64 of index and salt).
-
-    The same row always gets the same number, in any process and for any chunking,
-    which makes the held-out split and every sample deterministic per row.
-
-    Examples
-    --------
-    >>> u = row_uniform(np.arange(5), salt=1)
-    >>> bool(((0 <= u) & (u < 1)).all()), bool((u == row_uniform(np.arange(5), 1)).all())
-    (True, True)
-    """
-    with np.errstate(over="ignore"):
-        x = np.asarray(rows, dtype=np.uint64) ^ np.uint64((salt * 0x632BE59BD9B4E019)
-                                                          & 0xFFFFFFFFFFFFFFFF)
-        x = x + _GOLDEN
-        x = (x ^ (x >> np.uint64(30))) * _MIX1
-        x = (x ^ (x >> np.uint64(27))) * _MIX2
-        x = x ^ (x >> np.uint64(31))
-    return (x >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+# The row hash is the fit's own (one split rule in memory and streamed); re-exported
+# here for the samples of the streaming passes.
+from ecsel._fit.source import row_uniform  # noqa: E402,F401
 
 
 @dataclass(frozen=True)
@@ -147,6 +140,7 @@ class TableSource:
         self._cache: OrderedDict = OrderedDict()
         self._int_columns = set(int_columns)
         files, kind = _list_files(Path(path))
+        originals = list(files)
         if kind == "csv":
             self._tmpdir = tempfile.mkdtemp(prefix="ecsel-csv-")
             files = [self._csv_to_parquet(f, i) for i, f in enumerate(files)]
@@ -157,11 +151,20 @@ class TableSource:
             raise ValueError(f"Cannot read {self.path!r} as Parquet: {exc}") from exc
         names = [n for n in self._files[0].schema_arrow.names
                  if not n.startswith("__index_level_")]
-        for f, pf in zip(files, self._files):
+        self._names = [str(f) for f in originals]
+        for f, pf in zip(originals, self._files):
             other = [n for n in pf.schema_arrow.names if not n.startswith("__index_level_")]
             if other != names:
                 self.close()
-                raise ValueError(f"{str(f)!r} has columns {other}, expected {names}.")
+                raise InputError(f"{str(f)!r} has columns {other}, expected {names}.")
+            for name in names:
+                first = self._files[0].schema_arrow.field(name).type
+                here = pf.schema_arrow.field(name).type
+                if _kind(here) != _kind(first) and "null" not in (_kind(here), _kind(first)):
+                    self.close()
+                    raise InputError(
+                        f"column {name!r} is {here} in {str(f)!r} but {first} in "
+                        f"{str(originals[0])!r}; every file must hold the same kind of data")
         if columns is not None:
             missing = [c for c in columns if c not in names]
             if missing:
@@ -233,8 +236,12 @@ class TableSource:
         key = (chunk.file, chunk.row_group)
         table = self._cache.get(key)
         if table is None:
-            table = self._files[chunk.file].read_row_group(chunk.row_group,
-                                                           columns=self.columns)
+            try:
+                table = self._files[chunk.file].read_row_group(chunk.row_group,
+                                                               columns=self.columns)
+            except (OSError, ValueError) as exc:  # corrupt pages: ArrowInvalid, OSError
+                raise InputError(f"cannot read row group {chunk.row_group} of "
+                                 f"{self._names[chunk.file]!r}: {exc}") from exc
             self._cache[key] = table
             while len(self._cache) > 2:
                 self._cache.popitem(last=False)

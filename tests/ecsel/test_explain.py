@@ -12,7 +12,6 @@ import pytest
 from ecsel import ECSELClassifier, ECSELRegressor, Signomial
 from ecsel._transform import PositivityTransform
 from ecsel.explain import Explanation
-from ecsel.explain._common import remember_training_data
 
 
 # --------------------------------------------------------------------- helpers
@@ -30,10 +29,7 @@ def mixed_frame(n: int, seed: int = 0) -> pd.DataFrame:
 def install(est, frame, intercept, coef, exponents, classes=None, names=None):
     transform = PositivityTransform.fit(frame)
     sig = Signomial(intercept, coef, exponents, transform, names)
-    est._set_fitted(sig, n_features_in=frame.shape[1], feature_names_in=list(frame.columns),
-                    classes=classes)
-    remember_training_data(est, frame)
-    return est
+    return type(est).from_signomial(sig, frame, classes=classes, **est.get_params())
 
 
 def random_model(frame, n_out=1, n_terms=3, seed=0, scale=0.7):

@@ -12,15 +12,11 @@ from scipy.special import logit
 from ecsel import ECSELClassifier, ECSELRegressor, Signomial
 from ecsel._transform import PositivityTransform
 from ecsel.explain._boundary import NO_CHANGE
-from ecsel.explain._common import remember_training_data
 
 
 def install(est, frame, intercept, coef, exponents, classes=None, names=None):
     sig = Signomial(intercept, coef, exponents, PositivityTransform.fit(frame), names)
-    est._set_fitted(sig, n_features_in=frame.shape[1], feature_names_in=list(frame.columns),
-                    classes=classes)
-    remember_training_data(est, frame)
-    return est
+    return type(est).from_signomial(sig, frame, classes=classes, **est.get_params())
 
 
 @pytest.fixture(scope="module")
@@ -268,9 +264,8 @@ def test_captum_ig_on_signed_features_matches_exact_formula():
     linear = PositivityTransform([FeatureMap(c, c, "linear", scale=float(frame[c].std()),
                                              center=float(frame[c].median()))
                                   for c in frame.columns], list(frame.columns))
-    est = ECSELRegressor()._set_fitted(
-        Signomial([0.5], [[1.0, -0.4]], [[[0.7, 0.2], [-0.3, 0.5]]], linear),
-        n_features_in=2, feature_names_in=list(frame.columns))
+    est = ECSELRegressor.from_signomial(
+        Signomial([0.5], [[1.0, -0.4]], [[[0.7, 0.2], [-0.3, 0.5]]], linear))
     x, base = frame.iloc[[0]], frame.iloc[[1]]
     ig = captum.IntegratedGradients(est.to_torch())
     attr = ig.attribute(torch.tensor(x.to_numpy()), baselines=torch.tensor(base.to_numpy()),

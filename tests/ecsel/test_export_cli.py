@@ -90,7 +90,7 @@ def test_export_onnx_file(classifier, tmp_path):
     graph = onnx.load(str(out))
     session = ort.InferenceSession(out.read_bytes())
     label, proba = session.run(["label", "probabilities"], onnx_inputs(graph, X))
-    np.testing.assert_allclose(proba, est.predict_proba(X), rtol=1e-9)
+    np.testing.assert_allclose(proba, est.predict_proba(X), rtol=1e-6)  # the ONNX floor
     assert label.tolist() == est.predict(X).tolist()
 
 

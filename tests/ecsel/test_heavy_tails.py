@@ -11,7 +11,6 @@ import sympy as sp
 import torch
 
 from ecsel import ECSELClassifier, ECSELRegressor, Signomial
-from ecsel._base import remember_training_data
 from ecsel._transform import PositivityTransform
 
 
@@ -54,10 +53,7 @@ def test_constant_iqr_falls_back_to_the_standard_deviation():
 
 def _model(frame, exponents, coef=((1.5, -0.5),)):
     sig = Signomial([0.2], coef, exponents, PositivityTransform.fit(frame), ["y"])
-    est = ECSELRegressor()._set_fitted(sig, n_features_in=frame.shape[1],
-                                       feature_names_in=list(frame.columns))
-    remember_training_data(est, frame)
-    return est
+    return ECSELRegressor.from_signomial(sig, frame)
 
 
 def test_sympy_torch_json_reproduce_the_score_beyond_the_range(tails):

@@ -94,3 +94,73 @@ def test_regressor_rejects_non_numeric_target():
     X, _ = _data()
     with pytest.raises(ValueError):
         ECSELRegressor(**FAST).fit(X, np.array(["a"] * len(X), dtype=object))
+
+
+# ---------------------------------------------- issue 32: hostile values and names
+def test_tiny_signed_values_get_a_positive_scale():
+    # |x| < 1e-154 squares to 0: the standard-deviation fallback gave scale 0, so
+    # log-features were infinite (AssertionError in the classifier, NaN Shapley values)
+    X = pd.DataFrame({"t": [1e-300, -2e-305, 3e-302]})
+    clf = ECSELClassifier(random_state=0, **FAST).fit(X, [0, 1, 1])
+    fmap = clf.signomial_.transform.feature_maps[0]
+    assert fmap.kind == "signed" and 0 < fmap.scale < 1e-299
+    proba = clf.predict_proba(X)
+    assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1.0)
+    assert np.isfinite(clf.explain(X).values).all()
+
+
+def test_huge_outliers_keep_the_column_scale():
+    # +-1e300 among ordinary values: np.std overflowed, the scale became infinite and
+    # the column contributed nothing (accuracy 0.47 on a separable problem)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=100)
+    x[:2] = [1e300, -1e300]
+    X = pd.DataFrame({"x": x})
+    clf = ECSELClassifier(random_state=0, **FAST).fit(X, (x > 0).astype(int))
+    assert 0.5 < clf.signomial_.transform.feature_maps[0].scale < 2.0
+    assert clf.score(X, (x > 0).astype(int)) > 0.95
+
+
+@pytest.mark.parametrize("value", [1e308, 1.7976931348623157e308])
+def test_one_huge_value_never_gives_nan(value):
+    # log((x + shift) / scale) overflowed to inf for a scale below 1, and a term that
+    # does not use the column multiplied it by the exponent 0: 0 * inf = NaN
+    from ecsel import PositivityTransform, Signomial
+
+    t = PositivityTransform.fit(pd.DataFrame({"a": [0.1, 0.2, 0.4], "b": [0.1, 0.3, 0.9]}))
+    s = Signomial([0.0], [[1.0, 2.0]], [[[1.0, 0.0], [0.0, -1.0]]], t)
+    z = s.evaluate(pd.DataFrame({"a": [value, 0.2], "b": [0.3, value]}))
+    assert np.isfinite(z).all()
+
+
+def test_integer_column_names_work_in_every_explanation():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(1, 5, (60, 2)))
+    est = ECSELRegressor(random_state=0, **FAST).fit(X, X[0] * X[1])
+    for method in ("explain", "elasticities", "feature_importance", "monotonicity"):
+        getattr(est, method)(X.head(3))
+
+
+@pytest.mark.parametrize("Est", [ECSELClassifier, ECSELRegressor])
+def test_mixed_column_names_are_a_value_error(Est):
+    X, y = _data()
+    X.columns = ["a", 1]
+    with pytest.raises(ValueError, match="mixed types"):
+        Est(**FAST).fit(X, y)
+    fitted = Est(**FAST).fit(X.set_axis(["a", "b"], axis=1), y)
+    with pytest.raises(ValueError, match="mixed types"):
+        fitted.predict(X)
+
+
+def test_bool_column_with_none_at_predict_time_gets_the_fill_value():
+    from ecsel._transform import MissingValueWarning
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"f": rng.integers(0, 2, 60).astype(bool), "x": rng.uniform(1, 5, 60)})
+    est = ECSELRegressor(random_state=0, **FAST).fit(X, X.x * (1 + X.f))
+    new = pd.DataFrame({"f": [True, None], "x": [2.0, 3.0]})
+    with pytest.warns(MissingValueWarning, match="'f' has 1 missing"):
+        got = est.predict(new)
+    assert np.array_equal(got, est.predict(pd.DataFrame({"f": [True, False], "x": [2.0, 3.0]})))
+    with pytest.raises(ValueError, match="not numeric now"):
+        est.predict(pd.DataFrame({"f": [True, "yes"], "x": [2.0, 3.0]}))

@@ -10,7 +10,8 @@ import pytest
 import torch
 from _metric_models import LinearScore, small_cnn
 
-from attribution.metrics import CurveResult, Deletion, Insertion, deletion, gaussian_blur, insertion
+from attribution.metrics import CurveResult, Deletion, Insertion, deletion, insertion
+from attribution.metrics._curves import gaussian_blur
 
 W = torch.tensor([3.0, 1.0, 2.0, -1.0])
 X = torch.ones(1, 4, dtype=torch.float64)
