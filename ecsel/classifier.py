@@ -11,7 +11,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel._base import ECSELBase, atomic_fit
+from ecsel._base import ECSELBase, atomic_fit, classifier_link
 from ecsel._fit import engine, sparsify
 from ecsel._fit.classify import (
     MAX_AUTO_TERMS,
@@ -157,7 +157,8 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
 
         def to_signomial(params):
             intercept, coef, expo = params.numpy(0)
-            return Signomial(intercept, coef, expo / spread, transform, names)
+            return Signomial(intercept, coef, expo / spread, transform, names,
+                             **classifier_link(classes))
 
         with thread_budget(log_u.size * self.n_restarts, device):
             search = self._search_sizes(train, val, task, len(classes) - 1, generator,

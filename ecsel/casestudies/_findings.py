@@ -304,7 +304,7 @@ def explain_classifier(
     actionable = [f for f in importance.index if f in case.actionable][:6]
     cf = counterfactual(est, x, split.X_fit, actionable, threshold)
     expl = CaseExplanation(
-        equation=f"logit P({case.labels[1]}) = {est.sympy(precision=4)}",
+        equation=str(est.signomial_),
         n_terms=int(est.n_terms_),
         attributions=attr,
         attribution_method=method,

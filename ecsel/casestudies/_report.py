@@ -286,7 +286,7 @@ def classification_summary(
         "Protocol: 70/30 stratified train/test split (seed 0); every model is fitted on "
         "80% of the training part and its F1 threshold is tuned on the other 20%.",
         "",
-        f"ECSEL equation (log-odds of {case.labels[1]}, {expl.n_terms} term(s)):",
+        f"ECSEL equation (y = 1: {case.labels[1]}; {expl.n_terms} term(s)):",
         expl.equation,
         "",
         "Complexity-accuracy front (validation split; * = the deployed equation):",
@@ -337,8 +337,9 @@ def classification_markdown(
         "",
         "## The learned equation",
         "",
-        f"Log-odds of *{case.labels[1]}* ({expl.n_terms} term(s); one-hot levels appear as "
-        "`exp(g*col[level])` switches):",
+        f"`y = 1` is *{case.labels[1]}* ({expl.n_terms} term(s); one-hot levels appear as "
+        "`exp(g*col[level])` switches; a term written `c*(x/x_ref)**a` is `c` at a "
+        "typical row, `x_ref` being the column's geometric mean):",
         "",
         "```",
         expl.equation,

@@ -68,9 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--random-state", type=int, default=0, metavar="N")
     fit.add_argument(
-        "--drop", action="append", metavar="COL", help="ignore this column (repeatable)"
+        "--drop", action="append", metavar="COL[,COL...]",
+        help="ignore these columns (comma-separated, repeatable), e.g. row ids or names",
     )
-    fit.add_argument("--dropna", action="store_true", help="drop rows with missing values")
+    fit.add_argument(
+        "--dropna", action="store_true",
+        help="drop rows with a missing value (by default a missing value is read as the "
+        "library reads it: a 'col[missing]' indicator and a neutral fill value)",
+    )
     fit.add_argument(
         "--top", type=_positive_int, default=10, metavar="N", help="number of top features to print"
     )
