@@ -19,6 +19,7 @@ from ecsel.casestudies import (
     median_row,
     robust_importance,
     run_case_study,
+    write_html_report,
 )
 from ecsel.cli._io import (
     CLIError,
@@ -214,6 +215,21 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    est = load_model(args.model)
+    X = check_columns(est, read_csv(args.data), args.data)
+    title = args.title or f"ECSEL model {Path(args.model).name}"
+    try:
+        with one_line_warnings():
+            path = write_html_report(est, X, args.out, title=title)
+    except ValueError as exc:
+        raise CLIError(f"cannot report on {args.data}: {one_line(exc)}") from exc
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.out}: {one_line(exc)}") from exc
+    print(f"wrote {path.resolve()} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
 def cmd_demo(args) -> int:
     if args.case != "feynman" and importlib.util.find_spec("matplotlib") is None:
         raise CLIError(
@@ -234,6 +250,17 @@ def cmd_demo(args) -> int:
     except OSError as exc:
         raise CLIError(f"cannot write the report to {out}: {one_line(exc)}") from exc
     print(result.summary)
+    if args.html and result.comparison is not None:
+        est = result.comparison.models["ECSEL"]
+        page = out / "report.html"
+        try:
+            write_html_report(est, result.comparison.split.X_test, page,
+                              title=f"ECSEL demo: {args.case}")
+        except OSError as exc:
+            raise CLIError(f"cannot write {page}: {one_line(exc)}") from exc
+        print(f"interactive report: {page}")
+    elif args.html:
+        print("--html: the feynman case has no single model to report on", file=sys.stderr)
     print(f"\nreport: {result.report}  ({time.perf_counter() - start:.1f} s)")
     return 0
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from ecsel import __version__
-from ecsel.cli._commands import cmd_demo, cmd_explain, cmd_fit, cmd_predict
+from ecsel.cli._commands import cmd_demo, cmd_explain, cmd_fit, cmd_predict, cmd_report
 from ecsel.cli._io import INTERNAL_ERROR, USAGE_ERROR, CLIError, one_line
 from ecsel.cli._stream import parse_bytes, stream_explain, stream_fit, stream_predict, streaming
 
@@ -114,6 +114,20 @@ def build_parser() -> argparse.ArgumentParser:
     _stream_options(exp)
     exp.set_defaults(func=streaming(cmd_explain, stream_explain))
 
+    rep = sub.add_parser(
+        "report",
+        help="write a self-contained interactive HTML report of a saved model",
+        description="One HTML file (no external URL): the equation, a what-if panel "
+        "scored in the browser from the closed form, exact Shapley values (per-row "
+        "waterfall, beeswarm), feature importance, partial dependence and the front.",
+    )
+    rep.add_argument("model", metavar="model.json")
+    rep.add_argument("data", metavar="DATA.csv", help="rows to explain (at most 200 are used)")
+    rep.add_argument("--out", metavar="report.html", default="report.html",
+                     help="default: report.html")
+    rep.add_argument("--title", default=None, help="page title (default: the model file name)")
+    rep.set_defaults(func=cmd_report)
+
     demo = sub.add_parser(
         "demo",
         help="run a case study on bundled data and write a report",
@@ -128,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--fast", action="store_true", help="lighter ECSEL settings (fixed size, fewer restarts)"
     )
     demo.add_argument("--laws", metavar="A,B,...", help="feynman: comma-separated laws")
+    demo.add_argument(
+        "--html", action="store_true",
+        help="also write report.html, the interactive one-file report of the ECSEL model",
+    )
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
     return parser

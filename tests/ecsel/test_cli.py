@@ -304,3 +304,13 @@ def test_multiclass_fit_predict_explain(tmp_path, capsys):
     attr = pd.read_csv(out)
     assert {"y:a", "z:b", "y:base_value"} <= set(attr.columns)
     assert len(attr) == n
+
+
+def test_report_writes_one_self_contained_html_file(model, data, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", str(model), str(data), "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert out.stat().st_size < 2_000_000 and "http" not in page
+    assert "window.ecsel" in page and "logit P(y = yes)" in page
+    assert main(["report", str(model), str(tmp_path / "nope.csv")]) == 2
