@@ -27,19 +27,26 @@ def explain(est, X, background=None, method: str = "shapley") -> Explanation:
         values, base = signomial_shapley(sig, log_x, log_b)
         base = np.broadcast_to(base, (len(frame), len(base)))
         values, base = common.with_reference(est, values, base)
-        return Explanation(values, base, data, names, _outputs(est, values), method, names)
+        return Explanation(values, base, data, names, _outputs(est, values), method, names,
+                           score_name(est))
     if method == "terms":
         values, base = term_contributions(sig, log_x, log_b)
         active = np.flatnonzero(np.any(sig.coef != 0, axis=0))  # no zero-length bars
         values, base = common.with_reference(est, values[..., active], base)
         return Explanation(values, base, data, term_labels(sig, active),
-                           _outputs(est, values), method, names)
+                           _outputs(est, values), method, names, score_name(est))
     values, base = log_linear(sig, log_x, log_b)
     outputs = list(sig.output_names) if values.ndim == 3 else None
     if not common.is_multiclass(est):
         values, base = values[:, 0], base[:, 0]
         outputs = None
-    return Explanation(values, base, data, names, outputs, method, names)
+    return Explanation(values, base, data, names, outputs, method, names,
+                       "log |score - intercept|")
+
+
+def score_name(est) -> str:
+    """What the attributions add up to: a classifier's score is its log-odds."""
+    return "log-odds" if common.is_classifier(est) else "score"
 
 
 def term_labels(sig, active) -> list[str]:
