@@ -6,8 +6,10 @@ message; every file is written through :func:`ecsel._io.atomic_write_text`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -59,20 +61,36 @@ def check_columns(model, frame, path: str):
     if missing:
         shown = ", ".join(repr(c) for c in missing[:8]) + (" ..." if len(missing) > 8 else "")
         raise CLIError(f"{path} lacks {len(missing)} column(s) the model needs: {shown}")
-    X = frame[columns]
-    check_missing(X, path)
-    return X
+    return frame[columns]
 
 
-def check_missing(X, path: str) -> None:
-    bad = X.columns[X.isna().any()].tolist()
-    if bad:
-        n = int(X.isna().any(axis=1).sum())
-        raise CLIError(
-            f"{path} has missing values in {n} row(s) (columns: "
-            f"{', '.join(map(str, bad[:6]))}); drop or impute them first, or "
-            "pass --dropna to 'ecsel fit'"
-        )
+@contextlib.contextmanager
+def one_line_warnings():
+    """Show the library's warnings (ID-like columns, values missing only at predict
+    time, ...) as ``ecsel: warning: ...`` lines on stderr, each once."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen = set()
+            for item in caught:
+                text = one_line(item.message)
+                if text not in seen and not issubclass(item.category, DeprecationWarning):
+                    seen.add(text)
+                    print(f"ecsel: warning: {text}", file=sys.stderr)
+
+
+def split_columns(values) -> list[str]:
+    """``--drop a,b --drop c`` -> ``["a", "b", "c"]``.
+
+    Examples
+    --------
+    >>> split_columns(["a,b", "c"]), split_columns(None)
+    (['a', 'b', 'c'], [])
+    """
+    return [name.strip() for value in values or [] for name in value.split(",")
+            if name.strip()]
 
 
 def write_csv(frame, out: str | None, index: bool = False) -> None:

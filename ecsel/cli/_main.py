@@ -67,9 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--random-state", type=int, default=0, metavar="N")
     fit.add_argument(
-        "--drop", action="append", metavar="COL", help="ignore this column (repeatable)"
+        "--drop", action="append", metavar="COL[,COL...]",
+        help="ignore these columns (comma-separated, repeatable), e.g. row ids or names",
     )
-    fit.add_argument("--dropna", action="store_true", help="drop rows with missing values")
+    fit.add_argument(
+        "--dropna", action="store_true",
+        help="drop rows with a missing value (by default a missing value is read as the "
+        "library reads it: a 'col[missing]' indicator and a neutral fill value)",
+    )
     fit.add_argument(
         "--top", type=_positive_int, default=10, metavar="N", help="number of top features to print"
     )
@@ -130,6 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output file (default: standard output; required for onnx)")
     export.set_defaults(func=_command("export", streams=False))
 
+    rep = sub.add_parser(
+        "report",
+        help="write a self-contained interactive HTML report of a saved model",
+        description="One HTML file (no external URL): the equation, a what-if panel "
+        "scored in the browser from the closed form, exact Shapley values (per-row "
+        "waterfall, beeswarm), feature importance, partial dependence and the front.",
+    )
+    rep.add_argument("model", metavar="model.json")
+    rep.add_argument("data", metavar="DATA.csv", help="rows to explain (at most 200 are used)")
+    rep.add_argument("--out", metavar="report.html", default="report.html",
+                     help="default: report.html")
+    rep.add_argument("--title", default=None, help="page title (default: the model file name)")
+    rep.set_defaults(func=_command("report", streams=False))
+
     demo = sub.add_parser(
         "demo",
         help="run a case study on bundled data and write a report",
@@ -144,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--fast", action="store_true", help="lighter ECSEL settings (fixed size, fewer restarts)"
     )
     demo.add_argument("--laws", metavar="A,B,...", help="feynman: comma-separated laws")
+    demo.add_argument(
+        "--html", action="store_true",
+        help="also write report.html, the interactive one-file report of the ECSEL model",
+    )
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_command("demo", streams=False))
     return parser

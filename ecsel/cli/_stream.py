@@ -85,14 +85,8 @@ def stream_fit(args) -> int:
         return 0
     print(f"ecsel fit (streamed, {comm.world} process(es)): {source.n_rows:,} rows, "
           f"{len(features)} features ({time.perf_counter() - start:.1f} s)")
-    print(f"\nequation ({est.n_terms_} term(s)):")
-    if regress:
-        print(f"{args.target} = {est.sympy(precision=4)}")
-    elif len(est.classes_) == 2:
-        print(f"logit P({args.target} = {est.classes_[1]}) = {est.sympy(precision=4)}")
-    else:
-        for label, expr in zip(est.classes_[1:], est.sympy(precision=4)):
-            print(f"score[{label}] - score[{est.classes_[0]}] = {expr}")
+    print(f"\nequation ({est.n_terms_} term(s); y is the column {args.target!r}):")
+    print(est.signomial_)
     if args.out:
         save_text(args.out, est.to_json())
         print(f"\nsaved the model to {Path(args.out).resolve()}")

@@ -75,8 +75,15 @@ def score_gradient(sig, frame: pd.DataFrame):
     return scores, grad, frame
 
 
-def elasticities(est, X, semi: bool = False) -> np.ndarray:
+def has_derivative(sig, column: str) -> bool:
+    """Whether ``column`` is a direction of change: not categorical, not a 0/1 switch."""
+    maps = [m for m in sig.transform.feature_maps if m.source == column and not m.missing]
+    return bool(maps) and not all(m.kind == "indicator" for m in maps)
+
+
+def elasticities(est, X, semi: bool = False) -> pd.DataFrame:
     """Elasticities ``d log z / d log x_j``; see :meth:`ExplainMixin.elasticities`."""
+    index = X.index if isinstance(X, pd.DataFrame) else None
     frame = common.rows(est, X)
     sig = est.signomial_
     scores, grad, _ = score_gradient(sig, frame)
@@ -88,7 +95,17 @@ def elasticities(est, X, semi: bool = False) -> np.ndarray:
                 else np.full(len(frame), np.nan) for c in sig.input_features
             ])
             out = out * raw[:, None, :]
-    return out if common.is_multiclass(est) else out[:, 0]
+    keep = [j for j, c in enumerate(sig.input_features) if has_derivative(sig, c)]
+    names = [sig.input_features[j] for j in keep]
+    out = out[:, :, keep]
+    if common.is_multiclass(est):
+        columns = pd.MultiIndex.from_product([list(sig.output_names), names],
+                                             names=["class", "feature"])
+        values = out.reshape(len(frame), -1)
+    else:
+        columns, values = pd.Index(names, name="feature"), out[:, 0]
+    return pd.DataFrame(values, index=index if index is not None else frame.index,
+                        columns=columns)
 
 
 def _sign_labels(sig) -> np.ndarray:
@@ -211,10 +228,13 @@ def importance(est, X=None, background=None) -> pd.DataFrame:
     else:
         mono = mono["monotonicity"]
     elastic = elasticities(est, rows_)
-    elastic = elastic if elastic.ndim == 2 else elastic.reshape(-1, elastic.shape[-1])
+    if isinstance(elastic.columns, pd.MultiIndex):  # pool the classes per feature
+        elastic = pd.concat([elastic[o] for o in elastic.columns.levels[0]
+                             if o in elastic.columns.get_level_values(0)], ignore_index=True)
     with np.errstate(all="ignore"):
-        median_e = np.array([np.nanmedian(c) if np.isfinite(c).any() else np.nan
-                             for c in elastic.T])
+        median_e = np.array([
+            np.nanmedian(elastic[c]) if c in elastic and np.isfinite(elastic[c]).any()
+            else np.nan for c in sig.input_features])
     table = pd.DataFrame({
         "mean_abs_shapley": mean_abs.to_numpy(),
         "share": mean_abs.to_numpy() / max(mean_abs.sum(), np.finfo(float).tiny),
