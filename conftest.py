@@ -11,6 +11,8 @@ and an ImportError of a required package, still fails.
 from __future__ import annotations
 
 import doctest
+import importlib.util
+import re
 
 import pytest
 
@@ -35,6 +37,11 @@ def _missing_optional(error: BaseException | None) -> str | None:
             if "pip install" in text and any(m.replace("_", "-") in text or m in text
                                              for m in OPTIONAL_MODULES | {"ecsel["}):
                 return "wheel (pip install " + text.split("pip install", 1)[1].strip(" :'\".") + ")"
+            # a third-party message naming the optional module it could not import
+            # (pandas' "Unable to find a usable engine; tried using: 'pyarrow', ...")
+            for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):
+                if word in OPTIONAL_MODULES and importlib.util.find_spec(word) is None:
+                    return f"package {word}"
         error = error.__cause__ or error.__context__
     return None
 

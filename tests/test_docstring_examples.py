@@ -127,3 +127,10 @@ def test_examples_needing_a_missing_optional_wheel_skip_and_nothing_else_does():
     assert missing(ImportError("cannot import name 'frobnicate' from 'ecsel'")) is None
     assert missing(ValueError("pip install matplotlib")) is None
     assert missing(None) is None
+    # a third-party message that names a missing optional module (pandas' Parquet engines)
+    pandas_says = ImportError("Unable to find a usable engine; tried using: 'fastparquet'.")
+    import importlib.util
+
+    if importlib.util.find_spec("fastparquet") is None:
+        assert missing(pandas_says) == "package fastparquet"
+    assert missing(ImportError("Unable to find a usable engine; tried using: 'numpy'.")) is None
