@@ -199,6 +199,17 @@ class GradientAttribution:
         -------
         scores, grads : list of Tensor
             One entry per score returned by ``score_fn``; scores are detached.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import Saliency
+        >>> model = torch.nn.Linear(3, 2)
+        >>> first = lambda outputs, points, row_ids: outputs[:, 0]
+        >>> (scores,), (grads,) = Saliency(model).scores_and_grads(
+        ...     torch.ones(4, 3), first, torch.arange(4), internal_batch_size=3)
+        >>> scores.shape, torch.equal(grads, model.weight[0].detach().expand(4, 3))
+        (torch.Size([4]), True)
         """
         score_parts: list[list[Tensor]] = []
         grad_parts: list[list[Tensor]] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, overload
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -66,34 +66,6 @@ class IntegratedGradients(GradientAttribution):
     def __init__(self, forward_func: Any, multiply_by_inputs: bool = True) -> None:
         super().__init__(forward_func)
         self.multiplies_by_inputs = multiply_by_inputs
-
-    @overload
-    def attribute(
-        self,
-        inputs: Tensor,
-        *,
-        baselines: BaselineType = ...,
-        target: TargetType = ...,
-        additional_forward_args: Any = ...,
-        n_steps: int = ...,
-        method: str = ...,
-        internal_batch_size: int | None = ...,
-        return_convergence_delta: Literal[False] = ...,
-    ) -> Tensor: ...
-
-    @overload
-    def attribute(
-        self,
-        inputs: Tensor,
-        *,
-        baselines: BaselineType = ...,
-        target: TargetType = ...,
-        additional_forward_args: Any = ...,
-        n_steps: int = ...,
-        method: str = ...,
-        internal_batch_size: int | None = ...,
-        return_convergence_delta: Literal[True],
-    ) -> tuple[Tensor, Tensor]: ...
 
     def attribute(
         self,

@@ -70,13 +70,12 @@ PENDING_LOCAL_IMPORTS = frozenset(
 #: matching prefix; modules of one room may import each other; ``attribution`` sits
 #: above all of ``ecsel`` and imports only ``ecsel``'s public door.
 ROOMS: tuple[tuple[str, ...], ...] = (
-    ("attribution.ood", "attribution.compress", "attribution.neurons"),
+    ("attribution.ood", "attribution.compress", "attribution.neurons", "attribution.testing"),
     ("attribution.evaluate",),
     ("attribution.metrics",),
     ("attribution.agi", "attribution.big", "attribution.guided_ig",
      "attribution.input_x_gradient", "attribution.integrated_gradients", "attribution.isa",
-     "attribution.mfaba", "attribution.saliency", "attribution.smoothgrad",
-     "attribution.testing"),
+     "attribution.mfaba", "attribution.saliency", "attribution.smoothgrad"),
     ("attribution._base",),
     ("attribution._utils",),
     ("ecsel.cli",),

@@ -382,13 +382,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> s.fit(X).predict(X.iloc[:4]).shape
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> s.predict(X.iloc[:4]).shape
         (4,)
         """
         check_is_fitted(self)
@@ -399,14 +395,10 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> e = s.fit(X).explain(X.iloc[:3])
-        >>> np.allclose(e.values.sum(-1) + e.base_values, s.predict(X.iloc[:3]))
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> e = s.explain(X.iloc[:3])
+        >>> bool(np.allclose(e.values.sum(-1) + e.base_values, s.predict(X.iloc[:3])))
         True
         """
         check_is_fitted(self)
@@ -418,13 +410,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> s.fit(X).teacher_attribution(X.iloc[:3]).shape
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> s.teacher_attribution(X.iloc[:3]).shape
         (3, 2)
         """
         check_is_fitted(self)

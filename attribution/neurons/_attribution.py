@@ -342,7 +342,17 @@ class NeuronAttribution:
         return acts, norm_in, logits  # type: ignore[return-value]
 
     def readout_vectors(self, targets: Tensor, d: int, like: Tensor) -> Tensor:
-        """Readout directions ``(n, d)`` in the readout space, one per row."""
+        """Readout directions ``(n, d)`` in the readout space, one per row.
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+        ...                           torch.nn.Linear(4, 2))
+        >>> na = NeuronAttribution(net, layers=[net[2]])  # its output is the logits
+        >>> na.readout_vectors(torch.tensor([1, 0]), 2, torch.zeros(1)).tolist()
+        [[0.0, 1.0], [1.0, 0.0]]
+        """
         r = self.readout
         if isinstance(r, str):
             head = self.layout.unembedding
@@ -413,7 +423,24 @@ class NeuronAttribution:
     def explained_scores(
         self, batch: Batch, out: Any, site: list[Tensor], targets: Tensor
     ) -> Tensor:
-        """The explained scalar per row, differentiable."""
+        """The explained scalar per row, differentiable.
+
+        ``out`` is the model's output on ``batch`` and ``site`` what
+        :meth:`readout_hooks` stored during that pass.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.neurons._inputs import as_batch
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+        ...                           torch.nn.Linear(4, 2))
+        >>> na = NeuronAttribution(net, layers=[net[2]])
+        >>> x = torch.rand(2, 3)
+        >>> batch = as_batch(x)
+        >>> z = na.explained_scores(batch, batch.run(net), [], torch.tensor([0, 1]))
+        >>> bool(torch.allclose(z, net(x)[[0, 1], [0, 1]]))  # the target logits
+        True
+        """
         if isinstance(self.readout, str):
             y = logits_of(out)
             if y.ndim == 3:
@@ -429,7 +456,17 @@ class NeuronAttribution:
         return (z * u).flatten(1).sum(1)
 
     def readout_hooks(self, store: list[Tensor]):
-        """Hooks that store the readout site's tensor in ``store`` (``(pre, post)`` lists)."""
+        """Hooks that store the readout site's tensor in ``store`` (``(pre, post)`` lists).
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+        ...                           torch.nn.Linear(4, 2))
+        >>> pre, post = NeuronAttribution(net, layers=[net[2]]).readout_hooks([])
+        >>> len(pre), len(post)  # the logits are read after the last layer
+        (0, 1)
+        """
         module, where = self.layout.readout_site
 
         def pre_fn(m, args):
