@@ -149,7 +149,7 @@ def _asinh(g: _Graph, z: str) -> str:
 
 
 def _feature(g: _Graph, cols: _Columns, e) -> str:
-    ops = {"add": "Add", "sub": "Sub", "div": "Div", "max": "Max", "min": "Min"}
+    ops = {"add": "Add", "sub": "Sub", "max": "Max", "min": "Min"}
     if e.op == "const":
         return _scalar(g, e.value)
     if e.op == "filled":
@@ -160,6 +160,10 @@ def _feature(g: _Graph, cols: _Columns, e) -> str:
         return cols.level(*e.value)
     if e.op in ops:
         return g.node(ops[e.op], [_feature(g, cols, x) for x in e.args])
+    if e.op == "ratio":  # clip(a / scale, +-bound); an overflow to inf is clipped
+        scale, bound = e.value
+        quotient = g.node("Div", [_feature(g, cols, e.args[0]), _scalar(g, scale)])
+        return g.node("Clip", [quotient, _scalar(g, -bound), _scalar(g, bound)])
     if e.op == "log":
         return g.node("Log", [_feature(g, cols, e.args[0])])
     if e.op == "asinh":
