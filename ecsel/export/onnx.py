@@ -242,7 +242,9 @@ def _head(g: _Graph, program: Program, z: str) -> dict:
             "scores": scores}
 
 
-_ELEM = {"numeric": "DOUBLE", "categorical": "STRING"}
+_OUTPUTS = {"scores": ("scores",), "regression": ("prediction",),
+            "binary": ("label", "probabilities", "scores"),
+            "multiclass": ("label", "probabilities", "scores")}
 
 
 def program_to_onnx(program: Program, name: str = "ecsel"):
@@ -257,6 +259,10 @@ def program_to_onnx(program: Program, name: str = "ecsel"):
                 raise ValueError(
                     f"Column {column.name!r} has the empty string as a level, which ONNX "
                     "export uses for a missing value.")
+    clash = sorted({c.name for c in program.inputs} & set(_OUTPUTS[program.task]))
+    if clash:
+        raise ValueError(f"Input column(s) {clash} have the name of a graph output; rename "
+                         "them before fitting to export to ONNX.")
     g = _Graph(onnx)
     inputs = []
     for column in program.inputs:

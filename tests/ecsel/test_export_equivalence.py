@@ -23,6 +23,7 @@ from ecsel.export.onnx import onnx_inputs
 
 ort = pytest.importorskip("onnxruntime")
 duckdb = pytest.importorskip("duckdb")
+pytestmark = pytest.mark.slow  # four small fits, then every row of four data sets
 
 #: Relative error allowed in double precision (SQL, Python) and through onnxruntime.
 EXACT = 1e-9

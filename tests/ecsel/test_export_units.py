@@ -185,6 +185,13 @@ def test_onnx_refuses_the_empty_string_as_a_level():
         s.to_onnx()
 
 
+def test_onnx_refuses_an_input_named_like_an_output():
+    frame = pd.DataFrame({"scores": [1.0, 2.0, 4.0]})
+    s = Signomial([0.0], [[1.0]], [[[1.0]]], PositivityTransform.fit(frame))
+    with pytest.raises(ValueError, match="name of a graph output"):
+        s.to_onnx()
+
+
 def test_constant_equation_exports(signomial):
     t = signomial.transform
     s = Signomial([2.5], np.zeros((1, 1)), np.zeros((1, 1, len(t.feature_maps))), t)
