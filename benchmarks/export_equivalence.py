@@ -88,15 +88,19 @@ class Postgres:
         self.version = self.psql("SHOW server_version").strip()
 
     def psql(self, sql: str, stdin: str | None = None) -> str:
-        return subprocess.run(["psql", "-h", str(self.root), "-p", "55432", "-U", "postgres",
+        done = subprocess.run(["psql", "-h", str(self.root), "-p", "55432", "-U", "postgres",
                                "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql], input=stdin,
-                              check=True, capture_output=True, text=True).stdout
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"psql failed: {done.stderr.strip()[:500]}")
+        return done.stdout
 
     def load(self, frame: pd.DataFrame, table: str) -> None:
         types = []
         for name in frame.columns:
             dtype = frame[name].dtype
-            kind = ("BOOLEAN" if pd.api.types.is_bool_dtype(dtype) else
+            boolean = pd.api.types.infer_dtype(frame[name], skipna=True) == "boolean"
+            kind = ("BOOLEAN" if boolean else
                     "DOUBLE PRECISION" if pd.api.types.is_float_dtype(dtype) else
                     "BIGINT" if pd.api.types.is_integer_dtype(dtype) else "TEXT")
             types.append(f'"{name}" {kind}')

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecsel._transform import EXP_CLAMP
+from ecsel._transform import EXP_CLAMP, MAX_STANDARDISED
+
+#: The largest double: ``u`` of a power map is clipped there (``log u`` stays finite).
+FLOAT_MAX = float(np.finfo(np.float64).max)
 
 #: The spellings of a boolean accepted where a boolean arrives as text (ONNX).
 TRUE_SPELLINGS = ("True", "true", "1")
@@ -32,8 +35,10 @@ class Expr:
 
     ``op`` is one of ``const`` (value: float), ``filled`` (value: (column, fill)),
     ``missing`` (value: column), ``level`` (value: (column, level)), ``add``,
-    ``sub``, ``div`` (two children), ``log``, ``asinh`` (one child), ``max``,
-    ``min`` (a child and a float bound in ``value``).
+    ``sub`` (two children), ``log``, ``asinh`` (one child), ``max``, ``min`` (a
+    child and a constant), ``ratio`` (one child ``a``, value ``(scale, bound)``:
+    ``clip(a / scale, -bound, bound)``, which a writer must compute without
+    overflowing where its arithmetic raises on overflow, as SQL engines do).
     """
 
     op: str
@@ -106,6 +111,15 @@ class Program:
         return EXP_CLAMP
 
 
+def _ratio(a: Expr, scale: float, bound: float) -> Expr:
+    return Expr("ratio", (a,), (float(scale), float(bound)))
+
+
+def _standardised(v: Expr, fmap) -> Expr:
+    """``(v - center) / scale`` clipped to ``+-MAX_STANDARDISED``, as the transform does."""
+    return _ratio(_binary("sub", v, fmap.center), fmap.scale, MAX_STANDARDISED)
+
+
 def feature_expr(fmap) -> Expr | None:
     """``log u`` of one :class:`~ecsel._transform.FeatureMap`; None when it is always 0.
 
@@ -119,21 +133,20 @@ def feature_expr(fmap) -> Expr | None:
     if fmap.level is not None:
         return Expr("level", value=(fmap.source, fmap.level))
     v = Expr("filled", value=(fmap.source, float(fmap.fill)))
-    if fmap.kind == "power":
-        shifted = _binary("add", _binary("max", v, fmap.lower), fmap.shift) \
-            if fmap.shift != 0 else _binary("max", v, fmap.lower)
-        return Expr("log", (_binary("div", shifted, fmap.scale),))
-    if fmap.kind == "signed":
+    if fmap.kind == "power":  # log(min((max(x, lower) + shift) / scale, FLOAT_MAX))
+        shifted = _binary("max", v, fmap.lower)
+        if fmap.shift != 0:
+            shifted = _binary("add", shifted, fmap.shift)
+        return Expr("log", (_ratio(shifted, fmap.scale, FLOAT_MAX),))
+    if fmap.kind == "signed":  # asinh(standardised clip(x, lower, upper))
         clipped = _binary("max", v, fmap.lower)
         if fmap.upper is not None:
             clipped = _binary("min", clipped, fmap.upper)
-        return Expr("asinh", (_binary("div", _binary("sub", clipped, fmap.center),
-                                      fmap.scale),))
+        return Expr("asinh", (_standardised(clipped, fmap),))
     if fmap.kind == "linear":
-        return _binary("div", _binary("sub", v, fmap.center), fmap.scale)
+        return _standardised(v, fmap)
     if fmap.kind == "indicator":
-        ratio = _binary("div", _binary("sub", v, fmap.center), fmap.scale)
-        return _binary("min", _binary("max", ratio, 0.0), 1.0)
+        return _binary("min", _binary("max", _standardised(v, fmap), 0.0), 1.0)
     raise ValueError(f"Unknown feature map kind {fmap.kind!r}.")
 
 

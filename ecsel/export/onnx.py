@@ -149,7 +149,7 @@ def _asinh(g: _Graph, z: str) -> str:
 
 
 def _feature(g: _Graph, cols: _Columns, e) -> str:
-    ops = {"add": "Add", "sub": "Sub", "div": "Div", "max": "Max", "min": "Min"}
+    ops = {"add": "Add", "sub": "Sub", "max": "Max", "min": "Min"}
     if e.op == "const":
         return _scalar(g, e.value)
     if e.op == "filled":
@@ -160,6 +160,10 @@ def _feature(g: _Graph, cols: _Columns, e) -> str:
         return cols.level(*e.value)
     if e.op in ops:
         return g.node(ops[e.op], [_feature(g, cols, x) for x in e.args])
+    if e.op == "ratio":  # clip(a / scale, +-bound); an overflow to inf is clipped
+        scale, bound = e.value
+        quotient = g.node("Div", [_feature(g, cols, e.args[0]), _scalar(g, scale)])
+        return g.node("Clip", [quotient, _scalar(g, -bound), _scalar(g, bound)])
     if e.op == "log":
         return g.node("Log", [_feature(g, cols, e.args[0])])
     if e.op == "asinh":
@@ -238,7 +242,9 @@ def _head(g: _Graph, program: Program, z: str) -> dict:
             "scores": scores}
 
 
-_ELEM = {"numeric": "DOUBLE", "categorical": "STRING"}
+_OUTPUTS = {"scores": ("scores",), "regression": ("prediction",),
+            "binary": ("label", "probabilities", "scores"),
+            "multiclass": ("label", "probabilities", "scores")}
 
 
 def program_to_onnx(program: Program, name: str = "ecsel"):
@@ -253,6 +259,10 @@ def program_to_onnx(program: Program, name: str = "ecsel"):
                 raise ValueError(
                     f"Column {column.name!r} has the empty string as a level, which ONNX "
                     "export uses for a missing value.")
+    clash = sorted({c.name for c in program.inputs} & set(_OUTPUTS[program.task]))
+    if clash:
+        raise ValueError(f"Input column(s) {clash} have the name of a graph output; rename "
+                         "them before fitting to export to ONNX.")
     g = _Graph(onnx)
     inputs = []
     for column in program.inputs:

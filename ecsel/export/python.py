@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ecsel.export._program import Expr, Program, build_program
 
-_BINARY = {"add": "+", "sub": "-", "div": "/"}
+_BINARY = {"add": "+", "sub": "-"}
 
 
 def _num(v: float) -> str:
@@ -42,6 +42,10 @@ class _Renderer:
         if e.op in ("max", "min"):
             a, b = (self.expr(x) for x in e.args)
             return f"{e.op}({a}, {b})"
+        if e.op == "ratio":  # float division overflows to inf in Python, then clipped
+            scale, bound = e.value
+            return (f"min(max({self.expr(e.args[0])} / {_num(scale)}, {_num(-bound)}), "
+                    f"{_num(bound)})")
         if e.op == "log":
             return f"math.log({self.expr(e.args[0])})"
         if e.op == "asinh":

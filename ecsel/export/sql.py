@@ -19,6 +19,8 @@ Conventions (the estimator's rules for missing values and categories):
 
 from __future__ import annotations
 
+import math
+
 from ecsel.export._program import Expr, Program, build_program
 
 DIALECTS = ("sqlite", "duckdb", "postgres")
@@ -50,6 +52,17 @@ class _Dialect:
         if name not in DIALECTS:
             raise ValueError(f"dialect must be one of {DIALECTS}, got {name!r}.")
         self.name = name
+
+    @property
+    def fence(self) -> str:
+        """Keeps a derived table from being merged into the query above it.
+
+        Merged, every reference to a column is replaced by its whole expression, and
+        the levels reference each other's columns several times: Postgres then
+        evaluates exponentially many copies (minutes for 30 columns). A subquery with
+        an OFFSET is never merged, in Postgres and in SQLite alike.
+        """
+        return {"sqlite": "\nLIMIT -1 OFFSET 0", "postgres": "\nOFFSET 0", "duckdb": ""}[self.name]
 
     def num(self, v: float) -> str:
         text = repr(float(v))
@@ -114,9 +127,19 @@ class _Renderer:
             i = self.index[e.value[0]]
             return (f"CASE WHEN ecsel_c{i} = {_text(e.value[1])} THEN {d.num(1.0)} "
                     f"ELSE {d.num(0.0)} END")
-        if e.op in ("add", "sub", "div"):
+        if e.op in ("add", "sub"):
             a, b = (self.expr(x) for x in e.args)
-            return f"({a} {dict(add='+', sub='-', div='/')[e.op]} {b})"
+            return f"({a} {dict(add='+', sub='-')[e.op]} {b})"
+        if e.op == "ratio":
+            # DuckDB and Postgres raise on a double overflow: test before dividing
+            scale, bound = e.value
+            a = self.expr(e.args[0])
+            quotient = f"{a} / {d.num(scale)}"
+            limit = bound * scale
+            if not math.isfinite(limit):  # |a| / scale cannot exceed the bound
+                return f"({quotient})"
+            return (f"CASE WHEN {a} > {d.num(limit)} THEN {d.num(bound)} "
+                    f"WHEN {a} < {d.num(-limit)} THEN {d.num(-bound)} ELSE {quotient} END")
         if e.op in ("max", "min"):
             a, b = (self.expr(x) for x in e.args)
             # CASE, not GREATEST/LEAST: their NULL rules differ between dialects
@@ -162,9 +185,9 @@ class _Renderer:
         return f"{d.num(self.program.intercept[o])}{total}"
 
 
-def _select(columns: list[str], source: str, alias: str) -> str:
+def _select(d: _Dialect, columns: list[str], source: str, alias: str) -> str:
     body = ",\n  ".join(columns)
-    indented = source.replace("\n", "\n  ")
+    indented = (source + d.fence).replace("\n", "\n  ")
     return f"SELECT\n  {body}\nFROM (\n  {indented}\n) AS {alias}"
 
 
@@ -180,9 +203,9 @@ def _head(program: Program, d: _Dialect, keep: list[str], source: str) -> str:
     """The levels above the scores: probabilities and the label."""
     n_out = len(program.terms)
     if program.task == "regression":
-        return _select(keep + ["ecsel_z0 AS prediction"], source, "ecsel_scores")
+        return _select(d, keep + ["ecsel_z0 AS prediction"], source, "ecsel_scores")
     if program.task == "scores":
-        return _select(keep + [f"ecsel_z{o} AS {quote(n)}"
+        return _select(d, keep + [f"ecsel_z{o} AS {quote(n)}"
                                for o, n in enumerate(program.output_names)],
                        source, "ecsel_scores")
     names = [quote(f"proba_{c}") for c in program.classes]
@@ -191,21 +214,21 @@ def _head(program: Program, d: _Dialect, keep: list[str], source: str) -> str:
         p = (f"CASE WHEN ecsel_z0 >= {d.num(0.0)} THEN {one} / ({one} + "
              f"{d.exp('-ecsel_z0')}) ELSE {d.exp('ecsel_z0')} / ({one} + "
              f"{d.exp('ecsel_z0')}) END")
-        level = _select(keep + ["ecsel_z0 AS score", f"{p} AS ecsel_p"], source, "ecsel_scores")
+        level = _select(d, keep + ["ecsel_z0 AS score", f"{p} AS ecsel_p"], source, "ecsel_scores")
         c0, c1 = (_literal(c) for c in program.classes)
-        return _select(keep + ["score", f"{one} - ecsel_p AS {names[0]}",
+        return _select(d, keep + ["score", f"{one} - ecsel_p AS {names[0]}",
                                f"ecsel_p AS {names[1]}",
                                f"CASE WHEN ecsel_p >= {d.num(program.threshold)} THEN {c1} "
                                f"ELSE {c0} END AS prediction"], level, "ecsel_probability")
     scores = [d.num(0.0)] + [f"ecsel_z{o}" for o in range(n_out)]
     score_names = [quote(f"score_{c}") for c in program.classes]
-    level = _select(keep + [f"{s} AS {n}" for s, n in zip(scores, score_names)]
+    level = _select(d, keep + [f"{s} AS {n}" for s, n in zip(scores, score_names)]
                     + [f"{d.greatest(scores)} AS ecsel_top"], source, "ecsel_scores")
-    level = _select(keep + score_names
+    level = _select(d, keep + score_names
                     + [f"{d.exp(f'({n} - ecsel_top)')} AS ecsel_e{c}"
                        for c, n in enumerate(score_names)], level, "ecsel_shifted")
     total = "(" + " + ".join(f"ecsel_e{c}" for c in range(len(names))) + ")"
-    level = _select(keep + score_names + [f"ecsel_e{c} / {total} AS {n}"
+    level = _select(d, keep + score_names + [f"ecsel_e{c} / {total} AS {n}"
                                           for c, n in enumerate(names)],
                     level, "ecsel_softmax")
     whens = []
@@ -213,7 +236,7 @@ def _head(program: Program, d: _Dialect, keep: list[str], source: str) -> str:
         wins = " AND ".join(f"{names[c]} >= {names[j]}" for j in range(c + 1, len(names)))
         whens.append(f"WHEN {wins} THEN {_literal(program.classes[c])}")
     label = f"CASE {' '.join(whens)} ELSE {_literal(program.classes[-1])} END AS prediction"
-    return _select(keep + score_names + names + [label], level, "ecsel_probabilities")
+    return _select(d, keep + score_names + names + [label], level, "ecsel_probabilities")
 
 
 def program_to_sql(program: Program, table: str, dialect: str = "sqlite", keep=()) -> str:
@@ -227,12 +250,12 @@ def program_to_sql(program: Program, table: str, dialect: str = "sqlite", keep=(
     source = "SELECT\n  " + ",\n  ".join(keep + reads) + f"\nFROM {table}"
     features = [f"{r.expr(e)} AS ecsel_f{j}" for j, e in enumerate(program.features)]
     if features:
-        source = _select(keep + features, source, "ecsel_raw")
+        source = _select(d, keep + features, source, "ecsel_raw")
     powers = r.powers()
     if powers:
-        source = _select(keep + powers, source, "ecsel_features")
+        source = _select(d, keep + powers, source, "ecsel_features")
     scores = [f"{r.score(o)} AS ecsel_z{o}" for o in range(len(program.terms))]
-    source = _select(keep + scores, source, "ecsel_powers")
+    source = _select(d, keep + scores, source, "ecsel_powers")
     return _head(program, d, keep, source) + "\n"
 
 

@@ -23,6 +23,7 @@ from ecsel.export.onnx import onnx_inputs
 
 ort = pytest.importorskip("onnxruntime")
 duckdb = pytest.importorskip("duckdb")
+pytestmark = pytest.mark.slow  # four small fits, then every row of four data sets
 
 #: Relative error allowed in double precision (SQL, Python) and through onnxruntime.
 EXACT = 1e-9
@@ -53,7 +54,8 @@ def hostile_rows(X: pd.DataFrame) -> pd.DataFrame:
         span = max(hi - lo, 1.0)
         rows += [{**base, name: np.nan}, {**base, name: hi + 1e3 * span},
                  {**base, name: lo - 1e3 * span}, {**base, name: 0.0},
-                 {**base, name: 1e-300}, {**base, name: 1e250}]
+                 {**base, name: 1e-300}, {**base, name: 1e250},
+                 {**base, name: 1.7e308}, {**base, name: -1.7e308}]
     all_missing = {name: (np.nan if pd.api.types.is_float_dtype(X[name].dtype) else None)
                    for name in X.columns if not pd.api.types.is_bool_dtype(X[name].dtype)}
     rows.append({**X.iloc[0].to_dict(), **all_missing})
@@ -75,10 +77,8 @@ def _shoppers():
     return X, y
 
 
-@pytest.fixture(scope="module")
-def cases():
+def fit_cases():
     """name -> (fitted estimator, evaluation frame): four data sets, hostile rows added."""
-    warnings.simplefilter("ignore")
     X, y = _shoppers()
     shoppers = ECSELClassifier(**FAST).fit(X.iloc[:N_FIT], y.iloc[:N_FIT])
     Xf, yf = load_credit_card_fraud(return_X_y=True)
@@ -103,6 +103,13 @@ def cases():
         "multiclass": (multi, hostile_rows(Xm)),
         "regressor": (reg, hostile_rows(Xr)),
     }
+
+
+@pytest.fixture(scope="module")
+def cases():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_cases()
 
 
 def reference(est, X, index=None):

@@ -47,7 +47,7 @@ def hostile(frame: pd.DataFrame) -> pd.DataFrame:
     rows = frame.to_dict("records")
     extra = []
     for name in ["positive", "count", "signed", "binary", "same", "gappy"]:
-        for value in [np.nan, -1e6, 0.0, 1e-300, 1e6, 1e250]:
+        for value in [np.nan, -1e6, 0.0, 1e-300, 5e-324, 1e6, 1e250, 1.7e308, -1.7e308]:
             extra.append({**rows[0], name: value})
     for name in ["colour", "city"]:
         extra += [{**rows[1], name: None}, {**rows[1], name: "unseen"}]
@@ -60,8 +60,8 @@ def hostile(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-@pytest.fixture(scope="module")
-def signomial():
+def unit_signomial():
+    """Two outputs, three terms, a non-zero exponent on every model feature."""
     frame = training_frame()
     t = PositivityTransform.fit(frame)
     kinds = {m.kind for m in t.feature_maps}
@@ -78,6 +78,11 @@ def signomial():
     coef[1, 2] = 0.0  # a dropped term
     expo[0, 2] = 0.0  # a term without factors
     return Signomial([0.3, -1.1], coef, expo, t, ["a", "b"])
+
+
+@pytest.fixture(scope="module")
+def signomial():
+    return unit_signomial()
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +182,13 @@ def test_onnx_refuses_the_empty_string_as_a_level():
     frame = pd.DataFrame({"c": ["", "x", "x", "y"]})
     s = Signomial([0.0], [[1.0]], [[[1.0, 1.0]]], PositivityTransform.fit(frame))
     with pytest.raises(ValueError, match="empty string"):
+        s.to_onnx()
+
+
+def test_onnx_refuses_an_input_named_like_an_output():
+    frame = pd.DataFrame({"scores": [1.0, 2.0, 4.0]})
+    s = Signomial([0.0], [[1.0]], [[[1.0]]], PositivityTransform.fit(frame))
+    with pytest.raises(ValueError, match="name of a graph output"):
         s.to_onnx()
 
 
