@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.metadata
+import sys
 import time
 from pathlib import Path
 
@@ -146,6 +148,22 @@ def equation_student(n_fit: int, n_test: int, epochs: int, fast: bool) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+REQUIRES = ['mlxtend', 'ccexam']
+INSTALL = 'pip install "ecsel[ood]" && pip install --no-deps ccexam==1.0.0'
+def missing_requirements() -> str | None:
+    """One line naming what this example needs and how to install it, or None."""
+    missing = []
+    for name in REQUIRES:
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    if not missing:
+        return None
+    return (f"this example needs {', '.join(missing)}: {INSTALL} "
+            "(or `make setup-dev`, which installs every extra)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Attribution-preserving pruning of an MNIST CNN, and an equation student")
@@ -154,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true",
                         help="tiny subsets and one epoch (a smoke test, not a result)")
     args = parser.parse_args(argv)
+    problem = missing_requirements()
+    if problem is not None:
+        print(f"{parser.prog}: {problem}", file=sys.stderr)
+        return 2
     torch.set_num_threads(1)
     start = time.perf_counter()
     if args.fast:
