@@ -20,7 +20,15 @@ import pandas as pd
 
 from ecsel.casestudies import median_row
 from ecsel.cli._commands import _attributions
-from ecsel.cli._io import CLIError, check_columns, load_model, one_line, read_csv, save_text
+from ecsel.cli._io import (
+    CLIError,
+    check_columns,
+    load_model,
+    one_line,
+    read_csv,
+    save_text,
+    split_columns,
+)
 
 UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20,
          "mib": 2**20, "g": 2**30, "gb": 2**30, "gib": 2**30}
@@ -69,7 +77,8 @@ def stream_fit(args) -> int:
             params[name] = getattr(args, name)
     source = _source(args.data, int_columns=[args.target])
     try:
-        features = [c for c in source.columns if c != args.target and c not in (args.drop or [])]
+        dropped = split_columns(args.drop)
+        features = [c for c in source.columns if c != args.target and c not in dropped]
         start = time.perf_counter()
         est = fit_stream(ECSELClassifier(**params), source, target=args.target,
                          features=features)
