@@ -517,22 +517,12 @@ class FrontMixin:
         """Exact attributions (:meth:`ExplainMixin.explain`) of the equation of row
         ``index`` of ``equations_`` (default: the selected equation).
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-        background : DataFrame, optional
-            Reference rows (default: ``background_``, <= 100 training rows).
-        method : {"shapley", "log-linear", "terms"}, default="shapley"
-        index : int, optional
-            A row of ``equations_``.
-
         Returns
         -------
         Explanation
-            ``values`` (n_samples, n_features), or (n_samples, n_classes, n_features)
-            for a multiclass model; ``values.sum(-1) + base_values`` equals
-            ``decision_function(X)`` (``predict`` for a regressor). ``score_name``
-            says what they add up to (``"log-odds"`` for a classifier).
+            ``values`` (n_samples, n_features), (n_samples, n_classes, n_features) if
+            multiclass; ``values.sum(-1) + base_values == decision_function(X)``
+            (``predict`` for a regressor), in ``score_name`` units (log-odds).
 
         Examples
         --------
