@@ -15,8 +15,9 @@ surrogate's fidelity (ROC AUC against the teacher's labels, R^2 on its logit) an
 per-row rank correlation of the two attributions, with and without matching.
 
 Writes both tables as CSV to ``--out``.  Needs ``pip install --no-deps ccexam==1.0.0``
-and mlxtend (the ``dev`` extra).  Runs offline, in about 50 s on two CPU
-cores, 1 torch thread (``--fast``: about 10 s, for the smoke test).
+and mlxtend (the ``ood`` extra).  Runs offline: 514 s wall on a shared
+2-core Intel Xeon VM at load average 22-30 (timed 2026-12-07; 168 s in an earlier run),
+1 torch thread (``--fast``: a smoke run of a few seconds on an idle machine).
 
 Run::
 
