@@ -530,7 +530,15 @@ class FrontMixin:
         return self._row_signomial(index).evaluate(frame)
 
     def explain(self, X, background=None, method: str = "shapley", index: int | None = None):
-        """:meth:`ExplainMixin.explain` of row ``index`` (default: the selected equation).
+        """Exact attributions (:meth:`ExplainMixin.explain`) of the equation of row
+        ``index`` of ``equations_`` (default: the selected equation).
+
+        Returns
+        -------
+        Explanation
+            ``values`` (n_samples, n_features), (n_samples, n_classes, n_features) if
+            multiclass; ``values.sum(-1) + base_values == decision_function(X)``
+            (``predict`` for a regressor), in ``score_name`` units (log-odds).
 
         Examples
         --------

@@ -51,7 +51,8 @@ def attributions(est, X: pd.DataFrame, background: pd.DataFrame):
 def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
     """Exponents of the fitted terms, per model feature (the elasticities of each term).
 
-    ``term`` is the term as printed in ``str(est.signomial_)`` (and on the term plot).
+    ``term`` numbers the terms in the order of ``table.attrs["terms"]``, which holds
+    each term as printed in ``str(est.signomial_)`` (and on the term plot).
     For a power feature ``u = (x + shift) / scale`` the exponent ``a`` is the
     elasticity of the term in ``x + shift``; for an indicator it is the log-change of
     the term when the switch is on; for a signed feature the term's factor is
@@ -64,20 +65,22 @@ def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> from ecsel._testing import example_estimator
     >>> est, X = example_estimator()
-    >>> elasticities(est, X.iloc[:5])[["term", "feature", "exponent"]].to_numpy().tolist()
-    [['0.5*m*v**2', 'm', 1.0], ['0.5*m*v**2', 'v', 2.0]]
+    >>> table = elasticities(est, X.iloc[:5])
+    >>> table[["term", "feature", "exponent"]].to_numpy().tolist(), table.attrs["terms"]
+    ([['term 1', 'm', 1.0], ['term 1', 'v', 2.0]], {'term 1': '0.5*m*v**2'})
     """
     sig = est.signomial_
     printed = term_expressions(sig, 0, precision=4)
     rows = []
-    for k, expr in printed.items():
+    for number, k in enumerate(printed, 1):
         for j, fmap in enumerate(sig.transform.feature_maps):
             a = float(sig.exponents[0, k, j])
             if a == 0:
                 continue
-            rows.append({"term": str(expr), "feature": fmap.name, "kind": fmap.kind,
+            rows.append({"term": f"term {number}", "feature": fmap.name, "kind": fmap.kind,
                          "exponent": a})
     table = pd.DataFrame(rows, columns=["term", "feature", "kind", "exponent"])
+    table.attrs["terms"] = {f"term {n}": str(e) for n, e in enumerate(printed.values(), 1)}
     if len(table) and sig.n_outputs == 1:
         el = est.elasticities(X)  # one column per numeric input column
         values = X[list(el.columns)].apply(pd.to_numeric, errors="coerce").abs()

@@ -203,7 +203,18 @@ def html_report(est, X: pd.DataFrame, title: str = "ECSEL model") -> str:
 
 
 def write_html_report(est, X: pd.DataFrame, out, title: str = "ECSEL model") -> Path:
-    """Write :func:`html_report` to ``out`` atomically; returns the path."""
+    """Write :func:`html_report` to ``out`` atomically; returns the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from ecsel._testing import example_estimator
+    >>> est, X = example_estimator()
+    >>> page = write_html_report(est, X, Path(tempfile.mkdtemp()) / "report.html")
+    >>> page.name, page.stat().st_size < 2_000_000
+    ('report.html', True)
+    """
     out = Path(out)
     atomic_write_text(out, html_report(est, X, title))
     return out

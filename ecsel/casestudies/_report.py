@@ -371,15 +371,18 @@ def classification_markdown(
         "",
         "## Elasticities",
         "",
-        "Exponent of each feature in each term (each term as printed in the equation "
-        "and on the term plot): for a power feature, the elasticity of the term in "
-        "`x + shift` (a 1 % rise multiplies the term by about 1 + exponent %); for a "
+        "Exponent of each feature in each term (the terms as printed in the equation "
+        "and on the term plot are listed first): for a power feature, the elasticity of "
+        "the term in `x + shift` (a 1 % rise multiplies the term by about 1 + exponent %); for a "
         "signed feature (negative values allowed, factor "
         "`exp(g * asinh((clip(x, min, max) - median) / s))`, s = IQR / 1.349), `g` is "
         "the log-change of the term per spread `s` near the median and a power-law "
         "exponent in the tails. `score_elasticity` is the median over the explained rows "
         "of `d log z / d log x` for the whole log-odds `z` (every term and the intercept): "
         "a 1 % rise of `x` moves `z` by about that many %.",
+        "",
+        "\n".join(f"- {name}: `{text}`"
+                  for name, text in expl.elasticities.attrs.get("terms", {}).items()),
         "",
         md_table(el, ".4g", index=False),
         "",

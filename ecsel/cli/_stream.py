@@ -21,7 +21,15 @@ import pandas as pd
 from ecsel import ECSELClassifier, ECSELRegressor
 from ecsel.casestudies import median_row
 from ecsel.cli._commands import attribution_table
-from ecsel.cli._io import CLIError, check_columns, load_model, one_line, read_csv, save_text
+from ecsel.cli._io import (
+    CLIError,
+    check_columns,
+    load_model,
+    one_line,
+    read_csv,
+    save_text,
+    split_columns,
+)
 from ecsel.stream import (
     DistributedFitError,
     InputError,
@@ -72,7 +80,8 @@ def stream_fit(args) -> int:
             params[name] = getattr(args, name)
     source = _source(args.data, int_columns=[] if regress else [args.target])
     try:
-        features = [c for c in source.columns if c != args.target and c not in (args.drop or [])]
+        dropped = split_columns(args.drop)
+        features = [c for c in source.columns if c != args.target and c not in dropped]
         start = time.perf_counter()
         estimator = (ECSELRegressor if regress else ECSELClassifier)(**params)
         est = fit_stream(estimator, source, target=args.target,

@@ -158,7 +158,9 @@ def terms(expl, ax=None):
         heights, label = np.abs(values).mean(axis=0), "mean |term contribution|"
     colors = ["#d62728" if h >= 0 else "#1f77b4" for h in heights]
     ax.barh(range(len(heights)), heights, color=colors)
-    ax.set_yticks(range(len(heights)), names)
+    # a long printed term is cut (its full text is the explanation's feature name)
+    ax.set_yticks(range(len(heights)),
+                  [n if len(n) <= 48 else n[:46] + "..." for n in names])
     ax.set_xlabel(label)
     return ax
 
