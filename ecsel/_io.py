@@ -53,6 +53,12 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
             old.unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and an atomic rename.
 
@@ -63,6 +69,8 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     >>> out = atomic_write_text(Path(tempfile.mkdtemp()) / "model.json", "{}")
     >>> out.read_text()
     '{}'
+    >>> oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # not mkstemp's 0600
+    True
     """
     return atomic_write_bytes(path, text.encode("utf-8"))
 
@@ -83,6 +91,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        # mkstemp creates 0600; a report or a model is an ordinary file (0644 under the
+        # usual umask), like the PNGs written next to it
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -221,7 +221,7 @@ def _standardise(v, fmap: FeatureMap):
     return np.clip(z, -MAX_STANDARDISED, MAX_STANDARDISED)
 
 
-def _is_categorical(series: pd.Series) -> bool:
+def is_categorical(series: pd.Series) -> bool:
     return (
         isinstance(series.dtype, pd.CategoricalDtype)
         or pd.api.types.is_object_dtype(series.dtype)
@@ -412,7 +412,7 @@ class PositivityTransform:
         maps: list[FeatureMap] = []
         for name in frame.columns:
             series = frame[name]
-            if _is_categorical(series):
+            if is_categorical(series):
                 maps.extend(_categorical_maps(str(name), series))
             else:
                 maps.extend(_numeric_maps(str(name), _numeric_column(str(name), series)))
@@ -504,7 +504,7 @@ class PositivityTransform:
         numeric: dict[str, np.ndarray] = {}
         for fmap in self.feature_maps:
             series = frame[fmap.source]
-            if fmap.level is not None or (fmap.kind == "constant" and _is_categorical(series)):
+            if fmap.level is not None or (fmap.kind == "constant" and is_categorical(series)):
                 if fmap.source not in labels:
                     labels[fmap.source] = _labels(series)
                     n_missing = int(np.sum(labels[fmap.source] == None))  # noqa: E711
@@ -518,7 +518,7 @@ class PositivityTransform:
                 else:
                     columns.append(np.zeros(len(series)))
                 continue
-            if _is_categorical(series):
+            if is_categorical(series):
                 series = _numeric_objects(fmap.source, series)
             if fmap.source not in numeric:
                 numeric[fmap.source] = _numeric_column(fmap.source, series)

@@ -10,7 +10,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel._base import ECSELBase, atomic_fit
+from ecsel._base import ECSELBase, atomic_fit, classifier_link
 from ecsel._fit import engine, sparsify
 from ecsel._fit.classify import SMALL_DATA, ClassifierSearch
 from ecsel._fit.front import FrontMixin
@@ -279,7 +279,8 @@ def fit_search(estimator: ECSELClassifier, train: engine.Data, val: engine.Data,
 
     def to_signomial(params):
         intercept, coef, expo = params.numpy(0)
-        return Signomial(intercept, coef, expo / spread, transform, names)
+        return Signomial(intercept, coef, expo / spread, transform, names,
+                         **classifier_link(classes))
 
     with thread_budget(train.log_u.numel() * estimator.n_restarts, device):
         search = estimator._search_sizes(train, val, task, len(classes) - 1, generator,

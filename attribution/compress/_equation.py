@@ -25,14 +25,15 @@ gradients of the teacher and ``ecsel``'s closed form: ``attribution`` may import
 from __future__ import annotations
 
 import copy
-import numbers
 from collections.abc import Callable, Sequence
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
@@ -52,9 +53,10 @@ def teacher_attributions(
     background: Tensor,
     groups: Sequence[int] | Tensor,
     n_columns: int,
+    *,
     target: int | None = None,
     n_steps: int = 32,
-    batch_rows: int = 8192,
+    batch_size: int = 8192,
 ) -> Tensor:
     """Integrated gradients of the teacher from every background row, averaged, per column.
 
@@ -74,7 +76,7 @@ def teacher_attributions(
         Output explained for ``(N, C)`` scores.
     n_steps : int, default 32
         Gauss-Legendre nodes of the IG integral.
-    batch_rows : int, default 8192
+    batch_size : int, default 8192
         Rows (explained row x background row) per IG call.
 
     Returns
@@ -95,7 +97,7 @@ def teacher_attributions(
     n, n_back = x.shape[0], background.shape[0]
     ig = IntegratedGradients(teacher)
     out = torch.zeros((n, n_columns), dtype=x.dtype, device=x.device)
-    rows_per_call = max(1, batch_rows // n_back)
+    rows_per_call = max(1, batch_size // n_back)
     for start in range(0, n, rows_per_call):
         chunk = x[start:start + rows_per_call]
         m = chunk.shape[0]
@@ -177,6 +179,24 @@ class EquationStudent(RegressorMixin, BaseEstimator):
     (3,)
     """
 
+    _parameter_constraints: dict = {
+        "teacher": [callable],
+        "encoder": [callable, None],
+        "groups": ["array-like", None],
+        "target": [Integral, None],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "n_background": [Interval(Integral, 1, None, closed="left")],
+        "ig_steps": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "regressor": [ECSELRegressor, None],
+        "prefit": ["boolean"],
+        "fine_tune": [StrOptions({"all", "support"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(self, teacher, encoder=None, groups=None, target=None, beta=10.0,
                  n_background=32, ig_steps=32, epochs=150, lr=0.01, batch_size=512,
                  regressor=None, prefit=False, fine_tune="all", random_state=None,
@@ -246,22 +266,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- fit
     def _check_params(self) -> None:
-        if not callable(self.teacher):
-            raise ValueError("teacher must be callable (a torch module or function)")
-        if not isinstance(self.beta, numbers.Real) or not 0 <= self.beta < float("inf"):
+        self._validate_params()  # scikit-learn's, from _parameter_constraints
+        if not np.isfinite(self.beta):
             raise ValueError(f"beta must be a finite non-negative number, got {self.beta!r}")
-        for name in ("n_background", "ig_steps", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not isinstance(self.epochs, numbers.Integral) or self.epochs < 0:
-            raise ValueError(f"epochs must be a non-negative int, got {self.epochs!r}")
-        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if self.fine_tune not in ("all", "support"):
-            raise ValueError(f"fine_tune must be 'all' or 'support', got {self.fine_tune!r}")
-        if self.regressor is not None and not isinstance(self.regressor, ECSELRegressor):
-            raise ValueError("regressor must be an ECSELRegressor or None")
         if self.prefit:
             if self.regressor is None:
                 raise ValueError("prefit=True needs a fitted regressor")
@@ -299,8 +306,8 @@ class EquationStudent(RegressorMixin, BaseEstimator):
                                        replace=False))
         self.background_ = frame.iloc[back_rows].reset_index(drop=True)
         attr_teacher = teacher_attributions(
-            self.teacher, encoded, encoded[back_rows], groups, n_cols, self.target,
-            self.ig_steps).double()
+            self.teacher, encoded, encoded[back_rows], groups, n_cols, target=self.target,
+            n_steps=self.ig_steps).double()
         if self.prefit:
             names = [str(c) for c in self.regressor.signomial_.input_features]
             if names != [str(c) for c in frame.columns]:
@@ -375,13 +382,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> s.fit(X).predict(X.iloc[:4]).shape
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> s.predict(X.iloc[:4]).shape
         (4,)
         """
         check_is_fitted(self)
@@ -392,14 +395,10 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> e = s.fit(X).explain(X.iloc[:3])
-        >>> np.allclose(e.values.sum(-1) + e.base_values, s.predict(X.iloc[:3]))
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> e = s.explain(X.iloc[:3])
+        >>> bool(np.allclose(e.values.sum(-1) + e.base_values, s.predict(X.iloc[:3])))
         True
         """
         check_is_fitted(self)
@@ -411,13 +410,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> s.fit(X).teacher_attribution(X.iloc[:3]).shape
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> s.teacher_attribution(X.iloc[:3]).shape
         (3, 2)
         """
         check_is_fitted(self)
@@ -426,7 +421,8 @@ class EquationStudent(RegressorMixin, BaseEstimator):
         groups = self._teacher_groups(frame, encoded.shape[1])
         back = self._encode(self.background_)
         return teacher_attributions(self.teacher, encoded, back, groups, frame.shape[1],
-                                    self.target, self.ig_steps).double().cpu().numpy()
+                                    target=self.target,
+                                    n_steps=self.ig_steps).double().cpu().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

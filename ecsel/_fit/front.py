@@ -491,12 +491,18 @@ class FrontMixin:
         return self
 
     # ----------------------------------------------------------- exports
-    def sympy(self, precision: int | None = None, index: int | None = None):
+    def sympy(self, precision: int | None = None, index: int | None = None,
+              reference: bool | str = False):
         """The equation of row ``index`` (default: the selected one) as SymPy.
 
         Symbols are the DataFrame's column names (``x0, x1, ...`` for arrays);
         one-hot levels appear as indicator factors ``exp(g * col[level])``. A
-        multiclass classifier returns one expression per non-reference class.
+        classifier's expression is the right-hand side of
+        ``logit P(y = classes_[1]) = ...`` (``str(est.signomial_)`` prints both
+        sides); a multiclass classifier returns one expression per non-reference
+        class, the log-odds against ``classes_[0]``. ``reference=True`` (or
+        ``"auto"``: only where needed) writes terms as ``c * (x / x_ref) ** a``
+        with ``c`` the term's value at a typical row; it evaluates to the same score.
 
         Examples
         --------
@@ -505,7 +511,7 @@ class FrontMixin:
         >>> est.sympy(precision=3)
         0.5*m*v**2
         """
-        return self._row_signomial(index).to_sympy(precision=precision)
+        return self._row_signomial(index).to_sympy(precision=precision, reference=reference)
 
     def latex(self, precision: int | None = 4, index: int | None = None) -> str:
         """The equation of row ``index`` (default: the selected one) as LaTeX.
@@ -524,7 +530,15 @@ class FrontMixin:
         return self._row_signomial(index).evaluate(frame)
 
     def explain(self, X, background=None, method: str = "shapley", index: int | None = None):
-        """:meth:`ExplainMixin.explain` of row ``index`` (default: the selected equation).
+        """Exact attributions (:meth:`ExplainMixin.explain`) of the equation of row
+        ``index`` of ``equations_`` (default: the selected equation).
+
+        Returns
+        -------
+        Explanation
+            ``values`` (n_samples, n_features), (n_samples, n_classes, n_features) if
+            multiclass; ``values.sum(-1) + base_values == decision_function(X)``
+            (``predict`` for a regressor), in ``score_name`` units (log-odds).
 
         Examples
         --------

@@ -16,7 +16,7 @@ Examples
 >>> from ecsel.export import signomial_to_latex
 >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
 >>> print(signomial_to_latex(Signomial([0.0], [[3.0]], [[[-2.0]]], t)))
-z_{0} = \frac{48.0}{r^{2}}
+\text{z0} = \frac{48.0}{r^{2}}
 """
 
 from ecsel.export.json import estimator_to_json, signomial_to_dict, signomial_to_json

@@ -3,14 +3,15 @@
 :func:`signomial_scores_torch` is the signomial's score on log-features with the
 parameters as tensors (for code that trains them, e.g.
 ``attribution.compress.EquationStudent``); it applies the same exponent clamp as
-:meth:`ecsel.Signomial.evaluate` (:func:`ecsel._fit.primitives.clamped_exp`).
+:meth:`ecsel.Signomial.evaluate`; :meth:`ecsel.Signomial.evaluate_encoded_torch` is
+this function on the signomial's own parameters.
 """
 
 from __future__ import annotations
 
 import torch
 
-from ecsel._fit.primitives import clamped_exp
+from ecsel._transform import EXP_CLAMP
 
 
 def signomial_scores_torch(log_u: torch.Tensor, intercept: torch.Tensor, coef: torch.Tensor,
@@ -42,8 +43,8 @@ def signomial_scores_torch(log_u: torch.Tensor, intercept: torch.Tensor, coef: t
     >>> round(float(torch.log((z[2, 0] - 1) / 2)), 9)  # the argument 1000 is clamped to 60
     60.0
     """
-    power = torch.einsum("nm,okm->nok", log_u, exponents)
-    return intercept + (coef * clamped_exp(power)).sum(dim=2)
+    power = torch.einsum("nm,okm->nok", log_u, exponents).clamp(-EXP_CLAMP, EXP_CLAMP)
+    return intercept + (coef * torch.exp(power)).sum(dim=2)
 
 
 class SignomialModule(torch.nn.Module):

@@ -17,8 +17,8 @@ chunks, never whole:
    ``fit(X, y)`` (model sizes with warm starts and early stop, pruning, L-BFGS
    polish, the sparsity path, the front ``equations_`` and its selection), with the
    validation and polish samples as its in-memory validation and training rows.
-   When one process holds every training row in the polish sample, the Adam stage
-   runs on it as in memory; otherwise :class:`StreamedRows` feeds it: minibatches of
+   When the polish sample holds every training row, the Adam stage runs on it as in
+   memory (on every rank); otherwise :class:`StreamedRows` feeds it: minibatches of
    shuffled chunks
    (every epoch permutes the chunks, deals them ``lanes`` at a time, and a step
    takes ``batch_size / lanes`` shuffled training rows from each chunk of the group),
@@ -358,8 +358,10 @@ def _fit(est, source, target, features, *, quantile_rows, val_rows, polish_rows,
                          "fit; fit it in memory with est.fit(X, y).")
     meta = dict(n_features_in=len(features), feature_names_in=features)
     if is_classifier:
-        rows = None  # one process and the sample holds every training row: as in memory
-        if comm.world > 1 or len(prepared.polish) < int(prepared.train_counts.sum()):
+        # When the sample holds every training row, every rank runs Adam on it as
+        # in memory (the same model for any number of ranks, and the model of fit).
+        rows = None
+        if len(prepared.polish) < int(prepared.train_counts.sum()):
             schedule = _Schedule(reader, prepared.train_counts, holdout, lanes=lanes,
                                  batch_size=est.batch_size, seed=seed, comm=comm,
                                  device=device)

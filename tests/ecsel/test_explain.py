@@ -216,7 +216,10 @@ def test_term_contributions_add_up():
     frame = mixed_frame(40, seed=11)
     est = install(ECSELRegressor(), frame, *random_model(frame, n_terms=3, seed=11))
     expl = est.explain(frame.iloc[:9], method="terms")
-    assert expl.feature_names == ["term 0", "term 1", "term 2"]
+    # each term is labelled as it is printed in the equation
+    printed = str(est.signomial_.to_sympy(precision=3, reference="auto"))
+    assert len(expl.feature_names) == 3
+    assert all(name in printed or name.lstrip("-") in printed for name in expl.feature_names)
     np.testing.assert_allclose(expl.values.sum(-1) + expl.base_values,
                                est.predict(frame.iloc[:9]), rtol=1e-12)
     terms = est.signomial_.term_values(frame.iloc[:9])[:, 0]

@@ -98,7 +98,7 @@ def test_elasticity_and_closed_form_boundary_of_a_signed_feature(tails):
     np.testing.assert_allclose(est.elasticities(x, semi=True), (dz / score)[:, None],
                                rtol=1e-12)
     outside = pd.DataFrame({"t": [fmap.upper + 10.0]})
-    assert est.elasticities(outside, semi=True)[0, 0] == 0.0  # clipped: flat
+    assert est.elasticities(outside, semi=True).iloc[0, 0] == 0.0  # clipped: flat
     est = _model(tails[["t"]], [[[0.8], [0.0]]], coef=[[1.5, 0.0]])  # one term
     level = float(est.predict(pd.DataFrame({"t": [3.0]}))[0])
     root = est.decision_boundary_at(pd.DataFrame({"t": [0.0]}), "t", level=level)

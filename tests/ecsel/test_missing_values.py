@@ -339,6 +339,6 @@ def test_partial_dependence_and_monotonicity_ignore_the_indicator():
     # the training range of pos ignores the missing entries
     assert est.feature_range_["pos"] == (frame.pos.min(), frame.pos.max())
     assert "missing" not in est.feature_range_["colour"]
-    el = est.elasticities(frame.iloc[:6])
+    el = est.elasticities(frame.iloc[:6]).to_numpy()
     assert np.isnan(el[1, 0]) and np.isnan(el[4, 0])  # pos missing: no elasticity
     assert el[0, 0] == pytest.approx(1.5, rel=1e-12)  # one term, shift 0: the exponent

@@ -101,7 +101,7 @@ def test_teacher_attributions_of_a_linear_teacher_are_exact():
     teacher = lambda z: (z @ w)[:, None]  # noqa: E731
     x = torch.rand(5, 3, dtype=torch.float64)
     b = torch.rand(4, 3, dtype=torch.float64)
-    got = teacher_attributions(teacher, x, b, [0, 1, 1], 2, batch_rows=6)
+    got = teacher_attributions(teacher, x, b, [0, 1, 1], 2, batch_size=6)
     per_input = w * (x - b.mean(0))
     expected = torch.stack([per_input[:, 0], per_input[:, 1:].sum(1)], dim=1)
     torch.testing.assert_close(got, expected)
