@@ -18,7 +18,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"),
                     flags=re.S | re.M)
 SLOW = ("load_smollm2", "load_online_shoppers", "from the quick start")
-EXTRAS = {"none", "plot", "ood", "neurons", "parquet", "dask", "dev"}
+EXTRAS = {"none", "plot", "ood", "neurons", "parquet", "dask", "dev", "onnx"}
 
 
 def _extras(block: str) -> set[str]:

@@ -81,7 +81,7 @@ def fit_cases():
     """name -> (fitted estimator, evaluation frame): four data sets, hostile rows added."""
     X, y = _shoppers()
     shoppers = ECSELClassifier(**FAST).fit(X.iloc[:N_FIT], y.iloc[:N_FIT])
-    Xf, yf = load_credit_card_fraud(return_X_y=True)
+    Xf, yf = load_credit_card_fraud(return_X_y=True, full=False)  # the bundled sample
     keep = np.flatnonzero(yf.to_numpy() == 1).tolist() + list(range(N_FIT))
     fraud = ECSELClassifier(**FAST).fit(Xf.iloc[keep], yf.iloc[keep])
     # three classes with string labels, NaN and categories among the inputs
