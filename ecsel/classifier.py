@@ -41,9 +41,13 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     restarts batched on one tensor (each with its own L1 strength around
     ``alpha``) and early-stopped on a stratified validation split; then the best
     restart's small exponents are pruned (thresholds 0.2, 0.05, 0.01 on
-    unit-variance log-features) and the rest polished with L-BFGS-B. A sparsity
-    path of refitted, simpler equations forms the front ``equations_``. The
-    printed equation is exactly the deployed model.
+    unit-variance log-features) and the rest polished with L-BFGS-B. With
+    ``n_terms="auto"`` the best multiplicative model then gets one single-feature
+    power term ``c_j * x_j ** a_j`` per model feature (a signomial GAM beside the
+    interaction terms), fitted with an L2 penalty on every term's slope (the
+    analogue of LogisticRegression's ``C=1``). A sparsity path of refitted,
+    simpler equations from the most accurate fit forms the front ``equations_``.
+    The printed equation is exactly the deployed model.
 
     Parameters
     ----------
@@ -65,10 +69,12 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     class_weight : dict, "balanced" or None, default=None
     validation_fraction : float, default=0.2
     model_selection : {"best", "accuracy"}, default="best"
-        Which equation of the front ``equations_`` is deployed: ``"best"`` is the
-        simplest whose validation ROC AUC is within 0.01 (and log-loss within one
-        standard error) of the most accurate one, ``"accuracy"`` the lowest validation log-loss
-        (see :mod:`ecsel._fit.front`).
+        Which equation of the front ``equations_`` is deployed: ``"best"`` has the
+        lowest penalised validation log-loss (column ``criterion``: log-loss plus
+        0.05 times the complexity over the number of validation rows) among the
+        rows whose validation predictions cross the decision threshold (when any
+        do); ``"accuracy"`` the lowest validation log-loss (see
+        :mod:`ecsel._fit.front`).
     max_complexity : int or None, default=None
         Only equations with at most this many factors can be selected.
     device : str, default="auto"
@@ -83,9 +89,11 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     equations_ : DataFrame
         The complexity-accuracy front: every model size's fit and its sparsity path
         (factors removed one or a categorical column at a time, refitted), Pareto
-        filtered; columns ``complexity``, ``n_terms``, ``loss``, ``score``
-        (validation ROC AUC), ``equation``, ``sympy_format``, ``source``,
-        ``signomial``.
+        filtered; columns ``complexity``, ``n_terms``, ``loss`` (validation
+        log-loss), ``criterion`` (the penalised log-loss ``"best"`` minimises),
+        ``score`` (validation ROC AUC), ``loss_se``, ``equation``,
+        ``sympy_format``, ``predicted_classes`` (classes predicted on the
+        validation rows), ``source``, ``signomial``.
     selected_index_ : int
         Row of ``equations_`` held by ``signomial_``.
     n_terms_ : int
@@ -165,8 +173,9 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             candidates = sparsify.classifier_candidates(
                 search.fits, train, val, task, to_signomial,
                 sparsify.feature_groups(transform.feature_maps), l1=self.alpha / 10,
-                generator=generator, expo_bound=search.expo_bound)
-        signomial = self._install_front(candidates)
+                generator=generator, expo_bound=search.expo_bound,
+                slope_l2=search.slope_l2)
+        signomial = self._install_front(candidates, n_val=len(val))
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None),
                                 classes=classes)
