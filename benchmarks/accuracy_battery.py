@@ -202,6 +202,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peers", action="store_true", help="recompute the peers' cache")
     parser.add_argument("--only", default=None, help="substring of the set labels to run")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="skip the sets whose peers are not cached yet")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     cache = json.loads(PEERS.read_text()) if PEERS.exists() else {}
@@ -211,6 +213,8 @@ def main(argv=None) -> None:
             if args.only and args.only.lower() not in label.lower():
                 continue
             X_train, y_train, X_test, y_test = split(X, y)
+            if label not in cache.get("sets", {}) and args.cached_only:
+                continue
             if args.peers or label not in cache.get("sets", {}):
                 cache.setdefault("sets", {})[label] = peers(X_train, y_train, X_test, y_test)
                 cache["machine"] = machine()
@@ -230,7 +234,7 @@ def main(argv=None) -> None:
         return
     lines = markdown(results, cache.get("machine", "?"), machine())
     print("\n".join(lines))
-    if args.only is None:
+    if args.only is None and not args.cached_only:
         command = ["", "Command: `nice python benchmarks/accuracy_battery.py` (peers: "
                    "`--peers`)."]
         write_block(DOC, ["# Accuracy battery (issue 26)", "", *lines, *command])

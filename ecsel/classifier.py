@@ -17,8 +17,11 @@ from ecsel._fit.classify import (
     MAX_AUTO_TERMS,
     PRUNE_THRESHOLDS,
     PRUNE_TOLERANCE,
+    SEARCH_ROWS,
+    SLOPE_L2,
     SMALL_DATA,
     ClassifierSearch,
+    class_subsample,
     l1_path,
 )
 from ecsel._fit.front import FrontMixin
@@ -167,18 +170,42 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             intercept, coef, expo = params.numpy(0)
             return Signomial(intercept, coef, expo / spread, transform, names)
 
-        with thread_budget(log_u.size * self.n_restarts, device):
-            search = self._search_sizes(train, val, task, len(classes) - 1, generator,
-                                        spread=spread)
+        # Large data: the structure is searched on a class-stratified subsample
+        # (rare classes kept whole, rows reweighted), and only the deployed
+        # equation is refitted on every row.
+        search_train = class_subsample(train, SEARCH_ROWS, generator)
+        search_val = class_subsample(val, SEARCH_ROWS // 4, generator)
+        with thread_budget(len(search_train) * log_u.shape[1] * self.n_restarts, device):
+            search = self._search_sizes(search_train, search_val, task, len(classes) - 1,
+                                        generator, spread=spread)
             candidates = sparsify.classifier_candidates(
-                search.fits, train, val, task, to_signomial,
+                search.fits, search_train, search_val, task, to_signomial,
                 sparsify.feature_groups(transform.feature_maps), l1=self.alpha / 10,
                 generator=generator, expo_bound=search.expo_bound,
                 slope_l2=search.slope_l2)
-        signomial = self._install_front(candidates, n_val=len(val))
+        signomial = self._install_front(candidates, n_val=len(search_val))
+        if len(search_train) < len(train):
+            signomial = self._refit_selected(signomial, spread, train, val, task,
+                                             to_signomial, search)
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None),
                                 classes=classes)
+
+    def _refit_selected(self, signomial, spread, train, val, task, to_signomial, search):
+        """Refit the selected equation's non-zero parameters on every training row
+        (early-stopped on every validation row) and deploy the refit."""
+        expo = np.asarray(signomial.exponents) * spread
+        params = engine.Params(*(torch.as_tensor(np.asarray(a)[None], dtype=torch.float64,
+                                                 device=train.log_u.device)
+                                 for a in (signomial.intercept, signomial.coef, expo)))
+        with thread_budget(0, train.log_u.device):
+            refit = sparsify.polish(params, train, task, l1=self.alpha / 10, val=val,
+                                    expo_bound=search.expo_bound,
+                                    slope_l2=SLOPE_L2 / len(train))
+        signomial = to_signomial(refit).canonical()
+        # The front keeps the subsample's validation scores; its row holds the refit.
+        self.__dict__["_equations"].at[self.selected_index_, "signomial"] = signomial
+        return signomial
 
     def _split(self, log_u, y_index, weights, rng, device):
         def data(idx):

@@ -47,6 +47,10 @@ LINEAR_LR_FACTOR = 2.0
 EXPO_BOUND = 10.0
 EXPO_BOUND_SMALL = 5.0
 SMALL_DATA = 20
+# Above this many training rows the structure search runs on a class-stratified
+# subsample (and a quarter of it for validation); the deployed equation is then
+# refitted on every row.
+SEARCH_ROWS = 30_000
 
 
 # The single-feature terms start at u ** 0.25 (on unit-variance log-features,
@@ -80,6 +84,41 @@ def additive_start(base: engine.Params, start: float):
                           dim=2)
     expo_mask = (expo != 0) & coef_mask[..., None]
     return params, (torch.ones_like(params.intercept, dtype=torch.bool), coef_mask, expo_mask)
+
+
+def class_subsample(data: engine.Data, max_rows: int,
+                    generator: torch.Generator) -> engine.Data:
+    """At most about ``max_rows`` rows, every class kept in proportion except that
+    a class with fewer than ``max_rows / (2 * n_classes)`` rows is kept whole;
+    each kept row's weight is multiplied by its class's inverse sampling rate, so
+    weighted losses stay unbiased estimates of the full data's. ``data`` itself
+    when it has at most ``max_rows`` rows.
+
+    Examples
+    --------
+    >>> y = torch.cat([torch.zeros(990), torch.ones(10)]).double()
+    >>> data = engine.Data(torch.zeros(1000, 1), y, torch.ones(1000))
+    >>> small = class_subsample(data, 100, torch.Generator().manual_seed(0))
+    >>> len(small), int(small.y.sum()), round(float(small.weights.sum()))
+    (109, 10, 1000)
+    """
+    n = len(data)
+    if n <= max_rows:
+        return data
+    labels = data.y.long().cpu()
+    classes = torch.unique(labels)
+    floor = max_rows // (2 * len(classes))
+    keep, factor = [], torch.ones(n, dtype=data.weights.dtype)
+    for c in classes.tolist():
+        rows = (labels == c).nonzero()[:, 0]
+        k = min(len(rows), max(int(max_rows * len(rows) / n), floor))
+        chosen = rows[torch.randperm(len(rows), generator=generator)[:k]]
+        factor[chosen] = len(rows) / k
+        keep.append(chosen)
+    index = torch.sort(torch.cat(keep)).values
+    subset = data.rows(index.to(data.log_u.device))
+    return engine.Data(subset.log_u, subset.y,
+                       subset.weights * factor[index].to(subset.weights.device))
 
 
 class SmallDataWarning(UserWarning):
