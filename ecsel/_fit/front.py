@@ -71,10 +71,10 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._fit.printing import add_text_columns, short_table
+from ecsel._fit.selection import COMPLEXITY_PENALTY, selection_criterion, threshold_crossing
 from ecsel.explain._front_plot import plot_front as _plot_front
 
 BEST_AUC_TOLERANCE = 0.01
-COMPLEXITY_PENALTY = 0.05
 BEST_MSE_TOLERANCE = 0.02
 MSE_ATOL = 1e-10
 MAX_TERM_RATIO = 1000.0
@@ -253,54 +253,6 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
     if chosen.empty:
         return int(most_accurate.name)
     return int(chosen.sort_values(["complexity", "loss"], kind="stable").index[0])
-
-
-def selection_criterion(table: pd.DataFrame) -> pd.Series:
-    """Classifiers' penalised validation log-loss, the quantity ``"best"`` minimises.
-
-    ``loss + COMPLEXITY_PENALTY * complexity / n_val`` with ``n_val`` the number
-    of validation rows (``table.attrs["n_val"]``; without it the penalty is 0).
-    A factor must lower the validation log-loss, summed over the validation
-    rows, by ``COMPLEXITY_PENALTY`` nats to be worth its reading cost. The
-    penalty is small on purpose: on the small validation splits of real data
-    (attrition: 235 rows) larger ones deployed 7-factor equations 0.07 test ROC
-    AUC below the most accurate row, whose validation loss they could not tell apart.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"complexity": [0, 4], "loss": [0.60, 0.50]})
-    >>> t.attrs["n_val"] = 2
-    >>> selection_criterion(t).round(3).tolist()
-    [0.6, 0.6]
-    """
-    n_val = table.attrs.get("n_val")
-    penalty = COMPLEXITY_PENALTY / float(n_val) if n_val else 0.0
-    return table["loss"] + penalty * table["complexity"]
-
-
-def threshold_crossing(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows whose validation predictions cross the decision threshold, when any do.
-
-    A row that predicts one class on every validation row (column
-    ``predicted_classes`` equal to 1) is dropped while another row predicts at
-    least two: such an equation answers "majority class" for everyone, whatever
-    its ranking quality (MASS ``Pima.tr``: ROC AUC 0.88, every test row "No").
-    Rows where the count was not recorded (0) are kept.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"complexity": [1, 3], "predicted_classes": [1, 2]})
-    >>> threshold_crossing(t).index.tolist()
-    [1]
-    """
-    if "predicted_classes" not in table:
-        return table
-    counts = table["predicted_classes"]
-    if not bool((counts >= 2).any()):
-        return table
-    return table[(counts >= 2) | (counts == 0)]
 
 
 def front_table(front: Sequence[Candidate], precision: int = 4, *,

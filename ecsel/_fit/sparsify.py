@@ -29,6 +29,7 @@ from scipy.special import softmax
 from ecsel._fit import engine, primitives
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 from ecsel._fit.objective import penalised_grad
+from ecsel._fit.selection import predicted_classes
 from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
 from ecsel._transform import EXP_CLAMP
 
@@ -370,32 +371,6 @@ def validation_score(params: engine.Params, val: engine.Data, task: str) -> floa
         return ovr_auc(y, softmax(logits, axis=1), w)
     except ValueError:
         return float("nan")
-
-
-def predicted_classes(params: engine.Params, val: engine.Data, task: str) -> int:
-    """How many classes the model predicts on the validation rows (probability 0.5
-    for binary, the largest score for multiclass).
-
-    Examples
-    --------
-    >>> val = engine.Data(torch.tensor([[-1.0], [1.0]], dtype=torch.float64),
-    ...                   torch.tensor([0.0, 1.0], dtype=torch.float64), torch.ones(2))
-    >>> p = engine.Params(torch.zeros(1, 1, dtype=torch.float64),
-    ...                   torch.ones(1, 1, 1, dtype=torch.float64),
-    ...                   torch.ones(1, 1, 1, 1, dtype=torch.float64))
-    >>> predicted_classes(p, val, "binary")  # scores e**-1 and e: both positive
-    1
-    >>> predicted_classes(engine.Params(p.intercept - 1.0, p.coef, p.expo), val, "binary")
-    2
-    """
-    with torch.no_grad():
-        scores = engine.batched_scores(val.log_u, *params.tensors())[0]
-        if task == "binary":
-            labels = scores[:, 0] >= 0
-        else:
-            logits = torch.cat([scores.new_zeros((scores.shape[0], 1)), scores], dim=1)
-            labels = logits.argmax(dim=1)
-    return int(torch.unique(labels).numel())
 
 
 def ovr_auc(y: np.ndarray, proba: np.ndarray, weights: np.ndarray) -> float:
