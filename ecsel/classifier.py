@@ -12,7 +12,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit, classifier_link
 from ecsel._fit import engine, sparsify
-from ecsel._fit.classify import SMALL_DATA, ClassifierSearch
+from ecsel._fit.classify import (
+    SEARCH_ROWS,
+    SLOPE_L2,
+    SMALL_DATA,
+    ClassifierSearch,
+    class_subsample,
+)
 from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
 from ecsel._fit.source import holdout_mask, split_salt
@@ -32,9 +38,13 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     restarts batched on one tensor (each with its own L1 strength around
     ``alpha``) and early-stopped on a validation split; then the best
     restart's small exponents are pruned (thresholds 0.2, 0.05, 0.01 on
-    unit-variance log-features) and the rest polished with L-BFGS-B. A sparsity
-    path of refitted, simpler equations forms the front ``equations_``. The
-    printed equation is exactly the deployed model.
+    unit-variance log-features) and the rest polished with L-BFGS-B. With
+    ``n_terms="auto"`` the best multiplicative model then gets one single-feature
+    power term ``c_j * x_j ** a_j`` per model feature (a signomial GAM beside the
+    interaction terms), fitted with an L2 penalty on every term's slope (the
+    analogue of LogisticRegression's ``C=1``). A sparsity path of refitted,
+    simpler equations from the most accurate fit forms the front ``equations_``.
+    The printed equation is exactly the deployed model.
 
     Parameters
     ----------
@@ -60,10 +70,12 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         below it, so :func:`ecsel.stream.fit_stream` holds out the same rows of the
         same table.
     model_selection : {"best", "accuracy"}, default="best"
-        Which equation of the front ``equations_`` is deployed: ``"best"`` is the
-        simplest whose validation ROC AUC is within 0.01 (and log-loss within one
-        standard error) of the most accurate one, ``"accuracy"`` the lowest validation log-loss
-        (see :mod:`ecsel._fit.front`).
+        Which equation of the front ``equations_`` is deployed: ``"best"`` has the
+        lowest penalised validation log-loss (column ``criterion``: log-loss plus
+        0.05 times the complexity over the number of validation rows) among the
+        rows whose validation predictions cross the decision threshold (when any
+        do); ``"accuracy"`` the lowest validation log-loss (see
+        :mod:`ecsel._fit.front`).
     max_complexity : int or None, default=None
         Only equations with at most this many factors can be selected.
     device : str, default="auto"
@@ -78,9 +90,11 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     equations_ : DataFrame
         The complexity-accuracy front: every model size's fit and its sparsity path
         (factors removed one or a categorical column at a time, refitted), Pareto
-        filtered; columns ``complexity``, ``n_terms``, ``loss``, ``score``
-        (validation ROC AUC), ``equation``, ``sympy_format``, ``source``,
-        ``signomial``.
+        filtered; columns ``complexity``, ``n_terms``, ``loss`` (validation
+        log-loss), ``criterion`` (the penalised log-loss ``"best"`` minimises),
+        ``score`` (validation ROC AUC), ``loss_se``, ``equation``,
+        ``sympy_format``, ``predicted_classes`` (classes predicted on the
+        validation rows), ``source``, ``signomial``.
     selected_index_ : int
         Row of ``equations_`` held by ``signomial_``.
     n_terms_ : int
@@ -172,6 +186,23 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         if len(index) < SMALL_DATA or held.all() or not held.any():
             return data(index), data(index)
         return data(index[~held]), data(index[held])
+
+    def _refit_selected(self, spread, train, val, task, to_signomial, search):
+        """Refit the selected equation's non-zero parameters on every training row
+        (early-stopped on every validation row) and deploy the refit."""
+        signomial = self.signomial_
+        expo = np.asarray(signomial.exponents) * spread
+        params = engine.Params(*(torch.as_tensor(np.asarray(a)[None], dtype=torch.float64,
+                                                 device=train.log_u.device)
+                                 for a in (signomial.intercept, signomial.coef, expo)))
+        with thread_budget(0, train.log_u.device):
+            refit = sparsify.polish(params, train, task, l1=self.alpha / 10, val=val,
+                                    expo_bound=search.expo_bound,
+                                    slope_l2=SLOPE_L2 / len(train))
+        signomial = to_signomial(refit).canonical()
+        # The front keeps the subsample's validation scores; its row holds the refit.
+        self.__dict__["_equations"].at[self.selected_index_, "signomial"] = signomial
+        self.signomial_ = signomial
 
     def _search_sizes(self, train, val, task, n_out, generator, spread=None, rows=None):
         """Grow the model (see :mod:`ecsel._fit.classify`); record every candidate.
@@ -282,12 +313,23 @@ def fit_search(estimator: ECSELClassifier, train: engine.Data, val: engine.Data,
         return Signomial(intercept, coef, expo / spread, transform, names,
                          **classifier_link(classes))
 
-    with thread_budget(train.log_u.numel() * estimator.n_restarts, device):
-        search = estimator._search_sizes(train, val, task, len(classes) - 1, generator,
-                                         spread=spread, rows=rows)
+    # Large data: the structure is searched on a class-stratified subsample (rare
+    # classes kept whole, rows reweighted), and only the deployed equation is refitted
+    # on every row. A streamed fit's ``train``/``val`` are row-hash samples already.
+    search_train, search_val = train, val
+    if rows is None:
+        search_train = class_subsample(train, SEARCH_ROWS, generator)
+        search_val = class_subsample(val, SEARCH_ROWS // 4, generator)
+    with thread_budget(search_train.log_u.numel() * estimator.n_restarts, device):
+        search = estimator._search_sizes(search_train, search_val, task, len(classes) - 1,
+                                         generator, spread=spread, rows=rows)
         candidates = sparsify.classifier_candidates(
-            search.fits, train, val, task, to_signomial,
+            search.fits, search_train, search_val, task, to_signomial,
             sparsify.feature_groups(transform.feature_maps), l1=estimator.alpha / 10,
-            generator=generator, expo_bound=search.expo_bound)
-    return estimator._install_fit(candidates, n_features_in=n_features_in,
-                                  feature_names_in=feature_names_in, classes=classes)
+            generator=generator, expo_bound=search.expo_bound, slope_l2=search.slope_l2)
+    estimator._install_fit(candidates, n_features_in=n_features_in,
+                           feature_names_in=feature_names_in, classes=classes,
+                           n_val=len(search_val))
+    if len(search_train) < len(train):
+        estimator._refit_selected(spread, train, val, task, to_signomial, search)
+    return estimator

@@ -210,12 +210,14 @@ def lbfgs_polish(
     max_iter: int = 100,
     score_l2: float = 0.0,
     expo_bound: torch.Tensor | None = None,
+    slope_l2: float = 0.0,
 ) -> Params:
     """Full-batch L-BFGS on one restart; entries where ``masks`` is False stay fixed.
 
     The active exponents keep a smooth L1 penalty (their signs do not change near
     the optimum), which stops separable classification data from driving the
-    exponents to infinity. ``score_l2`` and ``expo_bound`` as in :func:`adam_prox`.
+    exponents to infinity. ``score_l2`` and ``expo_bound`` as in :func:`adam_prox`,
+    ``slope_l2`` as in :func:`~ecsel._fit.objective.penalised_grad`.
 
     Examples
     --------
@@ -231,7 +233,8 @@ def lbfgs_polish(
     """
     def value_and_grad(work):
         return penalised_grad(work, data.log_u, data.y, data.weights, task,
-                              score_l2=score_l2, l1=l1, expo_mask=masks[2], with_value=True)
+                              score_l2=score_l2, l1=l1, expo_mask=masks[2], with_value=True,
+                              slope_l2=slope_l2)
 
     result = primitives.lbfgs(params.tensors(), None, value_and_grad=value_and_grad,
                               masks=masks, bounds=expo_box(params, expo_bound),

@@ -71,6 +71,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._fit.printing import add_text_columns, short_table
+from ecsel._fit.selection import COMPLEXITY_PENALTY, selection_criterion, threshold_crossing
 
 BEST_AUC_TOLERANCE = 0.01
 BEST_MSE_TOLERANCE = 0.02
@@ -158,6 +159,9 @@ class Candidate:
     complexity: int
     source: str = ""
     loss_se: float = float("nan")  # paired standard error of the gap to the lowest loss
+    # Classes the candidate predicts on the validation rows (0: not recorded): a
+    # model that predicts one class everywhere never crosses the decision threshold.
+    predicted_classes: int = 0
 
 
 def pareto_front(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -212,11 +216,12 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
     >>> t = pd.DataFrame({"complexity": [0, 2, 5, 9], "loss": [0.6, 0.35, 0.3, 0.29],
     ...                   "score": [0.5, 0.90, 0.918, 0.92]})
     >>> select_row(t, "accuracy"), select_row(t, "best"), select_row(t, "accuracy", 5)
-    (3, 2, 2)
+    (3, 3, 2)
+    >>> t.attrs["n_val"] = 1  # one validation row: a factor costs 0.05 of log-loss
+    >>> select_row(t, "best")
+    1
     >>> select_row(t, "best", 4)  # only rows 0 and 1 are eligible
     1
-    >>> select_row(t.assign(score=float("nan")), "best")  # AUC undefined: loss only
-    0
     """
     if rule not in SELECTION_RULES:
         raise ValueError(f"model_selection must be one of {SELECTION_RULES}, got {rule!r}.")
@@ -242,13 +247,9 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
             ratio = np.maximum(ratio, float(n_val) ** (simpler / float(n_val)))
         ok = eligible["loss"] <= most_accurate["loss"] * ratio + atol
     else:
-        ok = pd.Series(True, index=eligible.index)
-        if np.isfinite(most_accurate["score"]):  # NaN: AUC undefined (one class)
-            ok &= eligible["score"] >= most_accurate["score"] - BEST_AUC_TOLERANCE
-        if "loss_se" in eligible:
-            se = eligible["loss_se"].to_numpy(dtype=float)
-            within = eligible["loss"].to_numpy() <= most_accurate["loss"] + se
-            ok &= within | ~np.isfinite(se)
+        crossing = threshold_crossing(eligible)
+        criterion = selection_criterion(crossing)
+        return int(criterion.index[int(np.argmin(criterion.to_numpy()))])
     chosen = eligible[ok]
     if chosen.empty:
         return int(most_accurate.name)
@@ -262,7 +263,8 @@ def front_table(front: Sequence[Candidate], precision: int = 4, *,
     Columns: ``complexity``, ``n_terms``, ``loss`` (validation loss: log-loss for
     classifiers, MSE for regressors), ``score`` (validation ROC AUC or R^2),
     ``loss_se`` (paired standard error of the row's validation log-loss gap to the
-    most accurate candidate; NaN for regressors),
+    most accurate candidate; NaN for regressors), ``predicted_classes`` (classes
+    the row predicts on the validation rows; 0 where not recorded),
     ``equation`` (rounded to ``precision`` significant digits), ``sympy_format``
     (full precision, the deployed model), ``source`` (where the candidate came
     from) and ``signomial``. With ``text=False`` the two SymPy columns are left
@@ -278,8 +280,8 @@ def front_table(front: Sequence[Candidate], precision: int = 4, *,
     >>> front_table([Candidate(s, 0.1, 0.9, 1)])[["complexity", "n_terms", "equation"]]
        complexity  n_terms     equation
     0           1        1  1.0*x + 0.5
-    >>> list(front_table([Candidate(s, 0.1, 0.9, 1)], text=False).columns)
-    ['complexity', 'n_terms', 'loss', 'score', 'loss_se', 'source', 'signomial']
+    >>> list(front_table([Candidate(s, 0.1, 0.9, 1)], text=False).columns)[4:]
+    ['loss_se', 'predicted_classes', 'source', 'signomial']
     """
     rows = [{
         "complexity": int(cand.complexity),
@@ -287,11 +289,12 @@ def front_table(front: Sequence[Candidate], precision: int = 4, *,
         "loss": float(cand.loss),
         "score": float(cand.score),
         "loss_se": float(cand.loss_se),
+        "predicted_classes": int(cand.predicted_classes),
         "source": cand.source,
         "signomial": cand.signomial,
     } for cand in front]
     table = pd.DataFrame(rows, columns=["complexity", "n_terms", "loss", "score", "loss_se",
-                                        "source", "signomial"])
+                                        "predicted_classes", "source", "signomial"])
     return add_text_columns(table, precision) if text else table
 
 
@@ -305,9 +308,9 @@ def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
     >>> t = pd.DataFrame({"complexity": [0, 2, 5], "loss": [0.6, 0.31, 0.3],
     ...                   "score": [0.5, 0.90, 0.902]})
     >>> print(choice_sentence(t, 1, "best", None))  # doctest: +NORMALIZE_WHITESPACE
-    Selected the complexity-2 equation (validation score 0.9000): the simplest whose
-    validation ROC AUC is within 0.01 and log-loss within one standard error of the
-    most accurate (0.9020, complexity 5).
+    Selected the complexity-2 equation (validation score 0.9000): the lowest penalised
+    validation log-loss (log-loss 0.3100 + 0.05 x complexity / validation rows; column
+    criterion).
     """
     row = table.loc[selected]
     if table["loss"].isna().all():
@@ -324,8 +327,9 @@ def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
     if task == "regression":
         return (f"{head}: the simplest whose validation MSE is within "
                 f"{BEST_MSE_TOLERANCE:.0%} of {ref}{limit}.")
-    return (f"{head}: the simplest whose validation ROC AUC is within {BEST_AUC_TOLERANCE} "
-            f"and log-loss within one standard error of {ref}{limit}.")
+    return (f"{head}: the lowest penalised validation log-loss\n"
+            f"(log-loss {row['loss']:.4f} + {COMPLEXITY_PENALTY} x complexity / validation "
+            f"rows; column\ncriterion){limit}.")
 
 
 class FrontMixin:
@@ -377,6 +381,9 @@ class FrontMixin:
         table = front_table(pareto_front(candidates), text=False)
         if n_val:
             table.attrs["n_val"] = int(n_val)
+        if self._front_task == "classification":
+            table.insert(table.columns.get_loc("loss") + 1, "criterion",
+                         selection_criterion(table))
         self.equations_ = table
         self.selected_index_ = select_row(table, self.model_selection,
                                           self.max_complexity, task=self._front_task)

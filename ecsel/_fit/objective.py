@@ -64,6 +64,7 @@ def penalised_grad(
     l1: float = 0.0,
     expo_mask: torch.Tensor | None = None,
     with_value: bool = False,
+    slope_l2: float = 0.0,
 ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
     """Gradients of the penalised loss (same shapes as ``tensors``), and its value.
 
@@ -73,7 +74,11 @@ def penalised_grad(
     the score wall (free within +-``SCORE_SOFT_LIMIT``, quadratic beyond, linear
     beyond ``WALL_DELTA`` more, averaged over outputs), plus ``ridge`` times the mean
     square of ``z - b`` over all restarts, rows and outputs, plus
-    ``l1 * sum |expo * expo_mask|``. The value (a 0-d tensor) is computed only when
+    ``l1 * sum |expo * expo_mask|``, plus ``slope_l2 * sum_k c_k**2 * |a_k|**2``:
+    the squared gradient of each term by the log-features at the reference point
+    ``log u = 0`` (a single-feature term ``c * u**a`` has slope ``c * a`` there, a
+    logistic regression's coefficient), so it is the signomial's analogue of a
+    logistic regression's L2 penalty. The value (a 0-d tensor) is computed only when
     ``with_value``; otherwise it is None: Adam needs no value, and skipping it
     spares the loss evaluation and, on a GPU, a synchronisation per step.
 
@@ -138,6 +143,12 @@ def penalised_grad(
     if clamped:
         per_term = per_term * inside
     grad_expo = (per_term.T @ log_u).view_as(expo)
+    if slope_l2:
+        expo_sq = (expo**2).sum(dim=-1)                         # (R, O, K)
+        if with_value:
+            value = value + slope_l2 * (coef**2 * expo_sq).sum()
+        grad_coef = grad_coef + (2 * slope_l2) * coef * expo_sq
+        grad_expo = grad_expo + (2 * slope_l2) * (coef**2)[..., None] * expo
     if l1:
         mask = torch.ones_like(expo) if expo_mask is None else expo_mask.to(expo.dtype)
         if with_value:

@@ -8,20 +8,28 @@ the one-thread budget for small CPU problems.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
 
 from ecsel._transform import EXP_CLAMP
 
 SMALL_PROBLEM = 50_000_000
 
 
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """The BLAS thread pools of the process, inspected once (a scan costs milliseconds)."""
+    return ThreadpoolController()
+
+
 @contextlib.contextmanager
 def thread_budget(n_elements: int, device: torch.device):
-    """Run small CPU problems on one thread.
+    """Run small CPU problems on one thread (torch's and the BLAS libraries').
 
     For the small matrices of a typical fit, OpenMP's thread start-up and
     busy-waiting cost far more than the work, and on an oversubscribed machine
@@ -40,7 +48,8 @@ def thread_budget(n_elements: int, device: torch.device):
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            yield
     finally:
         torch.set_num_threads(previous)
 
@@ -201,10 +210,15 @@ def lbfgs(
                 raise StopIteration
 
     try:
-        result = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=box, callback=callback,
-                          options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20,
-                                   "maxcor": 20, "gtol": tolerance_grad,
-                                   "ftol": tolerance_change})
+        # L-BFGS-B's own vector updates are a few thousand numbers: with the
+        # default BLAS threads, each iteration waited ~30 ms for the threads on a
+        # loaded 2-core machine (0.05 ms on one thread; scipy 1.17, OpenBLAS).
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            result = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=box,
+                              callback=callback,
+                              options={"maxiter": max_iter, "maxfun": 2 * max_iter + 20,
+                                       "maxcor": 20, "gtol": tolerance_grad,
+                                       "ftol": tolerance_change})
     except (RuntimeError, ValueError):
         return None
     if not np.all(np.isfinite(result.x)):

@@ -29,6 +29,7 @@ from scipy.special import softmax
 from ecsel._fit import engine, primitives
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 from ecsel._fit.objective import penalised_grad
+from ecsel._fit.selection import predicted_classes
 from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
 from ecsel._transform import EXP_CLAMP
 
@@ -47,7 +48,7 @@ BULK_COMPLEXITY = 32
 def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0.0,
            ridge: float = REFIT_RIDGE, max_iter: int = REFIT_POLISH_ITER,
            val: engine.Data | None = None,
-           expo_bound: torch.Tensor | None = None) -> engine.Params:
+           expo_bound: torch.Tensor | None = None, slope_l2: float = 0.0) -> engine.Params:
     """Masked L-BFGS refit of the non-zero parameters with a penalty on the score size.
 
     The objective is the training loss plus ``l1 * sum |a|`` plus ``ridge`` times the
@@ -56,14 +57,15 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
     validation log-loss explodes). Zero parameters stay zero. ``expo_bound``
     (broadcastable to the exponents) is the box of the search's exponents, kept
     here too: without it a refit on a handful of rows moved an exponent from the
-    small-data bound 5 to 13.5.
+    small-data bound 5 to 13.5. ``slope_l2``: the L2 penalty on the terms' slopes
+    (:func:`~ecsel._fit.objective.penalised_grad`).
     """
     masks = _masks(params)
     bounds = engine.expo_box(params, expo_bound)
 
     def value_and_grad(work):
         return penalised_grad(work, data.log_u, data.y, data.weights, task, ridge=ridge,
-                              l1=l1, expo_mask=masks[2], with_value=True)
+                              l1=l1, expo_mask=masks[2], with_value=True, slope_l2=slope_l2)
 
     if val is None:
         result = primitives.lbfgs(params.tensors(), None, value_and_grad=value_and_grad,
@@ -135,12 +137,21 @@ def _complexity(params: engine.Params) -> int:
 
 
 def _fold_empty_terms(params: engine.Params) -> engine.Params:
-    """Terms whose exponents are all zero are constants: add them to the intercept."""
+    """Terms whose exponents are all zero are constants: add them to the intercept.
+
+    Terms left with a zero coefficient in every output are dropped (one term is
+    kept), so the refits of a long path do not carry dead terms.
+    """
     intercept, coef, expo = (t.clone() for t in params.tensors())
     empty = (expo[0] == 0).all(dim=-1) & (coef[0] != 0)
     if bool(empty.any()):
         intercept[0] += (coef[0] * empty).sum(dim=-1)
         coef[0][empty] = 0.0
+    live = (coef[0] != 0).any(dim=0)
+    if not bool(live.all()):
+        if not bool(live.any()):
+            live[0] = True
+        coef, expo = coef[:, :, live], expo[:, :, live]
     return engine.Params(intercept, coef, expo)
 
 
@@ -148,20 +159,21 @@ def _moves(params: engine.Params, groups: Sequence[Sequence[int]]) -> list[torch
     """Boolean masks (O, K, m) of the exponents each candidate move sets to zero."""
     expo = params.expo[0]
     active = (expo != 0) & (params.coef[0] != 0)[..., None]
-    n_out, n_terms, _ = expo.shape
     moves = []
-    for o in range(n_out):
-        for k in range(n_terms):
-            for group in groups:
-                on = [j for j in group if bool(active[o, k, j])]
-                for j in on:
-                    mask = torch.zeros_like(active)
-                    mask[o, k, j] = True
-                    moves.append(mask)
-                if len(on) > 1:
-                    mask = torch.zeros_like(active)
-                    mask[o, k, on] = True
-                    moves.append(mask)
+    # Only the (output, term) pairs with an active factor: a signomial GAM has one
+    # term per feature, and scanning every pair cost more than ranking the moves.
+    for o, k in active.any(dim=-1).nonzero().tolist():
+        on_here = set(active[o, k].nonzero()[:, 0].tolist())
+        for group in groups:
+            on = [j for j in group if j in on_here]
+            for j in on:
+                mask = torch.zeros_like(active)
+                mask[o, k, j] = True
+                moves.append(mask)
+            if len(on) > 1:
+                mask = torch.zeros_like(active)
+                mask[o, k, on] = True
+                moves.append(mask)
     return moves
 
 
@@ -176,7 +188,8 @@ def sparsity_path(params: engine.Params, train: engine.Data, task: str,
                   groups: Sequence[Sequence[int]], *, l1: float = 0.0,
                   ridge: float = REFIT_RIDGE, val: engine.Data | None = None,
                   generator: torch.Generator | None = None,
-                  expo_bound: torch.Tensor | None = None) -> list[engine.Params]:
+                  expo_bound: torch.Tensor | None = None,
+                  slope_l2: float = 0.0) -> list[engine.Params]:
     """Candidates from ``params`` down to the intercept-only model (fewer factors each).
 
     Parameters
@@ -248,7 +261,7 @@ def sparsity_path(params: engine.Params, train: engine.Data, task: str,
         expo[0][removed] = 0.0
         pruned = _fold_empty_terms(engine.Params(current.intercept, current.coef, expo))
         polished = polish(pruned, rows, task, l1=l1, ridge=ridge, val=val,
-                          expo_bound=expo_bound)
+                          expo_bound=expo_bound, slope_l2=slope_l2)
         current = _fold_empty_terms(polished)
         path.append(current)
     return path
@@ -382,7 +395,8 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
                           task: str, to_signomial, groups: Sequence[Sequence[int]], *,
                           l1: float = 0.0, generator: torch.Generator | None = None,
                           max_term_ratio: float | None = None,
-                          expo_bound: torch.Tensor | None = None) -> list:
+                          expo_bound: torch.Tensor | None = None,
+                          slope_l2: float = 0.0) -> list:
     """Every fit and every step of its sparsity path as a scored front candidate.
 
     ``to_signomial(params)`` maps engine parameters (on the engine's scaled
@@ -417,7 +431,8 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
         path = [fit]
         if i == start:
             path += sparsity_path(fit, train, task, groups, l1=l1, val=val,
-                                  generator=generator, expo_bound=expo_bound)
+                                  generator=generator, expo_bound=expo_bound,
+                                  slope_l2=slope_l2)
         for step, params in enumerate(path):
             terms = term_values(params, train.log_u)
             ratio = cancellation_ratio(terms, terms.sum(-1))
@@ -429,6 +444,7 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
             candidates.append(Candidate(
                 to_signomial(params), float(per_row.mean()), validation_score(params, val, task),
                 _complexity(params), f"fit {i}" if step == 0 else f"fit {i}, path step {step}",
+                predicted_classes=predicted_classes(params, val, task),
             ))
     _paired_standard_errors(candidates, losses)
     if rejected and all(c.complexity == 0 for c in candidates):
@@ -438,6 +454,7 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
             candidates.append(Candidate(
                 to_signomial(params), float(per_row.mean()), validation_score(params, val, task),
                 _complexity(params), f"fit {i}, path step {step} (cancelling terms)",
+                predicted_classes=predicted_classes(params, val, task),
             ))
     return candidates
 

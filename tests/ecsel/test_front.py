@@ -15,7 +15,7 @@ import ecsel
 from ecsel import ECSELClassifier, ECSELRegressor
 from ecsel._fit import engine, sparsify
 from ecsel._fit.front import (
-    BEST_AUC_TOLERANCE,
+    COMPLEXITY_PENALTY,
     MAX_TERM_RATIO,
     Candidate,
     cancellation_ratio,
@@ -93,42 +93,41 @@ def test_accuracy_rule_picks_lowest_loss(table):
     assert select_row(table, "accuracy", max_complexity=0) == 0
 
 
-def test_best_rule_is_simplest_within_tolerance(table):
-    # Most accurate row 4: AUC 0.9212. Rows 2, 3, 4 are within 0.01 AUC, row 1 is not
-    # (0.905): without per-row losses the rule must return row 2.
-    assert select_row(table, "best") == 2
-    ref = table.loc[table["loss"].idxmin()]
-    ok = table[table["score"] >= ref["score"] - BEST_AUC_TOLERANCE]
-    assert select_row(table, "best") == int(ok["complexity"].idxmin())
-    # With max_complexity 5 the reference becomes row 1 itself.
-    assert select_row(table, "best", max_complexity=5) == 1
-
-
-def test_best_rule_one_standard_error_condition(table):
-    # loss_se is each row's paired standard error of its loss gap to the most
-    # accurate row (row 4, loss 0.2545).
-    t = table.assign(loss_se=0.004)
-    # 0.2545 + 0.004 = 0.2585: row 2 (0.262) is out, row 3 (0.255) is in.
-    assert select_row(t, "best") == 3
-    t.loc[2, "loss_se"] = 0.01  # row 2's own larger error admits it
-    assert select_row(t, "best") == 2
-    t.loc[2, "loss_se"] = 0.004
-    t.loc[4, "loss_se"] = 0.05  # the reference's error does not widen other rows
-    assert select_row(t, "best") == 3
-    t.loc[2, "loss_se"] = np.nan  # unknown for row 2: the AUC condition alone
-    assert select_row(t, "best") == 2
+def test_best_rule_minimises_the_penalised_log_loss(table):
+    # Without n_val there is no penalty: "best" is the lowest validation log-loss.
+    assert select_row(table, "best") == 4
+    # With 100 validation rows a factor costs COMPLEXITY_PENALTY / 100 of log-loss.
+    t = table.copy()
+    t.attrs["n_val"] = 100
+    penalised = t["loss"] + COMPLEXITY_PENALTY / 100 * t["complexity"]
+    assert select_row(t, "best") == int(penalised.idxmin())
+    # 2 validation rows make factors 50x dearer: the 3-factor row wins.
+    t.attrs["n_val"] = 2
+    assert select_row(t, "best") == 1
+    assert select_row(t, "best", max_complexity=0) == 0
     # Brute force over the definition on random fronts.
     rng = np.random.default_rng(0)
     for _ in range(50):
-        n = 8
-        r = pd.DataFrame({"complexity": np.arange(n) * 2,
-                          "loss": np.sort(rng.uniform(0.2, 0.6, n))[::-1],
-                          "score": np.sort(rng.uniform(0.7, 0.95, n)),
-                          "loss_se": rng.uniform(0.0, 0.05, n)})
-        ref = r.loc[r["loss"].idxmin()]
-        oks = [i for i in r.index if r.loc[i, "score"] >= ref["score"] - BEST_AUC_TOLERANCE
-               and r.loc[i, "loss"] <= ref["loss"] + r.loc[i, "loss_se"]]
-        assert select_row(r, "best") == min(oks)
+        r = pd.DataFrame({"complexity": np.arange(8) * 2,
+                          "loss": np.sort(rng.uniform(0.2, 0.6, 8))[::-1],
+                          "score": np.sort(rng.uniform(0.7, 0.95, 8))})
+        n_val = int(rng.integers(5, 500))
+        r.attrs["n_val"] = n_val
+        values = [r.loc[i, "loss"] + COMPLEXITY_PENALTY * r.loc[i, "complexity"] / n_val
+                  for i in r.index]
+        assert select_row(r, "best") == int(np.argmin(values))
+
+
+def test_best_rule_never_deploys_a_row_that_cannot_cross_the_threshold(table):
+    # Pima.tr: the lowest-criterion equation predicted "No" for every row while
+    # other rows of the front predicted both classes.
+    t = table.assign(predicted_classes=[1, 2, 2, 2, 1])
+    assert select_row(t, "best") == 3
+    assert select_row(t, "accuracy") == 4  # the explicit rule is left alone
+    # When no row crosses, the rule is unchanged.
+    assert select_row(t.assign(predicted_classes=1), "best") == 4
+    # Rows where the count is unknown (0) stay eligible.
+    assert select_row(t.assign(predicted_classes=[1, 2, 2, 2, 0]), "best") == 4
 
 
 def test_paired_standard_error_is_zero_for_the_reference_and_exact():
@@ -440,8 +439,9 @@ def test_equation_columns_are_built_on_first_read_and_survive_pickling():
     assert est.decision_function(X.iloc[:3], index=0).shape == (3,)
     assert "equation" not in est.__dict__["_equations"].columns
     front = est.equations_
-    assert list(front.columns) == ["complexity", "n_terms", "loss", "score", "loss_se",
-                                   "equation", "sympy_format", "source", "signomial"]
+    assert list(front.columns) == ["complexity", "n_terms", "loss", "criterion", "score",
+                                   "loss_se", "equation", "sympy_format", "predicted_classes",
+                                   "source", "signomial"]
     for i in front.index:
         printed = front.loc[i, "signomial"].to_sympy(precision=4, reference="auto")
         assert front.loc[i, "equation"] == str(printed)
