@@ -162,6 +162,10 @@ class ECSELBase:
         "device": [str, torch.device, None],
         "model_selection": [StrOptions({"best", "accuracy"})],
         "max_complexity": [_Count(Integral, 0, None, closed="left"), None],
+        "monotonic_cst": ["array-like", dict, None],
+        "exponent_bounds": [tuple, list, dict, None],
+        "units": [dict, None],
+        "target_units": [dict, None],
     }
 
     def _validate_fit_input(self, X, y, *, y_numeric: bool):

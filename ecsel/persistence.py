@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecsel._fit.constraints import parameters_from_document
 from ecsel.classifier import ECSELClassifier
 from ecsel.export.json import ESTIMATOR_FORMAT, estimator_to_json, parse_json
 from ecsel.regressor import ECSELRegressor
@@ -39,6 +40,9 @@ def load_json(text: str):
         raise ValueError(f"Unknown estimator {doc.get('estimator')!r}.")
     try:
         estimator = ESTIMATORS[doc["estimator"]]().set_params(**doc["params"])
+        if "constraints" in doc:
+            estimator.set_params(**parameters_from_document(doc["constraints"]))
+            estimator.constraints_ = doc["constraints"]
         estimator._set_fitted(
             Signomial.from_dict(doc["signomial"]),
             n_features_in=doc["n_features_in"],
@@ -46,7 +50,7 @@ def load_json(text: str):
             classes=np.asarray(doc["classes"]) if "classes" in doc else None,
             threshold=doc.get("threshold", 0.5),
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ValueError(f"Malformed ECSEL estimator JSON: {exc}") from exc
     return estimator
 

@@ -29,7 +29,7 @@ from scipy.special import softmax
 from ecsel._fit import engine, primitives
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 from ecsel._fit.objective import penalised_grad
-from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
+from ecsel._fit.symbolic import QUICK_POLISH, Fit, snap_targets
 from ecsel._transform import EXP_CLAMP
 
 MAX_PATH_ROWS = 20_000
@@ -461,7 +461,7 @@ def _paired_standard_errors(candidates: list, losses: list[np.ndarray]) -> None:
 
 
 # --------------------------------------------------------------------- regressor
-def _symbolic_complexity(fit) -> int:
+def _symbolic_complexity(fit, to_full=None) -> int:
     """Factors of a regression fit, plus one per fitted number a reader must carry.
 
     A factor whose exponent is a simple rational (``x**2``, ``x**-1.5``) counts one;
@@ -473,12 +473,14 @@ def _symbolic_complexity(fit) -> int:
     x in [0.5, 2], ``1.736*x**1.351 + 1.938*x**3.286 + 1.278*x**4.917 + 0.047``
     reproduces x**5 + ... + x to a validation MSE of 4e-14, with fewer factors
     (3 and a constant) than the five integer terms. The intercept-only model is 0.
+    ``to_full`` maps a search's working exponents to the model features' (units).
     """
     if fit.expo.shape[0] == 0:
         return 0
-    active = (fit.expo != 0) & (fit.coef != 0)[:, None]
+    expo = fit.expo if to_full is None else to_full(fit.expo)
+    active = (expo != 0) & (fit.coef != 0)[:, None]
     factors = int(active.sum())
-    fitted = int((active & ((fit.expo - snap_targets(fit.expo)).abs() > 1e-12)).sum())
+    fitted = int((active & ((expo - snap_targets(expo)).abs() > 1e-12)).sum())
     return factors + fitted + int(bool(fit.use_intercept) and factors > 0)
 
 
@@ -517,18 +519,26 @@ def symbolic_path(fit, search) -> list:
 
     path = []
     current = fit
-    while _symbolic_complexity(current) > 0:
-        active = (current.expo != 0) & (current.coef != 0)[:, None]
+    while True:
+        # Fixed coordinates (a constrained column's missingness indicator, the
+        # dimensional offset of a unit search) are never moves.
+        active = (current.expo != 0) & (current.coef != 0)[:, None] & ~search.fixed
         moves = active.nonzero().tolist()
+        if not moves:
+            break
         batch = current.expo.expand(len(moves), -1, -1).clone()
         for r, (k, j) in enumerate(moves):
             batch[r, k, j] = 0.0
         with torch.no_grad():
-            mse, _ = projected_mse(search.train_log_u, search.train_y, batch,
-                                   current.use_intercept)
+            mse, _ = search.mse(search.train_log_u, search.train_y, batch,
+                                current.use_intercept)
         mse = torch.nan_to_num(mse, nan=float("inf"))
         expo = batch[int(torch.argmin(mse))]
+        # A term left with no factor is a constant (absorbed by the intercept); with
+        # units every term keeps its dimensional part, and equal terms are merged.
         expo = expo[(expo != 0).any(dim=1)]
+        if bool(search.fixed.any()):
+            expo = torch.unique(expo, dim=0)
         if expo.shape[0] == 0:
             path.append(_intercept_only(search, expo))
             break
@@ -565,7 +575,8 @@ def regressor_candidates(fits: Sequence, search, to_signomial, y_scale: float) -
         for step, f in enumerate([fit] + symbolic_path(fit, search)):
             score = 1.0 - f.val_mse / val_var if val_var > 0 else float("nan")
             candidates.append(Candidate(
-                to_signomial(f), f.val_mse * y_scale**2, score, _symbolic_complexity(f),
+                to_signomial(f), f.val_mse * y_scale**2, score,
+                _symbolic_complexity(f, search.to_full),
                 f"fit {i}" if step == 0 else f"fit {i}, path step {step}",
             ))
     return candidates

@@ -27,7 +27,9 @@ from ecsel.cli._io import (
     guess_task,
     load_model,
     one_line,
+    parse_monotonic,
     read_csv,
+    read_units,
     save_text,
     write_csv,
 )
@@ -87,6 +89,13 @@ def cmd_fit(args) -> int:
         params["n_restarts"] = args.n_restarts
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
+    if getattr(args, "monotonic", None):
+        params["monotonic_cst"] = parse_monotonic(args.monotonic)
+    if getattr(args, "units", None):
+        if task != "regress":
+            raise CLIError("--units applies to regression (--task regress) only")
+        params["units"], params["target_units"] = read_units(args.units, features,
+                                                             args.target)
     est = (ECSELClassifier if task == "classify" else ECSELRegressor)(**params)
     start = time.perf_counter()
     try:
