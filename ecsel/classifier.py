@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
+from ecsel._fit import constraints as cst
 from ecsel._fit import engine, sparsify
 from ecsel._fit.classify import (
     MAX_AUTO_TERMS,
@@ -71,6 +72,18 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         (see :mod:`ecsel._fit.front`).
     max_complexity : int or None, default=None
         Only equations with at most this many factors can be selected.
+    monotonic_cst : array-like of int, dict or None, default=None
+        scikit-learn's convention (as in ``HistGradientBoostingClassifier``): -1, 0
+        or +1 per feature, or ``{feature name: sign}``; +1 makes the score (and the
+        probability of the positive class) non-decreasing in that feature
+        everywhere, outside the training range too. Every term of every row of
+        ``equations_`` obeys ``sign * c_k * a_kj >= 0``, kept by every step of the
+        search, and :meth:`monotonicity` certifies it from the closed form. A
+        constrained feature must be numeric; its missingness indicator is held at
+        exponent 0 (a missing value scores as the fill value). Binary problems only.
+    exponent_bounds : (low, high), dict or None, default=None
+        A box for the exponents (original log units of each feature): one pair for
+        every feature or ``{feature name: (low, high)}``, with ``low <= 0 <= high``.
     device : str, default="auto"
     random_state : int, RandomState or None, default=None
     verbose : bool, default=False
@@ -89,6 +102,9 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     selected_index_ : int
         Row of ``equations_`` held by ``signomial_``.
     n_terms_ : int
+    constraints_ : dict
+        The constraints the fit obeyed: ``monotonic`` ({column: sign}) and
+        ``exponent_bounds`` ({column: [low, high]}). Stored in the JSON document.
     n_iter_ : int
         Adam steps taken over all model sizes and stages.
     n_features_in_ : int
@@ -106,6 +122,7 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     def __init__(self, n_terms="auto", *, alpha=1e-2, n_restarts=8, max_iter=150,
                  learning_rate=0.1, batch_size=8192, class_weight=None,
                  validation_fraction=0.2, model_selection="best", max_complexity=None,
+                 monotonic_cst=None, exponent_bounds=None,
                  device="auto", random_state=None, verbose=False):
         self.n_terms = n_terms
         self.alpha = alpha
@@ -117,6 +134,8 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         self.validation_fraction = validation_fraction
         self.model_selection = model_selection
         self.max_complexity = max_complexity
+        self.monotonic_cst = monotonic_cst
+        self.exponent_bounds = exponent_bounds
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -148,6 +167,9 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             np.ones(len(y))
         transform, log_u = self._fit_transform(frame)
         task = "binary" if len(classes) == 2 else "multiclass"
+        constraints = cst.build(transform, self.monotonic_cst, self.exponent_bounds)
+        if constraints.columns["monotonic"] and task == "multiclass":
+            raise ValueError("monotonic_cst is not supported for multiclass classification.")
         # Unit-variance log-features make one L1 strength fair to every feature;
         # the exponents are mapped back to the original log scale afterwards.
         spread = log_u.std(axis=0)
@@ -160,13 +182,17 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             return Signomial(intercept, coef, expo / spread, transform, names)
 
         with thread_budget(log_u.size * self.n_restarts, device):
+            engine_constraint = constraints.scaled(spread) if constraints.active else None
             search = self._search_sizes(train, val, task, len(classes) - 1, generator,
-                                        spread=spread)
+                                        spread=spread, constraint=engine_constraint)
             candidates = sparsify.classifier_candidates(
                 search.fits, train, val, task, to_signomial,
                 sparsify.feature_groups(transform.feature_maps), l1=self.alpha / 10,
-                generator=generator, expo_bound=search.expo_bound)
+                generator=generator, expo_bound=search.expo_bound,
+                constraint=engine_constraint)
+        cst.check_front(candidates, constraints)
         signomial = self._install_front(candidates)
+        self.constraints_ = dict(constraints.columns)
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None),
                                 classes=classes)
@@ -190,7 +216,8 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         )
         return data(train_idx), data(val_idx)
 
-    def _search_sizes(self, train, val, task, n_out, generator, spread=None):
+    def _search_sizes(self, train, val, task, n_out, generator, spread=None,
+                      constraint=None):
         """Grow the model (see :mod:`ecsel._fit.classify`); record every candidate.
 
         ``_candidates`` lists ``(params, n_terms, validation loss)`` for each pruned
@@ -203,7 +230,7 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             train, val, task, n_out, spread, n_restarts=self.n_restarts, alpha=self.alpha,
             max_iter=self.max_iter, learning_rate=self.learning_rate,
             batch_size=self.batch_size, generator=generator,
-            small=len(train) == len(val) < SMALL_DATA,
+            small=len(train) == len(val) < SMALL_DATA, constraint=constraint,
         )
         search.run(self.n_terms)
         self.n_iter_ = search.n_iter

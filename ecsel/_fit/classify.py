@@ -98,6 +98,7 @@ class ClassifierSearch:
     generator: torch.Generator
     small: bool
     n_iter: int = 0
+    constraint: object = None  # ecsel._fit.constraints.Constraints in engine units
     candidates: list[Candidate] = field(default_factory=list)
     fits: list[engine.Params] = field(default_factory=list)
 
@@ -146,7 +147,7 @@ class ClassifierSearch:
             params, train32, val32, self.task, l1=path, lr=self.learning_rate,
             max_iter=self.max_iter, batch_size=self.batch_size, patience=PATIENCE,
             generator=self.generator, score_l2=SCORE_L2, expo_bound=bound32,
-            linear_lr_factor=LINEAR_LR_FACTOR)
+            linear_lr_factor=LINEAR_LR_FACTOR, constraint=self.constraint)
         r = int(torch.argmin(val_loss))
         best = params.select(slice(r, r + 1)).to(torch.float64)
         self.n_iter += steps
@@ -173,6 +174,8 @@ class ClassifierSearch:
             coef[:half, :, -1] *= 0.1
             expo[:half, :, :-1] = old.expo[0].cpu()
         device = self.train.log_u.device
+        if self.constraint is not None:
+            self.constraint.project_pair_(coef, expo)
         return engine.Params(intercept.to(device), coef.to(device), expo.to(device))
 
     def prune(self, params: engine.Params, n_terms: int, l1: float):
@@ -194,7 +197,8 @@ class ClassifierSearch:
             pruned = engine.apply_masks(params, masks)
             polished = engine.lbfgs_polish(pruned, self.train, self.task, masks=masks,
                                            l1=l1 / 10, max_iter=POLISH_ITER, score_l2=SCORE_L2,
-                                           expo_bound=self.expo_bound)
+                                           expo_bound=self.expo_bound,
+                                           constraint=self.constraint)
             for candidate in (pruned, polished):
                 loss = float(self.val.loss(candidate, self.task)[0])
                 bic = self.bic(candidate, loss)

@@ -47,7 +47,7 @@ BULK_COMPLEXITY = 32
 def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0.0,
            ridge: float = RIDGE, max_iter: int = POLISH_ITER,
            val: engine.Data | None = None,
-           expo_bound: torch.Tensor | None = None) -> engine.Params:
+           expo_bound: torch.Tensor | None = None, constraint=None) -> engine.Params:
     """Masked L-BFGS refit of the non-zero parameters with a penalty on the score size.
 
     The objective is the training loss plus ``l1 * sum |a|`` plus ``ridge`` times the
@@ -59,7 +59,7 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
     small-data bound 5 to 13.5.
     """
     masks = _masks(params)
-    bounds = engine.expo_box(params, expo_bound)
+    bounds = engine.expo_box(params, expo_bound, constraint)
 
     def value_and_grad(work):
         return penalised_grad(work, data.log_u, data.y, data.weights, task, ridge=ridge,
@@ -176,7 +176,8 @@ def sparsity_path(params: engine.Params, train: engine.Data, task: str,
                   groups: Sequence[Sequence[int]], *, l1: float = 0.0,
                   ridge: float = RIDGE, val: engine.Data | None = None,
                   generator: torch.Generator | None = None,
-                  expo_bound: torch.Tensor | None = None) -> list[engine.Params]:
+                  expo_bound: torch.Tensor | None = None,
+                  constraint=None) -> list[engine.Params]:
     """Candidates from ``params`` down to the intercept-only model (fewer factors each).
 
     Parameters
@@ -248,7 +249,7 @@ def sparsity_path(params: engine.Params, train: engine.Data, task: str,
         expo[0][removed] = 0.0
         pruned = _fold_empty_terms(engine.Params(current.intercept, current.coef, expo))
         polished = polish(pruned, rows, task, l1=l1, ridge=ridge, val=val,
-                          expo_bound=expo_bound)
+                          expo_bound=expo_bound, constraint=constraint)
         current = _fold_empty_terms(polished)
         path.append(current)
     return path
@@ -382,7 +383,8 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
                           task: str, to_signomial, groups: Sequence[Sequence[int]], *,
                           l1: float = 0.0, generator: torch.Generator | None = None,
                           max_term_ratio: float | None = None,
-                          expo_bound: torch.Tensor | None = None) -> list:
+                          expo_bound: torch.Tensor | None = None,
+                          constraint=None) -> list:
     """Every fit and every step of its sparsity path as a scored front candidate.
 
     ``to_signomial(params)`` maps engine parameters (on the engine's scaled
@@ -417,7 +419,8 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
         path = [fit]
         if i == start:
             path += sparsity_path(fit, train, task, groups, l1=l1, val=val,
-                                  generator=generator, expo_bound=expo_bound)
+                                  generator=generator, expo_bound=expo_bound,
+                                  constraint=constraint)
         for step, params in enumerate(path):
             terms = term_values(params, train.log_u)
             ratio = cancellation_ratio(terms, terms.sum(-1))
