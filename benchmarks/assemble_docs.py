@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-ORDER = ["feynman", "feynman_gplearn", "classification", "front", "scale", "explain",
+ORDER = ["feynman", "feynman_gplearn", "classification", "front", "constraints", "scale", "explain",
          "attribution_speed", "faithfulness", "case_studies"]
 
 

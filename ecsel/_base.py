@@ -270,6 +270,10 @@ class ECSELBase:
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "monotonic_cst": ["array-like", dict, None],
+        "exponent_bounds": [tuple, list, dict, None],
+        "units": [dict, None],
+        "target_units": [dict, None],
     }
 
     def _validate_fit_input(self, X, y, *, y_numeric: bool):

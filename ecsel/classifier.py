@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit, classifier_link
+from ecsel._fit import constraints as cst
 from ecsel._fit import engine, sparsify
 from ecsel._fit.classify import (
     SEARCH_ROWS,
@@ -78,6 +79,18 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         :mod:`ecsel._fit.front`).
     max_complexity : int or None, default=None
         Only equations with at most this many factors can be selected.
+    monotonic_cst : array-like of int, dict or None, default=None
+        scikit-learn's convention (as in ``HistGradientBoostingClassifier``): -1, 0
+        or +1 per feature, or ``{feature name: sign}``; +1 makes the score (and the
+        probability of the positive class) non-decreasing in that feature
+        everywhere, outside the training range too. Every term of every row of
+        ``equations_`` obeys ``sign * c_k * a_kj >= 0``, kept by every step of the
+        search, and :meth:`monotonicity` certifies it from the closed form. A
+        constrained feature must be numeric; its missingness indicator is held at
+        exponent 0 (a missing value scores as the fill value). Binary problems only.
+    exponent_bounds : (low, high), dict or None, default=None
+        A box for the exponents (original log units of each feature): one pair for
+        every feature or ``{feature name: (low, high)}``, with ``low <= 0 <= high``.
     device : str, default="auto"
     random_state : int, RandomState or None, default=None
     verbose : bool, default=False
@@ -98,6 +111,9 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     selected_index_ : int
         Row of ``equations_`` held by ``signomial_``.
     n_terms_ : int
+    constraints_ : dict
+        The constraints the fit obeyed: ``monotonic`` ({column: sign}) and
+        ``exponent_bounds`` ({column: [low, high]}). Stored in the JSON document.
     n_iter_ : int
         Adam steps taken over all model sizes and stages.
     n_features_in_ : int
@@ -115,6 +131,7 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     def __init__(self, n_terms="auto", *, alpha=1e-2, n_restarts=8, max_iter=150,
                  learning_rate=0.1, batch_size=8192, class_weight=None,
                  validation_fraction=0.2, model_selection="best", max_complexity=None,
+                 monotonic_cst=None, exponent_bounds=None,
                  device="auto", random_state=None, verbose=False):
         self.n_terms = n_terms
         self.alpha = alpha
@@ -126,6 +143,8 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         self.validation_fraction = validation_fraction
         self.model_selection = model_selection
         self.max_complexity = max_complexity
+        self.monotonic_cst = monotonic_cst
+        self.exponent_bounds = exponent_bounds
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -198,13 +217,14 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         with thread_budget(0, train.log_u.device):
             refit = sparsify.polish(params, train, task, l1=self.alpha / 10, val=val,
                                     expo_bound=search.expo_bound,
-                                    slope_l2=SLOPE_L2 / len(train))
+                                    slope_l2=SLOPE_L2 / len(train), constraint=search.constraint)
         signomial = to_signomial(refit).canonical()
         # The front keeps the subsample's validation scores; its row holds the refit.
         self.__dict__["_equations"].at[self.selected_index_, "signomial"] = signomial
         self.signomial_ = signomial
 
-    def _search_sizes(self, train, val, task, n_out, generator, spread=None, rows=None):
+    def _search_sizes(self, train, val, task, n_out, generator, spread=None, rows=None,
+                      constraint=None):
         """Grow the model (see :mod:`ecsel._fit.classify`); record every candidate.
 
         ``_candidates`` lists ``(params, n_terms, validation loss)`` for each pruned
@@ -217,7 +237,7 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             train, val, task, n_out, spread, n_restarts=self.n_restarts, alpha=self.alpha,
             max_iter=self.max_iter, learning_rate=self.learning_rate,
             batch_size=self.batch_size, generator=generator,
-            small=len(train) == len(val) < SMALL_DATA, rows=rows,
+            small=len(train) == len(val) < SMALL_DATA, rows=rows, constraint=constraint,
         )
         search.run(self.n_terms)
         self.n_iter_ = search.n_iter
@@ -316,17 +336,25 @@ def fit_search(estimator: ECSELClassifier, train: engine.Data, val: engine.Data,
     # Large data: the structure is searched on a class-stratified subsample (rare
     # classes kept whole, rows reweighted), and only the deployed equation is refitted
     # on every row. A streamed fit's ``train``/``val`` are row-hash samples already.
+    constraints = cst.build(transform, estimator.monotonic_cst, estimator.exponent_bounds)
+    if constraints.columns["monotonic"] and task == "multiclass":
+        raise ValueError("monotonic_cst is not supported for multiclass classification.")
+    engine_constraint = constraints.scaled(spread) if constraints.active else None
     search_train, search_val = train, val
     if rows is None:
         search_train = class_subsample(train, SEARCH_ROWS, generator)
         search_val = class_subsample(val, SEARCH_ROWS // 4, generator)
     with thread_budget(search_train.log_u.numel() * estimator.n_restarts, device):
         search = estimator._search_sizes(search_train, search_val, task, len(classes) - 1,
-                                         generator, spread=spread, rows=rows)
+                                         generator, spread=spread, rows=rows,
+                                         constraint=engine_constraint)
         candidates = sparsify.classifier_candidates(
             search.fits, search_train, search_val, task, to_signomial,
             sparsify.feature_groups(transform.feature_maps), l1=estimator.alpha / 10,
-            generator=generator, expo_bound=search.expo_bound, slope_l2=search.slope_l2)
+            generator=generator, expo_bound=search.expo_bound, slope_l2=search.slope_l2,
+            constraint=engine_constraint)
+    cst.check_front(candidates, constraints)
+    estimator.constraints_ = dict(constraints.columns)
     estimator._install_fit(candidates, n_features_in=n_features_in,
                            feature_names_in=feature_names_in, classes=classes,
                            n_val=len(search_val))

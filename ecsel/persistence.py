@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ecsel import _document
+from ecsel._fit.constraints import parameters_from_document
 from ecsel.classifier import ECSELClassifier
 from ecsel.export.json import ESTIMATOR_FORMAT, VERSION, parse_json
 from ecsel.regressor import ECSELRegressor
@@ -98,11 +99,20 @@ def load_json(source):
     elif signomial.n_outputs != 1:
         _document.fail("signomial.intercept", f"a regressor has one output, got "
                        f"{signomial.n_outputs}")
+    if "constraints" in doc:  # the fit's constraints: parameters and certificate
+        _document.mapping(doc["constraints"], "constraints",
+                          optional=("monotonic", "exponent_bounds", "units", "target_units"))
+        try:
+            estimator.set_params(**parameters_from_document(doc["constraints"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            _document.fail("constraints", str(exc).rstrip("."))
     # The one door that sets every fitted attribute (a one-row front included).
     loaded = ESTIMATORS[name].from_signomial(signomial, classes=classes, threshold=threshold,
                                              **estimator.get_params())
     if names:  # array columns named x0, x1, ... in a DataFrame
         loaded.feature_names_in_ = np.asarray(names, dtype=object)
+    if "constraints" in doc:
+        loaded.constraints_ = doc["constraints"]
     if "y_scale" in doc:  # kept so that the document round-trips exactly
         loaded.y_scale_ = _document.finite_number(doc["y_scale"], "y_scale", low=0.0,
                                                   low_open=True)
@@ -113,7 +123,7 @@ _COMMON = ("format", "version", "estimator", "params", "signomial", "n_features_
            "feature_names_in")
 _FIELDS = {"ECSELClassifier": _COMMON + ("classes", "threshold"),
            "ECSELRegressor": _COMMON}
-_OPTIONAL = {"ECSELClassifier": (), "ECSELRegressor": ("y_scale",)}
+_OPTIONAL = {"ECSELClassifier": ("constraints",), "ECSELRegressor": ("y_scale", "constraints")}
 
 
 def _with_params(estimator, params):

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
+from ecsel._fit import constraints as cst
 from ecsel._fit import sparsify
 from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
@@ -53,6 +54,28 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         the lowest (see :mod:`ecsel._fit.front`).
     max_complexity : int or None, default=None
         Only equations with at most this many factors can be selected.
+    monotonic_cst : array-like of int, dict or None, default=None
+        scikit-learn's convention (as in ``HistGradientBoostingRegressor``): -1, 0
+        or +1 per feature, or ``{feature name: sign}``; +1 makes the prediction
+        non-decreasing in that feature everywhere (outside the training range too),
+        -1 non-increasing. Every term obeys ``sign * c_k * a_kj >= 0``, in every
+        row of ``equations_``, and :meth:`monotonicity` certifies it from the
+        closed form. A constrained feature must be numeric; its missingness
+        indicator (if it had missing values) is held at exponent 0, so a missing
+        value predicts exactly as the fill value does. See
+        :mod:`ecsel._fit.constraints`.
+    exponent_bounds : (low, high), dict or None, default=None
+        A box for the exponents: one pair for every feature, or
+        ``{feature name: (low, high)}``. ``low <= 0 <= high`` (0 is the exponent of
+        a term that does not use the feature).
+    units, target_units : dict or None, default=None
+        Physical dimensions: ``units={feature: {base: power}}`` for every feature
+        (``{}`` for a dimensionless one) and ``target_units={base: power}``. Every
+        term of every row of ``equations_`` then has exactly the target's
+        dimension (the numeric coefficients are dimensionless), and an intercept
+        is fitted only for a dimensionless target. Missing or inconsistent
+        specifications raise ``ValueError``. Cannot be combined with
+        ``monotonic_cst`` or ``exponent_bounds``.
     device : str, default="auto"
         Torch device; ``"auto"`` uses CUDA when it is present.
     random_state : int, RandomState or None, default=None
@@ -71,6 +94,10 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
     selected_index_ : int
         Row of ``equations_`` held by ``signomial_``.
     n_terms_ : int
+    constraints_ : dict
+        The constraints the fit obeyed, per column: ``monotonic`` ({column: sign}),
+        ``exponent_bounds`` ({column: [low, high]}) and, with units, ``units`` and
+        ``target_units``. Stored in the JSON document.
     n_iter_ : int
         Adam steps taken over all model sizes.
     y_scale_ : float
@@ -95,6 +122,7 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
 
     def __init__(self, n_terms="auto", *, alpha=1e-3, n_restarts=32, max_iter=400,
                  validation_fraction=0.2, model_selection="best", max_complexity=None,
+                 monotonic_cst=None, exponent_bounds=None, units=None, target_units=None,
                  device="auto", random_state=None, verbose=False):
         self.n_terms = n_terms
         self.alpha = alpha
@@ -103,6 +131,10 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         self.validation_fraction = validation_fraction
         self.model_selection = model_selection
         self.max_complexity = max_complexity
+        self.monotonic_cst = monotonic_cst
+        self.exponent_bounds = exponent_bounds
+        self.units = units
+        self.target_units = target_units
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -124,15 +156,31 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         salt = split_salt(rng)
         frame, y = self._validate_fit_input(X, y, y_numeric=True)
         transform, log_u = self._fit_transform(frame)
+        constraints, space, documented = self._constraints(transform)
         y = np.asarray(y, dtype=np.float64)
         y_scale = float(np.sqrt(np.mean(y**2)))
         y_scale = y_scale if y_scale > 0 else 1.0
         held = holdout_mask(np.arange(len(y)), self.validation_fraction, salt)
-        train, val = self._split(log_u, y / y_scale, held, device)
+        work_log_u = log_u if space is None else cst.working_log_u(space, log_u)
+        train, val = self._split(work_log_u, y / y_scale, held, device)
         return fit_search(self, train, val, transform=transform, y_scale=y_scale,
                           generator=generator, rng=rng, device=device,
                           n_features_in=self.n_features_in_,
-                          feature_names_in=getattr(self, "feature_names_in_", None))
+                          feature_names_in=getattr(self, "feature_names_in_", None),
+                          constraints=(constraints, space, documented))
+
+    def _constraints(self, transform):
+        """Search constraints, unit space (or None) and the JSON-ready record."""
+        constraints = cst.build(transform, self.monotonic_cst, self.exponent_bounds)
+        documented = dict(constraints.columns)
+        if self.units is None and self.target_units is None:
+            return constraints, None, documented
+        if constraints.columns["monotonic"] or constraints.columns["exponent_bounds"]:
+            raise ValueError("units cannot be combined with monotonic_cst or exponent_bounds "
+                             "in this version.")
+        space = cst.unit_space(transform, self.units, self.target_units)
+        documented.update(cst.units_document(self.units, self.target_units))
+        return cst.working_constraints(space), space, documented
 
     @staticmethod
     def _split(log_u, y, held, device):
@@ -196,23 +244,40 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
 def fit_search(estimator: ECSELRegressor, train, val, *, transform, y_scale: float,
                generator: torch.Generator, rng: np.random.RandomState,
                device: torch.device, n_features_in: int,
-               feature_names_in=None) -> ECSELRegressor:
+               feature_names_in=None, constraints=None) -> ECSELRegressor:
     """The regressor's symbolic search, sparsity path and install, for every fit.
 
     ``ECSELRegressor.fit`` and :func:`ecsel.stream.fit_stream` both end here.
     ``train`` and ``val`` are ``(log_u, y / y_scale)`` tensor pairs of the training
-    and validation rows (for a streamed fit, row-hash samples of them). The model
-    sizes (:class:`~ecsel._fit.symbolic.SymbolicSearch`), the front
+    and validation rows (for a streamed fit, row-hash samples of them; with units,
+    ``log_u`` in the unit space's working coordinates). ``constraints`` is the
+    ``(constraints, unit space, record)`` triple of ``_constraints`` (None: built
+    here from the estimator's parameters, without units). The model sizes
+    (:class:`~ecsel._fit.symbolic.SymbolicSearch`), the front
     (:func:`~ecsel._fit.sparsify.regressor_candidates`) and the selected row are
     installed on ``estimator`` through its one door; returns it.
     """
+    if constraints is None:
+        constraints = estimator._constraints(transform)
+        if constraints[1] is not None:
+            raise ValueError("units need the in-memory fit (ECSELRegressor.fit).")
+    constraints, space, documented = constraints
+
+    def to_full(expo):
+        if space is None:
+            return expo
+        full = cst.full_exponents(space, expo.detach().cpu().numpy())
+        return torch.as_tensor(full, dtype=expo.dtype, device=expo.device)
+
     search = SymbolicSearch(train, val, n_restarts=estimator.n_restarts, l1=estimator.alpha,
-                            max_iter=estimator.max_iter, generator=generator, rng=rng)
+                            max_iter=estimator.max_iter, generator=generator, rng=rng,
+                            constraints=constraints,
+                            to_full=None if space is None else to_full)
 
     def to_signomial(fit):
         n_terms = fit.expo.shape[0]
         coef = fit.coef.cpu().numpy() * y_scale
-        expo = fit.expo.cpu().numpy()
+        expo = to_full(fit.expo).cpu().numpy()
         keep = coef != 0
         if keep.any():
             return Signomial([fit.intercept * y_scale], coef[keep][None], expo[keep][None],
@@ -223,6 +288,8 @@ def fit_search(estimator: ECSELRegressor, train, val, *, transform, y_scale: flo
     with thread_budget(train[0].numel() * estimator.n_restarts, device):
         _, fits = estimator._search_sizes(search)
         candidates = sparsify.regressor_candidates(fits, search, to_signomial, y_scale)
+    cst.check_front(candidates, constraints if space is None else None, space)
     return estimator._install_fit(candidates, n_features_in=n_features_in,
                                   feature_names_in=feature_names_in, n_val=search.n_val,
-                                  y_scale_=y_scale, n_iter_=search.n_steps)
+                                  y_scale_=y_scale, n_iter_=search.n_steps,
+                                  constraints_=documented)

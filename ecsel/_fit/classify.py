@@ -174,6 +174,7 @@ class ClassifierSearch:
     generator: torch.Generator
     small: bool
     n_iter: int = 0
+    constraint: object = None  # ecsel._fit.constraints.Constraints in engine units
     candidates: list[SearchCandidate] = field(default_factory=list)
     fits: list[engine.Params] = field(default_factory=list)
     rows: object = None
@@ -226,10 +227,14 @@ class ClassifierSearch:
         fixed = (masks[0], masks[1], torch.zeros_like(masks[2]))
         params = engine.lbfgs_polish(params, self.train, self.task, masks=fixed,
                                      max_iter=ADDITIVE_ITER, score_l2=SCORE_L2,
-                                     slope_l2=self.slope_l2)
+                                     slope_l2=self.slope_l2, constraint=self.constraint)
+        if self.constraint is not None:  # a term whose fitted sign breaks a constraint
+            with torch.no_grad():        # loses that factor before the joint polish
+                self.constraint.project_pair_(params.coef, params.expo)
         params = sparsify.polish(params, self.train, self.task, l1=self.alpha / 10,
                                  max_iter=ADDITIVE_ITER, val=self.val,
-                                 expo_bound=self.expo_bound, slope_l2=self.slope_l2)
+                                 expo_bound=self.expo_bound, slope_l2=self.slope_l2,
+                                 constraint=self.constraint)
         loss = float(self.val.loss(params, self.task)[0])
         self.candidates.append(SearchCandidate(params, params.coef.shape[-1], 0.0, loss,
                                                self.bic(params, loss)))
@@ -253,7 +258,7 @@ class ClassifierSearch:
             params, rows, val32, self.task, l1=path, lr=self.learning_rate,
             max_iter=self.max_iter, batch_size=self.batch_size, patience=PATIENCE,
             generator=self.generator, score_l2=SCORE_L2, expo_bound=bound32,
-            linear_lr_factor=LINEAR_LR_FACTOR)
+            linear_lr_factor=LINEAR_LR_FACTOR, constraint=self.constraint)
         r = int(torch.argmin(val_loss))
         best = params.select(slice(r, r + 1)).to(torch.float64)
         self.n_iter += steps
@@ -280,6 +285,8 @@ class ClassifierSearch:
             coef[:half, :, -1] *= 0.1
             expo[:half, :, :-1] = old.expo[0].cpu()
         device = self.train.log_u.device
+        if self.constraint is not None:
+            self.constraint.project_pair_(coef, expo)
         return engine.Params(intercept.to(device), coef.to(device), expo.to(device))
 
     def prune(self, params: engine.Params, n_terms: int, l1: float):
@@ -301,7 +308,8 @@ class ClassifierSearch:
             pruned = engine.apply_masks(params, masks)
             polished = engine.lbfgs_polish(pruned, self.train, self.task, masks=masks,
                                            l1=l1 / 10, max_iter=SEARCH_POLISH_ITER,
-                                           score_l2=SCORE_L2, expo_bound=self.expo_bound)
+                                           score_l2=SCORE_L2, expo_bound=self.expo_bound,
+                                           constraint=self.constraint)
             for candidate in (pruned, polished):
                 loss = float(self.val.loss(candidate, self.task)[0])
                 bic = self.bic(candidate, loss)

@@ -147,6 +147,7 @@ def adam_prox(
     expo_bound: torch.Tensor | None = None,
     linear_lr_factor: float = 1.0,
     progress=None,
+    constraint=None,
 ) -> tuple[Params, torch.Tensor, int]:
     """Adam on the data loss, then a soft-threshold step on the exponents.
 
@@ -190,6 +191,8 @@ def adam_prox(
         soft_threshold_(work[2], lr * l1)
         if expo_bound is not None:
             work[2].copy_(torch.maximum(torch.minimum(work[2], expo_bound), -expo_bound))
+        if constraint is not None:  # monotonic signs and exponent box (_fit.constraints)
+            constraint.project_pair_(work[1], work[2])
 
     best, best_val, steps = primitives.adam_prox(
         params.tensors(), None, rows.epoch, lambda work: val.loss(Params(*work), task), prox,
@@ -211,6 +214,7 @@ def lbfgs_polish(
     score_l2: float = 0.0,
     expo_bound: torch.Tensor | None = None,
     slope_l2: float = 0.0,
+    constraint=None,
 ) -> Params:
     """Full-batch L-BFGS on one restart; entries where ``masks`` is False stay fixed.
 
@@ -237,12 +241,12 @@ def lbfgs_polish(
                               slope_l2=slope_l2)
 
     result = primitives.lbfgs(params.tensors(), None, value_and_grad=value_and_grad,
-                              masks=masks, bounds=expo_box(params, expo_bound),
+                              masks=masks, bounds=expo_box(params, expo_bound, constraint),
                               max_iter=max_iter)
     return params.detach() if result is None else Params(*result)
 
 
-def expo_box(params: Params, expo_bound: torch.Tensor | None):
+def expo_box(params: Params, expo_bound: torch.Tensor | None, constraint=None):
     """:func:`ecsel._fit.primitives.lbfgs` bounds keeping the exponents within
     ``+-expo_bound`` (broadcastable to them); None when there is no bound.
 
@@ -255,6 +259,8 @@ def expo_box(params: Params, expo_bound: torch.Tensor | None):
     >>> expo_box(p, None) is None
     True
     """
+    if constraint is not None:
+        return constraint.engine_box(params.coef, params.expo, expo_bound)
     if expo_bound is None:
         return None
     return [None, None, (-expo_bound.expand_as(params.expo), expo_bound.expand_as(params.expo))]

@@ -30,7 +30,7 @@ from ecsel._fit import engine, primitives
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 from ecsel._fit.objective import penalised_grad
 from ecsel._fit.selection import predicted_classes
-from ecsel._fit.symbolic import QUICK_POLISH, Fit, projected_mse, snap_targets
+from ecsel._fit.symbolic import QUICK_POLISH, Fit, snap_targets
 from ecsel._transform import EXP_CLAMP
 
 MAX_PATH_ROWS = 20_000
@@ -48,7 +48,8 @@ BULK_COMPLEXITY = 32
 def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0.0,
            ridge: float = REFIT_RIDGE, max_iter: int = REFIT_POLISH_ITER,
            val: engine.Data | None = None,
-           expo_bound: torch.Tensor | None = None, slope_l2: float = 0.0) -> engine.Params:
+           expo_bound: torch.Tensor | None = None, slope_l2: float = 0.0,
+           constraint=None) -> engine.Params:
     """Masked L-BFGS refit of the non-zero parameters with a penalty on the score size.
 
     The objective is the training loss plus ``l1 * sum |a|`` plus ``ridge`` times the
@@ -61,7 +62,7 @@ def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0
     (:func:`~ecsel._fit.objective.penalised_grad`).
     """
     masks = _masks(params)
-    bounds = engine.expo_box(params, expo_bound)
+    bounds = engine.expo_box(params, expo_bound, constraint)
 
     def value_and_grad(work):
         return penalised_grad(work, data.log_u, data.y, data.weights, task, ridge=ridge,
@@ -189,7 +190,7 @@ def sparsity_path(params: engine.Params, train: engine.Data, task: str,
                   ridge: float = REFIT_RIDGE, val: engine.Data | None = None,
                   generator: torch.Generator | None = None,
                   expo_bound: torch.Tensor | None = None,
-                  slope_l2: float = 0.0) -> list[engine.Params]:
+                  slope_l2: float = 0.0, constraint=None) -> list[engine.Params]:
     """Candidates from ``params`` down to the intercept-only model (fewer factors each).
 
     Parameters
@@ -261,7 +262,7 @@ def sparsity_path(params: engine.Params, train: engine.Data, task: str,
         expo[0][removed] = 0.0
         pruned = _fold_empty_terms(engine.Params(current.intercept, current.coef, expo))
         polished = polish(pruned, rows, task, l1=l1, ridge=ridge, val=val,
-                          expo_bound=expo_bound, slope_l2=slope_l2)
+                          expo_bound=expo_bound, slope_l2=slope_l2, constraint=constraint)
         current = _fold_empty_terms(polished)
         path.append(current)
     return path
@@ -396,7 +397,7 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
                           l1: float = 0.0, generator: torch.Generator | None = None,
                           max_term_ratio: float | None = None,
                           expo_bound: torch.Tensor | None = None,
-                          slope_l2: float = 0.0) -> list:
+                          slope_l2: float = 0.0, constraint=None) -> list:
     """Every fit and every step of its sparsity path as a scored front candidate.
 
     ``to_signomial(params)`` maps engine parameters (on the engine's scaled
@@ -432,7 +433,7 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
         if i == start:
             path += sparsity_path(fit, train, task, groups, l1=l1, val=val,
                                   generator=generator, expo_bound=expo_bound,
-                                  slope_l2=slope_l2)
+                                  slope_l2=slope_l2, constraint=constraint)
         for step, params in enumerate(path):
             terms = term_values(params, train.log_u)
             ratio = cancellation_ratio(terms, terms.sum(-1))
@@ -478,7 +479,7 @@ def _paired_standard_errors(candidates: list, losses: list[np.ndarray]) -> None:
 
 
 # --------------------------------------------------------------------- regressor
-def _symbolic_complexity(fit) -> int:
+def _symbolic_complexity(fit, to_full=None) -> int:
     """Factors of a regression fit, plus one per fitted number a reader must carry.
 
     A factor whose exponent is a simple rational (``x**2``, ``x**-1.5``) counts one;
@@ -490,12 +491,14 @@ def _symbolic_complexity(fit) -> int:
     x in [0.5, 2], ``1.736*x**1.351 + 1.938*x**3.286 + 1.278*x**4.917 + 0.047``
     reproduces x**5 + ... + x to a validation MSE of 4e-14, with fewer factors
     (3 and a constant) than the five integer terms. The intercept-only model is 0.
+    ``to_full`` maps a search's working exponents to the model features' (units).
     """
     if fit.expo.shape[0] == 0:
         return 0
-    active = (fit.expo != 0) & (fit.coef != 0)[:, None]
+    expo = fit.expo if to_full is None else to_full(fit.expo)
+    active = (expo != 0) & (fit.coef != 0)[:, None]
     factors = int(active.sum())
-    fitted = int((active & ((fit.expo - snap_targets(fit.expo)).abs() > 1e-12)).sum())
+    fitted = int((active & ((expo - snap_targets(expo)).abs() > 1e-12)).sum())
     return factors + fitted + int(bool(fit.use_intercept) and factors > 0)
 
 
@@ -534,18 +537,26 @@ def symbolic_path(fit, search) -> list:
 
     path = []
     current = fit
-    while _symbolic_complexity(current) > 0:
-        active = (current.expo != 0) & (current.coef != 0)[:, None]
+    while True:
+        # Fixed coordinates (a constrained column's missingness indicator, the
+        # dimensional offset of a unit search) are never moves.
+        active = (current.expo != 0) & (current.coef != 0)[:, None] & ~search.fixed
         moves = active.nonzero().tolist()
+        if not moves:
+            break
         batch = current.expo.expand(len(moves), -1, -1).clone()
         for r, (k, j) in enumerate(moves):
             batch[r, k, j] = 0.0
         with torch.no_grad():
-            mse, _ = projected_mse(search.train_log_u, search.train_y, batch,
-                                   current.use_intercept)
+            mse, _ = search.mse(search.train_log_u, search.train_y, batch,
+                                current.use_intercept)
         mse = torch.nan_to_num(mse, nan=float("inf"))
         expo = batch[int(torch.argmin(mse))]
+        # A term left with no factor is a constant (absorbed by the intercept); with
+        # units every term keeps its dimensional part, and equal terms are merged.
         expo = expo[(expo != 0).any(dim=1)]
+        if bool(search.fixed.any()):
+            expo = torch.unique(expo, dim=0)
         if expo.shape[0] == 0:
             path.append(_intercept_only(search, expo))
             break
@@ -582,7 +593,8 @@ def regressor_candidates(fits: Sequence, search, to_signomial, y_scale: float) -
         for step, f in enumerate([fit] + symbolic_path(fit, search)):
             score = 1.0 - f.val_mse / val_var if val_var > 0 else float("nan")
             candidates.append(Candidate(
-                to_signomial(f), f.val_mse * y_scale**2, score, _symbolic_complexity(f),
+                to_signomial(f), f.val_mse * y_scale**2, score,
+                _symbolic_complexity(f, search.to_full),
                 f"fit {i}" if step == 0 else f"fit {i}, path step {step}",
             ))
     return candidates

@@ -23,6 +23,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 
+from ecsel._fit import constraints as signed
 from ecsel._fit import primitives
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
 from ecsel.export.sympy import SNAP_DENOMINATORS
@@ -94,10 +95,16 @@ def solve_coefficients(phi, y, use_intercept: bool):
     return theta
 
 
-def projected_mse(log_u, y, expo, use_intercept=True, fit_on=None):
-    """MSE on ``(log_u, y)`` of the LS solution fitted on ``fit_on`` (default: same data)."""
+def projected_mse(log_u, y, expo, use_intercept=True, fit_on=None, constraints=None):
+    """MSE on ``(log_u, y)`` of the LS solution fitted on ``fit_on`` (default: same data).
+
+    With ``constraints`` (:class:`ecsel._fit.constraints.Constraints`) each term's
+    coefficient keeps the sign its constrained exponents require.
+    """
     fit_log_u, fit_y = fit_on if fit_on is not None else (log_u, y)
-    theta = solve_coefficients(design(fit_log_u, expo), fit_y, use_intercept)
+    orient = None if constraints is None else constraints.orientation(expo)
+    theta = signed.solve_signed(design(fit_log_u, expo), fit_y, use_intercept, orient,
+                                solve_coefficients)
     pred = theta[:, :1] + (design(log_u, expo) * theta[:, None, 1:]).sum(-1)
     return ((pred - y) ** 2).mean(-1), theta
 
@@ -105,8 +112,19 @@ def projected_mse(log_u, y, expo, use_intercept=True, fit_on=None):
 class SymbolicSearch:
     """Search for a ``K``-term signomial on normalised data (train/val tensors)."""
 
-    def __init__(self, train, val, *, n_restarts, l1, max_iter, generator, rng):
+    def __init__(self, train, val, *, n_restarts, l1, max_iter, generator, rng,
+                 constraints=None, to_full=None):
         self.train_log_u, self.train_y = train
+        # ``constraints``: the exponents' signs and box in the search's coordinates;
+        # ``to_full`` maps those coordinates to the model features' exponents (units).
+        self.constraints = constraints if constraints is not None and (
+            constraints.active or not constraints.allow_intercept) else None
+        self.allow_intercept = constraints is None or constraints.allow_intercept
+        self.to_full = to_full
+        m = self.train_log_u.shape[1]
+        self.fixed = torch.zeros(m, dtype=torch.bool, device=self.train_y.device) \
+            if self.constraints is None else torch.as_tensor(
+                self.constraints.fixed, device=self.train_y.device)
         self.val_log_u, self.val_y = val
         self.n_restarts = n_restarts
         self.l1 = l1
@@ -122,11 +140,23 @@ class SymbolicSearch:
         self._rows = torch.arange(0, n, max(1, n // ADAM_ROWS), device=self.train_y.device)
 
     # ----------------------------------------------------------------- scoring
+    def mse(self, log_u, y, expo, use_intercept=True, fit_on=None):
+        """:func:`projected_mse` under this search's constraints."""
+        return projected_mse(log_u, y, expo, use_intercept and self.allow_intercept, fit_on,
+                             self.constraints)
+
+    def project_(self, expo: torch.Tensor) -> torch.Tensor:
+        """Exponents moved into the admissible set, in place (no-op without constraints)."""
+        if self.constraints is not None:
+            self.constraints.project_exponents_(expo)
+        return expo
+
     def evaluate(self, expo, use_intercept=True) -> Fit:
         # Restarts reach one term set in different orders; solving it in one fixed
         # order makes the coefficients (and every later tie) bit-identical.
-        expo = canonical_terms(expo)[None]
-        _, theta = projected_mse(self.train_log_u, self.train_y, expo, use_intercept)
+        use_intercept = use_intercept and self.allow_intercept
+        expo = self.project_(canonical_terms(expo).clone())[None]
+        _, theta = self.mse(self.train_log_u, self.train_y, expo, use_intercept)
         pred = theta[:, :1] + (design(self.val_log_u, expo) * theta[:, None, 1:]).sum(-1)
         val_mse = float(((pred - self.val_y) ** 2).mean())
         fit = Fit(expo[0], float(theta[0, 0]), theta[0, 1:], use_intercept, val_mse)
@@ -148,9 +178,27 @@ class SymbolicSearch:
         if not (bool((y > 0).all()) or bool((y < 0).all())):
             return None
         ones = torch.ones_like(y)[:, None]
-        design_matrix = torch.cat([ones, self.train_log_u], dim=1)
-        solution = torch.linalg.lstsq(design_matrix, torch.log(y.abs())[:, None], driver="gelsd" if design_matrix.device.type == "cpu" else None).solution  # noqa: E501 - gelsy (CPU default) reads an uninitialised pivot array: not bit-reproducible
-        return solution[1:, 0]
+        target = torch.log(y.abs())
+        fixed_value = self._fixed_values()
+        if fixed_value is not None:
+            # Fixed coordinates (units: the dimensional offset) are not fitted here.
+            target = target - self.train_log_u[:, self.fixed] @ fixed_value[self.fixed]
+        free = ~self.fixed
+        design_matrix = torch.cat([ones, self.train_log_u[:, free]], dim=1)
+        # gelsy (the CPU default) reads an uninitialised pivot array: not bit-reproducible
+        driver = "gelsd" if design_matrix.device.type == "cpu" else None
+        solution = torch.linalg.lstsq(design_matrix, target[:, None], driver=driver).solution
+        start = torch.zeros_like(self.train_log_u[0]) if fixed_value is None \
+            else fixed_value.clone()
+        start[free] = solution[1:, 0]
+        return self.project_(start[None])[0]
+
+    def _fixed_values(self) -> torch.Tensor | None:
+        if self.constraints is None or not bool(self.fixed.any()):
+            return None
+        low = torch.as_tensor(self.constraints.low, dtype=self.train_y.dtype,
+                              device=self.train_y.device)
+        return torch.where(self.fixed, low, torch.zeros_like(low))
 
     def starts(self, n_terms: int, anchor: torch.Tensor | None) -> torch.Tensor:
         """Initial exponents (R, K, m): perturbations of the anchor and sparse randoms."""
@@ -170,7 +218,7 @@ class SymbolicSearch:
             flip = torch.rand((half, n_terms, m), generator=self.generator) < 0.25
             anchored = torch.where(flip, random_start[:half], anchored)
             random_start[:half] = anchored
-        return random_start.to(self.train_y.device)
+        return self.project_(random_start.to(self.train_y.device))
 
     # ------------------------------------------------------------- optimising
     def adam(self, expo0: torch.Tensor) -> torch.Tensor:
@@ -182,17 +230,20 @@ class SymbolicSearch:
         lr = 0.03
 
         def batch_loss(work, batch):
-            mse, _ = projected_mse(log_u, y, work[0])
+            mse, _ = self.mse(log_u, y, work[0])
             return torch.log(mse + self.floor)
 
         def validate(work):
-            val, _ = projected_mse(self.val_log_u, self.val_y, work[0],
-                                   fit_on=(self.train_log_u, self.train_y))
+            val, _ = self.mse(self.val_log_u, self.val_y, work[0],
+                              fit_on=(self.train_log_u, self.train_y))
             return val
 
+        def prox(work):
+            soft_threshold_(work[0], lr * self.l1)
+            self.project_(work[0])
+
         (best,), _, steps = primitives.adam_prox(
-            [expo0], batch_loss, lambda: [None], validate,
-            lambda work: soft_threshold_(work[0], lr * self.l1),
+            [expo0], batch_loss, lambda: [None], validate, prox,
             lr=lr, max_iter=self.max_iter, patience=8, eval_every=10, rel_tol=1e-6,
             score_start=False, eval_last=False,
         )
@@ -203,15 +254,23 @@ class SymbolicSearch:
                use_intercept=True, max_iter=200) -> torch.Tensor:
         """L-BFGS on the log projected MSE; entries where ``free`` is False stay fixed."""
         free = torch.ones_like(expo, dtype=torch.bool) if free is None else free
+        free = free & ~self.fixed
         if not bool(free.any()):
             return expo
+        bounds = None
+        if self.constraints is not None:
+            # The box, and each term's orthant from its current direction: the
+            # monotonic constraint is a box for L-BFGS-B once the signs are chosen.
+            expo = self.project_(expo.clone())
+            bounds = [self.constraints.expo_box(expo)]
 
         def loss_fn(work):
-            mse, _ = projected_mse(self.train_log_u, self.train_y, work[0][None], use_intercept)
+            mse, _ = self.mse(self.train_log_u, self.train_y, work[0][None], use_intercept)
             return torch.log(mse + self.floor).sum()
 
-        result = primitives.lbfgs([expo], loss_fn, masks=[free], max_iter=max_iter,
-                                  tolerance_grad=1e-14, tolerance_change=1e-16)
+        result = primitives.lbfgs([expo], loss_fn, masks=[free], bounds=bounds,
+                                  max_iter=max_iter, tolerance_grad=1e-14,
+                                  tolerance_change=1e-16)
         return expo if result is None else result[0]
 
     # ------------------------------------------------------------------- run
@@ -243,8 +302,8 @@ class SymbolicSearch:
             if not any(self.is_perfect(self.evaluate(c)) for c in candidates[:2]):
                 starts = self.starts(n_terms, anchor)
                 found = self.adam(starts)
-                val, _ = projected_mse(self.val_log_u, self.val_y, found,
-                                       fit_on=(self.train_log_u, self.train_y))
+                val, _ = self.mse(self.val_log_u, self.val_y, found,
+                                  fit_on=(self.train_log_u, self.train_y))
                 val = torch.nan_to_num(val, nan=float("inf"))
                 for r in torch.argsort(val)[:3].tolist():
                     candidates.append(self.polish(found[r]))
@@ -298,7 +357,14 @@ class SymbolicSearch:
                         block = torch.zeros(a.numel(), m, dtype=values.dtype)
                         block[:, j], block[:, k] = a.flatten(), b.flatten()
                         rows.append(block)
-            self._lattice = torch.cat(rows).to(self.train_y.device)
+            lattice = torch.cat(rows).to(self.train_y.device)
+            fixed_value = self._fixed_values()
+            if fixed_value is not None:
+                lattice = torch.where(self.fixed, fixed_value, lattice)
+            if self.constraints is not None:
+                lattice = torch.unique(lattice[self.constraints.admissible_rows(lattice)],
+                                       dim=0)
+            self._lattice = lattice
         return self._lattice
 
     def extend(self, base: torch.Tensor) -> torch.Tensor:
@@ -306,7 +372,7 @@ class SymbolicSearch:
         lattice = self.lattice()
         stack = torch.cat([base.expand(lattice.shape[0], *base.shape), lattice[:, None]], dim=1)
         rows = self._rows
-        mse, _ = projected_mse(self.train_log_u[rows], self.train_y[rows], stack)
+        mse, _ = self.mse(self.train_log_u[rows], self.train_y[rows], stack)
         mse = torch.nan_to_num(mse, nan=float("inf"))
         return stack[int(torch.argmin(mse))].clone()
 
@@ -337,7 +403,7 @@ class SymbolicSearch:
         while pool > n_terms and math.comb(pool, n_terms) > MAX_SUBSETS:
             pool -= 1
         if pool < lattice.shape[0]:
-            single, _ = projected_mse(log_u, y, lattice[:, None])
+            single, _ = self.mse(log_u, y, lattice[:, None])
             order = torch.argsort(torch.nan_to_num(single, nan=float("inf")))[:pool]
             candidates = lattice[order]
         else:
@@ -347,7 +413,7 @@ class SymbolicSearch:
         best_mse, best = float("inf"), None
         for chunk in index.split(SUBSET_CHUNK):
             stack = candidates[chunk]
-            mse = torch.nan_to_num(projected_mse(log_u, y, stack)[0], nan=float("inf"))
+            mse = torch.nan_to_num(self.mse(log_u, y, stack)[0], nan=float("inf"))
             r = int(torch.argmin(mse))
             if float(mse[r]) < best_mse:
                 best_mse, best = float(mse[r]), stack[r].clone()
@@ -376,14 +442,14 @@ class SymbolicSearch:
         lattice = self.lattice()
         log_u, y = self.train_log_u[self._rows], self.train_y[self._rows]
         expo = expo.clone()
-        current = float(torch.nan_to_num(projected_mse(log_u, y, expo[None])[0],
+        current = float(torch.nan_to_num(self.mse(log_u, y, expo[None])[0],
                                          nan=float("inf"))[0])
         for _ in range(max_sweeps):
             improved = False
             for k in range(expo.shape[0]):
                 stack = expo.expand(lattice.shape[0], *expo.shape).clone()
                 stack[:, k] = lattice
-                mse = torch.nan_to_num(projected_mse(log_u, y, stack)[0], nan=float("inf"))
+                mse = torch.nan_to_num(self.mse(log_u, y, stack)[0], nan=float("inf"))
                 best = int(torch.argmin(mse))
                 if float(mse[best]) < current * (1 - 1e-6):
                     expo, current, improved = stack[best].clone(), float(mse[best]), True
@@ -433,6 +499,13 @@ class SymbolicSearch:
     def _snap(self, fit: Fit) -> Fit:
         targets = snap_targets(fit.expo)
         close = (targets - fit.expo).abs() <= SNAP_RADIUS
+        if self.constraints is not None:
+            # A rational outside the box, or across zero, is not a snap target.
+            low = torch.as_tensor(self.constraints.low, dtype=targets.dtype, device=targets.device)
+            high = torch.as_tensor(self.constraints.high, dtype=targets.dtype,
+                                   device=targets.device)
+            close &= (targets >= low) & (targets <= high) & (targets * fit.expo >= 0)
+            close &= ~self.fixed
         if not bool(close.any()):
             return fit
         all_at_once = torch.where(close, targets, fit.expo)

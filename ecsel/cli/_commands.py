@@ -28,7 +28,9 @@ from ecsel.cli._io import (
     load_model,
     one_line,
     one_line_warnings,
+    parse_monotonic,
     read_csv,
+    read_units,
     save_bytes,
     save_text,
     split_columns,
@@ -96,6 +98,13 @@ def cmd_fit(args) -> int:
         params["n_restarts"] = args.n_restarts
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
+    if getattr(args, "monotonic", None):
+        params["monotonic_cst"] = parse_monotonic(args.monotonic)
+    if getattr(args, "units", None):
+        if task != "regress":
+            raise CLIError("--units applies to regression (--task regress) only")
+        params["units"], params["target_units"] = read_units(args.units, features,
+                                                             args.target)
     est = (ECSELClassifier if task == "classify" else ECSELRegressor)(**params)
     start = time.perf_counter()
     try:

@@ -126,3 +126,46 @@ def guess_task(y) -> str:
     integral = bool(pd.Series(values).eq(pd.Series(values).round()).all())
     return "classify" if integral and len(values) <= 20 else "regress"
 
+
+
+def parse_monotonic(text: str) -> dict[str, int]:
+    """``"PageValues=+1,ExitRates=-1"`` as ``{column: sign}`` (the ``--monotonic`` flag).
+
+    Examples
+    --------
+    >>> parse_monotonic("PageValues=+1, ExitRates=-1")
+    {'PageValues': 1, 'ExitRates': -1}
+    >>> parse_monotonic("PageValues=up")
+    Traceback (most recent call last):
+    ...
+    ecsel.cli._io.CLIError: --monotonic: 'PageValues=up' is not COLUMN=+1, COLUMN=-1 or COLUMN=0
+    """
+    signs = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        column, _, value = item.rpartition("=")
+        if not column or value.strip() not in ("+1", "1", "-1", "0"):
+            raise CLIError(f"--monotonic: {item!r} is not COLUMN=+1, COLUMN=-1 or COLUMN=0")
+        signs[column.strip()] = int(value.strip())
+    if not signs:
+        raise CLIError("--monotonic needs at least one COLUMN=SIGN")
+    return signs
+
+
+def read_units(path: str, features, target: str) -> tuple[dict, dict]:
+    """``(units, target_units)`` from a CSV with one row per column (the ``--units`` flag).
+
+    The first column names the data column; every other numeric column is a base
+    dimension (``m, s, kg, ...``) holding that column's power; text columns (a
+    description) are ignored. Rows are needed for every feature and the target.
+    """
+    table = read_csv(path)
+    name = table.columns[0]
+    bases = [c for c in table.columns[1:] if pd.api.types.is_numeric_dtype(table[c])]
+    rows = {str(r[name]): {b: float(r[b]) for b in bases if float(r[b]) != 0}
+            for _, r in table.iterrows()}
+    missing = [c for c in [*features, target] if c not in rows]
+    if missing:
+        raise CLIError(f"--units: {path} has no row for {', '.join(map(str, missing))}")
+    return {c: rows[c] for c in features}, rows[target]

@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--top", type=_positive_int, default=10, metavar="N", help="number of top features to print"
     )
+    fit.add_argument(
+        "--monotonic", metavar="COL=+1,COL=-1",
+        help="monotonic constraints, e.g. \"PageValues=+1,ExitRates=-1\" (certified)")
+    fit.add_argument(
+        "--units", metavar="units.csv",
+        help="regression: physical units, one CSV row per column (name, then one column "
+             "per base dimension); every term is made dimensionally homogeneous")
     fit.add_argument("--out", metavar="model.json", help="save the fitted model as JSON")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _stream_options(fit, timeout=True)

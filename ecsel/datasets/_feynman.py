@@ -17,9 +17,12 @@ from ecsel.recovery import is_signomial, parse_formula, signomial_terms
 
 from ._paths import data_path
 
-__all__ = ["list_feynman", "load_feynman", "signomial_terms", "is_signomial"]
+__all__ = ["feynman_units", "list_feynman", "load_feynman", "signomial_terms", "is_signomial"]
 
 FEYNMAN_FILE = "FeynmanEquations.csv"
+UNITS_FILE = "feynman_units.csv"
+#: Base dimensions of the units table: metre, second, kilogram, kelvin, volt.
+BASE_DIMENSIONS = ("m", "s", "kg", "T", "V")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,34 @@ def _table() -> dict[str, _Law]:
             expr=parse_formula(row["Formula"], variables),
         )
     return laws
+
+
+@functools.lru_cache(maxsize=1)
+def _units_table() -> dict[str, dict[str, float]]:
+    frame = pd.read_csv(data_path(UNITS_FILE))
+    return {str(row["Variable"]).strip(): {b: float(row[b]) for b in BASE_DIMENSIONS
+                                           if float(row[b]) != 0}
+            for _, row in frame.iterrows()}
+
+
+def feynman_units(name: str) -> dict:
+    """Units of one law's variables and output, ready for :class:`~ecsel.ECSELRegressor`.
+
+    Returns ``{"units": {variable: {base: power}}, "target_units": {base: power}}`` in
+    the base dimensions m, s, kg, T and V of the AI Feynman units table
+    (``datasets/feynman_units.csv``); a dimensionless quantity is ``{}``.
+
+    Examples
+    --------
+    >>> feynman_units("I.12.2")["target_units"]
+    {'m': 1.0, 's': -2.0, 'kg': 1.0}
+    >>> feynman_units("I.12.2")["units"]["r"]
+    {'m': 1.0}
+    """
+    law = _get_law(name)
+    table = _units_table()
+    return {"units": {v: dict(table[v]) for v in law.variables},
+            "target_units": dict(table[law.output])}
 
 
 @functools.cache
@@ -151,7 +182,8 @@ def load_feynman(
     n_samples: int = 2000,
     noise: float = 0.0,
     random_state: int | np.random.Generator | None = None,
-) -> tuple[pd.DataFrame, pd.Series, sympy.Expr]:
+    return_units: bool = False,
+) -> tuple:
     """Sample one law of the AI Feynman benchmark (Udrescu & Tegmark, 2020).
 
     Parameters
@@ -170,6 +202,8 @@ def load_feynman(
         Seed or generator for :func:`numpy.random.default_rng`. ``X`` depends only on
         ``name``, ``n_samples`` and ``random_state``: the noise is drawn after ``X``,
         so the same seed gives the same ``X`` at every noise level.
+    return_units : bool, default=False
+        Also return the units (see :func:`feynman_units`).
 
     Returns
     -------
@@ -183,6 +217,10 @@ def load_feynman(
         The true law. Every variable is a ``sympy.Symbol(name, positive=True)``, so
         ``expr.subs`` and :func:`sympy.lambdify` with symbols built that way
         reproduce the noise-free ``y``.
+    units : dict
+        Only with ``return_units=True``: ``{"units": ..., "target_units": ...}``, the
+        keyword arguments of :class:`~ecsel.ECSELRegressor` that make every term
+        dimensionally homogeneous (:func:`feynman_units`).
 
     Raises
     ------
@@ -237,4 +275,6 @@ def load_feynman(
     if noise > 0:
         values = values + rng.normal(0.0, noise * float(np.std(values)), size=n)
     y = pd.Series(values, index=X.index, name=law.output)
+    if return_units:
+        return X, y, law.expr, feynman_units(name)
     return X, y, law.expr

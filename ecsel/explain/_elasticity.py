@@ -165,11 +165,37 @@ def _scores_on_grid(est, column: str, values: np.ndarray, back: pd.DataFrame) ->
     return z.transpose(1, 0, 2)
 
 
+def _certified(sig, o: int, column: str, required) -> bool | None:
+    """Whether the closed form proves the required direction of ``column`` everywhere.
+
+    Every term obeys ``sign * c_k * a_kj >= 0`` for the column's own factor (each
+    input map is non-decreasing in the raw value, at any value, inside or outside
+    the training range), and the column's missingness indicator has exponent 0 in
+    every term, so a missing entry scores exactly as the fill value. None for an
+    unconstrained column.
+    """
+    if not required:
+        return None
+    idx = column_index(sig)
+    maps = sig.transform.feature_maps
+    j = sig.input_features.index(column)
+    own = [m for m in range(len(maps)) if idx[m] == j and not maps[m].missing]
+    missing = [m for m in range(len(maps)) if idx[m] == j and maps[m].missing]
+    live = sig.coef[o] != 0
+    effect = sig.coef[o][:, None] * sig.exponents[o][:, own] * required
+    return bool(np.all(effect >= 0) and not np.any(sig.exponents[o][live][:, missing]))
+
+
 def monotonicity(est, X=None) -> pd.DataFrame:
     """Per-feature monotonicity table; see :meth:`ExplainMixin.monotonicity`."""
     sig = est.signomial_
     labels = _sign_labels(sig)
-    ranges = common.feature_ranges(est, X)
+    try:
+        ranges = common.feature_ranges(est, X)
+    except ValueError:
+        # A model loaded from JSON keeps no training data: the proofs from the closed
+        # form (and the constraint certificates) need none; the numerical scan does.
+        ranges = {}
     back = common.rows(est, X) if X is not None else getattr(est, "background_", None)
     records = []
     for o, output in enumerate(sig.output_names):
@@ -178,10 +204,16 @@ def monotonicity(est, X=None) -> pd.DataFrame:
             if label == "" and back is not None:
                 label = _numerical_direction(est, o, column, ranges, common.sample_rows(back))
             elif label == "":
-                label = "non-monotone"
+                label = "not proved (pass X to scan)" if not ranges else "non-monotone"
             records.append({"output": output, "feature": column, "monotonicity": label,
                             "range": ranges.get(column)})
     table = pd.DataFrame(records)
+    required = (getattr(est, "constraints_", None) or {}).get("monotonic") or {}
+    if required:
+        table["constraint"] = [int(required.get(c, 0)) for c in table["feature"]]
+        table["certified"] = [_certified(sig, o, c, required.get(c)) for o, c in
+                              zip(table["output"].map(list(sig.output_names).index),
+                                  table["feature"])]
     if not common.is_multiclass(est):
         return table.drop(columns="output").set_index("feature")
     return table.set_index(["output", "feature"])

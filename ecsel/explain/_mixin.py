@@ -126,6 +126,13 @@ class ExplainMixin:
         labelled ``"increasing (numerical)"``, ``"decreasing (numerical)"`` or
         ``"non-monotone"``. ``X`` replaces the stored background and ranges.
 
+        When the estimator was fitted with ``monotonic_cst`` (also after
+        :func:`ecsel.load_json`), two columns are added: ``constraint`` (the
+        required sign, 0 for none) and ``certified``: True when the closed form
+        proves the required direction everywhere, i.e. ``sign * c_k * a_kj >= 0`` in
+        every term and the column's missingness indicator has exponent 0 (a missing
+        value scores as the fill value); None for an unconstrained column.
+
         Examples
         --------
         >>> import numpy as np

@@ -85,6 +85,10 @@ def estimator_to_json(estimator) -> str:
         doc["threshold"] = float(getattr(estimator, "threshold_", 0.5))
     if hasattr(estimator, "y_scale_"):
         doc["y_scale"] = float(estimator.y_scale_)
+    if getattr(estimator, "constraints_", None):
+        # What the fit obeyed (monotonic signs, exponent boxes, units), so a loaded
+        # model still certifies it.
+        doc["constraints"] = estimator.constraints_
     return json.dumps(doc)
 
 

@@ -27,7 +27,8 @@ from ecsel.datasets import _fraud
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "datasets"
-SHIPPED = ["FeynmanEquations.csv", "online_shoppers_intention.csv", "creditcard_sample.csv.gz"]
+SHIPPED = ["FeynmanEquations.csv", "online_shoppers_intention.csv", "creditcard_sample.csv.gz",
+           "feynman_units.csv"]
 
 SIGNOMIAL_LAWS = (
     "I.11.19 I.12.1 I.12.2 I.12.4 I.12.5 I.13.4 I.13.12 I.14.3 I.14.4 I.24.6 I.25.13 I.29.4 "
