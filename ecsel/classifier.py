@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
-from ecsel._fit import engine, sparsify
+from ecsel._fit import engine, resample, sparsify
 from ecsel._fit.classify import (
     MAX_AUTO_TERMS,
     PRUNE_THRESHOLDS,
@@ -25,11 +25,13 @@ from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
+from ecsel.uncertainty import UncertaintyMixin
 
 AUTO_TERMS = tuple(range(1, MAX_AUTO_TERMS + 1))
 
 
-class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
+class ECSELClassifier(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, ClassifierMixin,
+                      BaseEstimator):
     """Signomial classifier: ``z_c(x) = b_c + sum_k c_ck * prod_j x_j ** a_ckj``.
 
     Binary problems use one score and a sigmoid. Multiclass problems use a softmax
@@ -165,7 +167,8 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             candidates = sparsify.classifier_candidates(
                 search.fits, train, val, task, to_signomial,
                 sparsify.feature_groups(transform.feature_maps), l1=self.alpha / 10,
-                generator=generator, expo_bound=search.expo_bound)
+                generator=generator, expo_bound=search.expo_bound,
+                refit=lambda p: resample.unpenalised(p, train, task, expo_bound=search.expo_bound))
         signomial = self._install_front(candidates)
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None),

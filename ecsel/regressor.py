@@ -15,11 +15,13 @@ from ecsel._fit.primitives import thread_budget
 from ecsel._fit.symbolic import SymbolicSearch
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
+from ecsel.uncertainty import UncertaintyMixin, calibration_rows
 
 MAX_AUTO_TERMS = 10
 
 
-class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
+class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, RegressorMixin,
+                     BaseEstimator):
     """Signomial regression: ``y = b + sum_k c_k * prod_j x_j ** a_kj``.
 
     The exponents are searched by variable projection (the intercept and
@@ -73,6 +75,9 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         Adam steps taken over all model sizes.
     y_scale_ : float
         Root mean square of the training target (the fit runs on ``y / y_scale_``).
+    calibration_ : dict
+        The validation split's log-features and targets (at most 20,000 rows), the
+        calibration rows of :meth:`predict_interval`.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X is a DataFrame with string column names.
@@ -144,6 +149,7 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
             candidates = sparsify.regressor_candidates(fits, search, to_signomial, y_scale)
         signomial = self._install_front(candidates, n_val=search.n_val)
         self.y_scale_ = y_scale
+        self.calibration_ = calibration_rows(*val, y_scale)  # for predict_interval
         self.n_iter_ = search.n_steps
         return self._set_fitted(signomial, n_features_in=self.n_features_in_,
                                 feature_names_in=getattr(self, "feature_names_in_", None))

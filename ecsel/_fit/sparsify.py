@@ -382,8 +382,11 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
                           task: str, to_signomial, groups: Sequence[Sequence[int]], *,
                           l1: float = 0.0, generator: torch.Generator | None = None,
                           max_term_ratio: float | None = None,
-                          expo_bound: torch.Tensor | None = None) -> list:
+                          expo_bound: torch.Tensor | None = None, refit=None) -> list:
     """Every fit and every step of its sparsity path as a scored front candidate.
+
+    ``refit(params)``, when given, replaces each candidate's parameters before it is
+    scored (the classifier's unpenalised refit, :func:`ecsel._fit.resample.unpenalised`).
 
     ``to_signomial(params)`` maps engine parameters (on the engine's scaled
     log-features) to the deployed :class:`~ecsel.Signomial`. Candidates that rely
@@ -419,6 +422,7 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
             path += sparsity_path(fit, train, task, groups, l1=l1, val=val,
                                   generator=generator, expo_bound=expo_bound)
         for step, params in enumerate(path):
+            params = params if refit is None else refit(params)
             terms = term_values(params, train.log_u)
             ratio = cancellation_ratio(terms, terms.sum(-1))
             if ratio > limit:
