@@ -314,16 +314,24 @@ def report(out: str) -> None:
         table = _read(section)
         if table is None:
             continue
-        table["kind"] = table.parameter.str.extract(r"^(intercept|coef|exponent)")[0]
+        table["kind"] = table.parameter.str.extract(r"(intercept|coef|exponent)")[0]
+        table.loc[table.spurious, "kind"] = "spurious exponent (truth 0)"
         keys = ["noise", "kind"] if section == "feynman" else ["kind"]
         summary = table.groupby(keys).covered.agg(["mean", "size"]).reset_index()
+        exact = table[table.exact_structure]
         lines += [f"## {title}: 90 % parameter intervals", "",
-                  summary.to_markdown(index=False, floatfmt=".3f"), ""]
+                  "Coverage of the true value, over the parameters of the fits whose "
+                  "terms each contain a distinct true term (a factor the truth lacks "
+                  "has truth 0); `size` counts parameters.", "",
+                  summary.to_markdown(index=False, floatfmt=".3f"), "",
+                  f"Exact structure only: coverage {exact.covered.mean():.3f} over "
+                  f"{len(exact)} parameters.", ""]
         if section == "logistic":
             cost = _read("cost")
             if cost is not None:
-                lines += [f"Seeds: {len(cost)}, structure recovered in "
-                          f"{int(cost.recovered.sum())}; overall coverage "
+                lines += [f"Seeds: {len(cost)}; true terms contained in "
+                          f"{int(cost.recovered.sum())}, exact structure in "
+                          f"{int(cost.exact.sum())}; overall coverage "
                           f"{table.covered.mean():.3f} over {len(table)} parameters.", "",
                           f"Cost of 200 resamples / one fit (CPU): median "
                           f"{cost.ratio.median():.2f}x, max {cost.ratio.max():.2f}x "

@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from ecsel._base import check_predict_input
 from ecsel._fit import engine, resample
 from ecsel._fit.classify import EXPO_BOUND, EXPO_BOUND_SMALL, SMALL_DATA
+from ecsel.explain import _interval_plots
 from ecsel.signomial import Signomial
 
 DEFAULT_LEVEL = 0.9
@@ -192,6 +193,12 @@ def intervals_text(table: pd.DataFrame, precision: int = 4) -> str:
     return "\n".join(lines)
 
 
+def _with_signomial(est, signomial):
+    other = copy.copy(est)
+    other.signomial_ = signomial
+    return other
+
+
 def _best_match(term: frozenset, candidates: list[frozenset]) -> frozenset | None:
     def jaccard(other):
         union = term | other
@@ -205,8 +212,7 @@ class UncertaintyMixin:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from ecsel._testing import example_estimator
+    >>> import numpy as np; from ecsel._testing import example_estimator
     >>> est, X = example_estimator()  # y = 0.5 m v^2, fitted
     >>> y = est.predict(X) + np.random.default_rng(0).normal(0, 1.0, len(X))
     >>> ci = est.confidence_intervals(X, y, n_resamples=50, random_state=0)
@@ -293,8 +299,7 @@ class UncertaintyMixin:
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from ecsel import ECSELClassifier
+        >>> import numpy as np, pandas as pd; from ecsel import ECSELClassifier
         >>> rng = np.random.default_rng(0)
         >>> X = pd.DataFrame({"x": rng.lognormal(0, 1, 400)})
         >>> y = (rng.random(400) < 1 / (1 + np.exp(1 - 2 * X.x ** 0.8))).astype(int)
@@ -383,8 +388,7 @@ class UncertaintyMixin:
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from ecsel import ECSELRegressor
+        >>> import numpy as np, pandas as pd; from ecsel import ECSELRegressor
         >>> rng = np.random.default_rng(0)
         >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 60), "v": rng.uniform(1, 5, 60)})
         >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v ** 2)
@@ -409,9 +413,8 @@ class UncertaintyMixin:
         sizes: dict = {}
         for _ in range(n_resamples):
             rows = np.sort(rng.choice(len(frame), size=size, replace=False))
-            refit = clone(self).set_params(random_state=int(rng.integers(2**31 - 1)))
-            if "verbose" in refit.get_params():
-                refit.set_params(verbose=False)
+            refit = clone(self).set_params(random_state=int(rng.integers(2**31 - 1)),
+                                           verbose=False)
             refit.fit(frame.iloc[rows].reset_index(drop=True), y[rows])
             found = support_sets(refit.signomial_)
             sizes[refit.signomial_.n_terms] = sizes.get(refit.signomial_.n_terms, 0) + 1
@@ -451,12 +454,8 @@ class UncertaintyMixin:
 
     def _resampled(self, limit: int | None = None) -> list:
         """Shallow copies of this estimator, one per resampled equation."""
-        copies = []
-        for signomial in self._bootstrap().signomials(self.signomial_, limit):
-            other = copy.copy(self)
-            other.signomial_ = signomial
-            copies.append(other)
-        return copies
+        return [_with_signomial(self, signomial)
+                for signomial in self._bootstrap().signomials(self.signomial_, limit)]
 
     def predict_proba_interval(self, X, level=DEFAULT_LEVEL):
         """Percentile intervals of ``predict_proba(X)`` over the parameter bootstrap.
@@ -467,8 +466,7 @@ class UncertaintyMixin:
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from ecsel import ECSELClassifier
+        >>> import numpy as np, pandas as pd; from ecsel import ECSELClassifier
         >>> rng = np.random.default_rng(0)
         >>> X = pd.DataFrame({"x": rng.lognormal(0, 1, 400)})
         >>> y = (rng.random(400) < 1 / (1 + np.exp(1 - 2 * X.x ** 0.8))).astype(int)
@@ -499,8 +497,7 @@ class UncertaintyMixin:
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from ecsel import ECSELRegressor
+        >>> import numpy as np, pandas as pd; from ecsel import ECSELRegressor
         >>> rng = np.random.default_rng(0)
         >>> X = pd.DataFrame({"x": rng.uniform(1, 3, 500)})
         >>> y = 2 * X.x ** 2 + rng.normal(0, 0.5, 500)
@@ -541,8 +538,7 @@ class UncertaintyMixin:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from ecsel._testing import example_estimator
+        >>> import numpy as np; from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
         >>> y = est.predict(X) + np.random.default_rng(0).normal(0, 1.0, len(X))
         >>> _ = est.confidence_intervals(X, y, n_resamples=50, random_state=0)
@@ -567,34 +563,18 @@ class UncertaintyMixin:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from ecsel._testing import example_estimator
+        >>> import numpy as np; from ecsel._testing import example_estimator
         >>> est, X = example_estimator()  # y = 0.5 m v^2, fitted
         >>> y = est.predict(X) + np.random.default_rng(0).normal(0, 1.0, len(X))
         >>> _ = est.confidence_intervals(X, y, n_resamples=50, random_state=0)
         >>> est.plot_confidence_intervals().get_ylabel()
         'parameter'
         """
-        import matplotlib.pyplot as plt
-
         table = intervals if intervals is not None else getattr(self, "confidence_intervals_",
                                                                 None)
         if table is None:
             raise ValueError("Pass intervals= or call confidence_intervals(X, y) first.")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.0, 0.4 * len(table) + 1.2))
-        pos = np.arange(len(table))[::-1]
-        est = table["estimate"].to_numpy()
-        err = np.vstack([np.maximum(est - table["lower"].to_numpy(), 0),
-                         np.maximum(table["upper"].to_numpy() - est, 0)])
-        ax.errorbar(est, pos, xerr=err, fmt="o", capsize=3)
-        ax.set_yticks(pos)
-        ax.set_yticklabels(table["parameter"])
-        ax.axvline(0.0, color="grey", lw=0.5)
-        level = table.attrs.get("level")
-        ax.set_xlabel("value" + (f" ({level:.0%} interval)" if level else ""))
-        ax.set_ylabel("parameter")
-        return ax
+        return _interval_plots.parameter_errorbars(table, ax=ax)
 
     def plot_partial_dependence_interval(self, feature, values=None, level=DEFAULT_LEVEL,
                                          background=None, ax=None, max_resamples=100):
@@ -602,16 +582,13 @@ class UncertaintyMixin:
 
         Examples
         --------
-        >>> import numpy as np
-        >>> from ecsel._testing import example_estimator
+        >>> import numpy as np; from ecsel._testing import example_estimator
         >>> est, X = example_estimator()  # y = 0.5 m v^2, fitted
         >>> y = est.predict(X) + np.random.default_rng(0).normal(0, 1.0, len(X))
         >>> _ = est.confidence_intervals(X, y, n_resamples=50, random_state=0)
         >>> len(est.plot_partial_dependence_interval("m").collections)
         1
         """
-        import matplotlib.pyplot as plt
-
         level = _check_level(level)
         deployed = self.partial_dependence(feature, values=values, background=background)
         grid = deployed.iloc[:, 0].to_numpy()
@@ -619,16 +596,4 @@ class UncertaintyMixin:
                                                      background=background).iloc[:, 1:]
                             .to_numpy() for other in self._resampled(max_resamples)])
         lower, upper = resample.percentile_interval(samples, level)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.0, 4.0))
-        numeric = np.issubdtype(np.asarray(grid).dtype, np.number)
-        x = grid if numeric else np.arange(len(grid))
-        for o, name in enumerate(deployed.columns[1:]):
-            line, = ax.plot(x, deployed[name], label=str(name))
-            ax.fill_between(x, lower[:, o], upper[:, o], color=line.get_color(), alpha=0.25)
-        if not numeric:
-            ax.set_xticks(x)
-            ax.set_xticklabels([str(v) for v in grid])
-        ax.set_xlabel(str(deployed.columns[0]))
-        ax.set_ylabel(f"partial dependence ({level:.0%} band)")
-        return ax
+        return _interval_plots.band(deployed, lower, upper, level, ax=ax)

@@ -1,5 +1,7 @@
 """Unpenalised refits, bootstrap intervals, prediction intervals (issue 29)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -186,3 +188,25 @@ def test_predict_interval_with_explicit_calibration_rows():
     half = conformal_quantile(np.abs(y - est.predict(X)), 0.9)
     np.testing.assert_allclose(high - low, 2 * half)
     np.testing.assert_allclose((high + low) / 2, est.predict(X.iloc[:5]))
+
+
+def test_cli_fit_intervals_prints_and_saves_them(tmp_path, capsys):
+    from ecsel import load_json
+    from ecsel.cli import main
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 3, 120)
+    pd.DataFrame({"x": x, "y": 2 * x**1.5 + rng.normal(0, 0.1, 120)}).to_csv(
+        tmp_path / "d.csv", index=False)
+    out = tmp_path / "m.json"
+    code = main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--intervals", "-q",
+                 "--n-restarts", "2", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "90% interval" in text and "pi90_coverage" in text
+    doc = json.loads(out.read_text())
+    names = [p["parameter"] for p in doc["intervals"]["parameters"]]
+    assert "exponent[0, x]" in names and doc["intervals"]["level"] == 0.9
+    for p in doc["intervals"]["parameters"]:
+        assert p["lower"] <= p["upper"]
+    assert load_json(out.read_text()).n_features_in_ == 1
