@@ -284,9 +284,8 @@ def run_ebm() -> None:
 def _read(section: str) -> pd.DataFrame | None:
     """The section's CSV, or the concatenation of its per-noise CSVs."""
     path = RESULTS / f"uncertainty_{section}.csv"
-    if path.exists():
-        return pd.read_csv(path)
-    parts = sorted(RESULTS.glob(f"uncertainty_{section}_0*.csv"))
+    parts = [path] if path.exists() else sorted(RESULTS.glob(f"uncertainty_{section}_0*.csv"))
+    parts = [p for p in parts if p.stat().st_size > 1]  # a run that saved no row yet
     return pd.concat([pd.read_csv(p) for p in parts], ignore_index=True) if parts else None
 
 
@@ -301,7 +300,12 @@ def report(out: str) -> None:
     if bias is not None:
         lines += ["## Bias of the deployed parameters", "",
                   "The issue's signomial, `ECSELClassifier(n_terms=2)`, seeds "
-                  f"0-{bias.seed.max()}; true exponent of x0 is 1.5.", "",
+                  f"0-{bias.seed.max()}; true exponent of x0 is 1.5 (of x1 -0.5, of x2 "
+                  "0.8). `penalised`: the search's parameters (the refit switched off); "
+                  "`unpenalised`: every front row refitted by maximum likelihood with its "
+                  "zero pattern and exponent box kept (the default). Log-loss summed over "
+                  "all 2,000 rows; the maximum-likelihood value of the true structure is "
+                  "about 684 at seed 0.", "",
                   "| deployed parameters | true structure | mean exponent of x0 | "
                   "mean training log-loss (sum) | mean fit CPU s |", "|---|---|---|---|---|"]
         for mode, g in bias.groupby("mode", sort=False):

@@ -39,11 +39,8 @@ MAX_CALIBRATION_ROWS = 20_000
 
 @dataclass(frozen=True)
 class ParameterBootstrap:
-    """The resampled parameters of one fitted equation (what the intervals come from).
-
-    ``intercept`` (R, O), ``coef`` (R, O, K), ``exponents`` (R, O, K, m) hold the
-    converged resamples; ``center`` is the refit on all the rows given.
-    """
+    """The converged resamples, ``intercept`` (R, O), ``coef`` (R, O, K), ``exponents``
+    (R, O, K, m), and ``center``, the refit on all the rows given."""
 
     intercept: np.ndarray
     coef: np.ndarray
@@ -272,7 +269,9 @@ class UncertaintyMixin:
         pattern) are taken as given, so the intervals do not include the uncertainty
         of choosing them (see :meth:`structure_stability`); the rows of ``X`` are
         treated as a random sample (pairs bootstrap). Pass the training data for
-        intervals about the fitted equation.
+        intervals about the fitted equation. Every non-zero parameter is refitted, so a
+        regressor exponent snapped to a simple rational (``x**(4/3)``) is free here: an
+        interval that excludes the estimate says the data disagree with the snap.
 
         Parameters
         ----------
