@@ -105,18 +105,21 @@ def test_batched_refits_equal_sequential_refits():
     for r in range(6):
         single, _ = resample.refit(start, data, "binary", weights=weights[r:r + 1])
         for a, b in zip(batched.tensors(), single.tensors()):
-            torch.testing.assert_close(a[r], b[0], rtol=0, atol=1e-9)
+            torch.testing.assert_close(a[r], b[0], rtol=0, atol=1e-7)  # as below
 
 
 def test_refit_in_chunks_equals_one_batch(monkeypatch):
-    data, start = _two_term_problem(n=200)
+    data, start = _two_term_problem()
     weights = resample.bootstrap_weights(len(data), 5, torch.Generator().manual_seed(5))
     warm = engine.Params(*(t.expand(5, *t.shape[1:]).clone() for t in start.tensors()))
-    whole, _ = resample.refit(warm, data, "binary", weights=weights)
-    monkeypatch.setattr(resample, "CHUNK_ELEMENTS", 2 * 200 * 6)  # two members a chunk
-    chunked, _ = resample.refit(warm, data, "binary", weights=weights)
+    whole, ok = resample.refit(warm, data, "binary", weights=weights)
+    monkeypatch.setattr(resample, "CHUNK_ELEMENTS", 2 * len(data) * 6)  # two members a chunk
+    chunked, ok_chunked = resample.refit(warm, data, "binary", weights=weights)
+    assert bool(ok.all()) and bool(ok_chunked.all())
+    # A refit may stop where a step no longer changes the loss in float64, which
+    # leaves the parameters within about sqrt(machine epsilon) of the optimum.
     for a, b in zip(whole.tensors(), chunked.tensors()):
-        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-7)
 
 
 def test_refit_keeps_the_exponent_box():
