@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit, classifier_link
 from ecsel._fit import constraints as cst
-from ecsel._fit import engine, sparsify
+from ecsel._fit import engine, resample, sparsify
 from ecsel._fit.classify import (
     SEARCH_ROWS,
     SLOPE_L2,
@@ -25,9 +25,11 @@ from ecsel._fit.primitives import thread_budget
 from ecsel._fit.source import holdout_mask, split_salt
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
+from ecsel.uncertainty import UncertaintyMixin
 
 
-class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
+class ECSELClassifier(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, ClassifierMixin,
+                      BaseEstimator):
     """Signomial classifier: ``z_c(x) = b_c + sum_k c_ck * prod_j x_j ** a_ckj``.
 
     Binary problems use one score and a sigmoid. Multiclass problems use a softmax
@@ -344,6 +346,15 @@ def fit_search(estimator: ECSELClassifier, train: engine.Data, val: engine.Data,
     if rows is None:
         search_train = class_subsample(train, SEARCH_ROWS, generator)
         search_val = class_subsample(val, SEARCH_ROWS // 4, generator)
+    refit = None
+    if engine_constraint is None:
+        # Every front row gets an unpenalised maximum-likelihood refit of its
+        # structure (zero pattern and exponent box kept), so the deployed parameters
+        # are not shrunk by the search's penalties. With monotonic constraints the
+        # penalised, sign-preserving fit is kept: the refit does not hold the signs.
+        def refit(params):
+            return resample.unpenalised(params, search_train, task,
+                                        expo_bound=search.expo_bound)
     with thread_budget(search_train.log_u.numel() * estimator.n_restarts, device):
         search = estimator._search_sizes(search_train, search_val, task, len(classes) - 1,
                                          generator, spread=spread, rows=rows,
@@ -352,7 +363,7 @@ def fit_search(estimator: ECSELClassifier, train: engine.Data, val: engine.Data,
             search.fits, search_train, search_val, task, to_signomial,
             sparsify.feature_groups(transform.feature_maps), l1=estimator.alpha / 10,
             generator=generator, expo_bound=search.expo_bound, slope_l2=search.slope_l2,
-            constraint=engine_constraint)
+            constraint=engine_constraint, refit=refit)
     cst.check_front(candidates, constraints)
     estimator.constraints_ = dict(constraints.columns)
     estimator._install_fit(candidates, n_features_in=n_features_in,

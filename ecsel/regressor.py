@@ -16,11 +16,13 @@ from ecsel._fit.source import holdout_mask, split_salt
 from ecsel._fit.symbolic import SymbolicSearch
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
+from ecsel.uncertainty import UncertaintyMixin, calibration_rows
 
 MAX_AUTO_TERMS = 10
 
 
-class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
+class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, RegressorMixin,
+                     BaseEstimator):
     """Signomial regression: ``y = b + sum_k c_k * prod_j x_j ** a_kj``.
 
     The exponents are searched by variable projection (the intercept and
@@ -102,6 +104,9 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         Adam steps taken over all model sizes.
     y_scale_ : float
         Root mean square of the training target (the fit runs on ``y / y_scale_``).
+    calibration_ : dict
+        The validation split's log-features and targets (at most 20,000 rows), the
+        calibration rows of :meth:`predict_interval`.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X is a DataFrame with string column names.
@@ -292,4 +297,5 @@ def fit_search(estimator: ECSELRegressor, train, val, *, transform, y_scale: flo
     return estimator._install_fit(candidates, n_features_in=n_features_in,
                                   feature_names_in=feature_names_in, n_val=search.n_val,
                                   y_scale_=y_scale, n_iter_=search.n_steps,
-                                  constraints_=documented)
+                                  constraints_=documented,
+                                  calibration_=calibration_rows(*val, y_scale))

@@ -397,8 +397,12 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
                           l1: float = 0.0, generator: torch.Generator | None = None,
                           max_term_ratio: float | None = None,
                           expo_bound: torch.Tensor | None = None,
-                          slope_l2: float = 0.0, constraint=None) -> list:
+                          slope_l2: float = 0.0, constraint=None,
+                          refit=None) -> list:
     """Every fit and every step of its sparsity path as a scored front candidate.
+
+    ``refit(params)``, when given, replaces each candidate's parameters before it is
+    scored (the classifier's unpenalised refit, :func:`ecsel._fit.resample.unpenalised`).
 
     ``to_signomial(params)`` maps engine parameters (on the engine's scaled
     log-features) to the deployed :class:`~ecsel.Signomial`. Candidates that rely
@@ -435,6 +439,7 @@ def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val
                                   generator=generator, expo_bound=expo_bound,
                                   slope_l2=slope_l2, constraint=constraint)
         for step, params in enumerate(path):
+            params = params if refit is None else refit(params)
             terms = term_values(params, train.log_u)
             ratio = cancellation_ratio(terms, terms.sum(-1))
             if ratio > limit:

@@ -36,6 +36,7 @@ from ecsel.cli._io import (
     split_columns,
     write_csv,
 )
+from ecsel.uncertainty import intervals_text
 
 
 def cmd_fit(args) -> int:
@@ -123,6 +124,14 @@ def cmd_fit(args) -> int:
     if getattr(est, "equations_", None) is not None:
         print("\nfront of candidate equations (validation split; * = deployed):")
         print(est.front_summary(width=90))
+    if getattr(args, "intervals", False):
+        try:
+            table = est.confidence_intervals(X_tr, y_tr, random_state=args.random_state)
+        except ValueError as exc:
+            raise CLIError(f"cannot compute intervals: {one_line(exc)}") from exc
+        print("\nparameters of the deployed equation with bootstrap intervals "
+              "(structure held fixed):")
+        print(intervals_text(table))
 
     rows = []
     if task == "classify":
@@ -147,6 +156,9 @@ def cmd_fit(args) -> int:
             ("rmse", float(np.sqrt(metrics.mean_squared_error(y_te, pred)))),
             ("mae", metrics.mean_absolute_error(y_te, pred)),
         ]
+        if getattr(args, "intervals", False):
+            low, high = est.predict_interval(X_te)  # split conformal, 90 %
+            rows.append(("pi90_coverage", float(np.mean((low <= y_te) & (y_te <= high)))))
     print(f"\nheld-out metrics ({len(X_te):,} rows, test-size {args.test_size}):")
     for key, value in rows:
         print(f"  {key:<18} {value:.4f}")

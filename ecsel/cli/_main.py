@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="regression: physical units, one CSV row per column (name, then one column "
              "per base dimension); every term is made dimensionally homogeneous")
     fit.add_argument("--out", metavar="model.json", help="save the fitted model as JSON")
+    fit.add_argument(
+        "--intervals", action="store_true",
+        help="print 90%% bootstrap intervals of every parameter (200 resamples of the "
+        "training rows, structure fixed) and save them with --out",
+    )
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _stream_options(fit, timeout=True)
     fit.set_defaults(func=_command("fit"))

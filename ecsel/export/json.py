@@ -89,7 +89,20 @@ def estimator_to_json(estimator) -> str:
         # What the fit obeyed (monotonic signs, exponent boxes, units), so a loaded
         # model still certifies it.
         doc["constraints"] = estimator.constraints_
+    intervals = getattr(estimator, "confidence_intervals_", None)
+    if intervals is not None:  # optional: the last confidence_intervals() table
+        doc["intervals"] = _intervals_record(intervals)
     return json.dumps(doc)
+
+
+def _intervals_record(table) -> dict:
+    records = [{"parameter": str(r.parameter), "estimate": float(r.estimate),
+                "lower": float(r.lower), "upper": float(r.upper)}
+               for r in table.itertuples(index=False)]
+    return {"level": float(table.attrs.get("level", 0.9)),
+            "n_resamples": int(table.attrs.get("n_resamples", 0)),
+            "method": "pairs bootstrap, structure fixed, percentile intervals",
+            "parameters": records}
 
 
 def _jsonable(value) -> bool:
