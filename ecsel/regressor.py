@@ -17,6 +17,7 @@ from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
 
 MAX_AUTO_TERMS = 10
+MAX_ABS_TARGET = 1e150
 
 
 class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEstimator):
@@ -122,6 +123,11 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         frame, y = self._validate_fit_input(X, y, y_numeric=True)
         transform, log_u = self._fit_transform(frame)
         y = np.asarray(y, dtype=np.float64)
+        if np.abs(y).max() > MAX_ABS_TARGET:  # its squared errors overflow float64
+            raise ValueError(
+                f"y has values up to {np.abs(y).max():.3g}, beyond {MAX_ABS_TARGET:g}: "
+                "squared errors of such a target overflow. Divide y by a constant and "
+                "multiply the predictions back.")
         y_scale = float(np.sqrt(np.mean(y**2)))
         y_scale = y_scale if y_scale > 0 else 1.0
         train, val = self._split(log_u, y / y_scale, rng, device)
