@@ -76,7 +76,7 @@ import torch
 from ecsel import _document
 
 EXP_CLAMP = 60.0
-MAX_STANDARDISED = 1e300
+MAX_STANDARDISED = 1e150
 """Clip of a standardised value ``(x - center) / scale``: finite for any finite ``x``."""
 MAX_CATEGORIES = 64
 MISSING = "missing"
@@ -170,11 +170,11 @@ class FeatureMap:
     def log_feature(self, values: np.ndarray) -> np.ndarray:
         """``log u`` for the encoded numeric ``values`` of this feature (numpy).
 
-        Finite for every finite input, however large: ``u`` is clipped above at the
-        float maximum (``(x + shift) / scale`` overflows for ``x`` near it, and in a
+        Finite for every finite input: ``u`` is clipped to the positive float range
+        (``(x + shift) / scale`` overflows for ``x`` near the float maximum, and in a
         term that does not use the column ``0 * inf`` would be NaN) and standardised
-        values at ``+-MAX_STANDARDISED``. Ordinary values are computed exactly as
-        without the clips.
+        values to ``+-MAX_STANDARDISED``, so ``|log u| <= 1e150`` always. Ordinary
+        values are computed exactly as without the clips.
 
         Examples
         --------
@@ -186,7 +186,7 @@ class FeatureMap:
         with np.errstate(over="ignore"):
             if self.kind == "power":
                 u = (np.maximum(v, self.lower) + self.shift) / self.scale
-                return np.log(np.minimum(u, _FLOAT_MAX))
+                return np.log(np.clip(u, _FLOAT_TINY, _FLOAT_MAX))
             if self.kind == "signed":
                 return np.arcsinh(_standardise(self._clip_signed(v, np), self))
             if self.kind == "linear":
@@ -199,7 +199,7 @@ class FeatureMap:
         """Differentiable ``log u`` of a torch tensor of encoded values (clipped as numpy's)."""
         if self.kind == "power":
             u = (torch.clamp(values, min=self.lower) + self.shift) / self.scale
-            return torch.log(u.clamp(max=_FLOAT_MAX))
+            return torch.log(u.clamp(min=_FLOAT_TINY, max=_FLOAT_MAX))
         if self.kind == "signed":
             return torch.asinh(_standardise(self._clip_signed(values, torch), self))
         if self.kind == "linear":
@@ -210,6 +210,7 @@ class FeatureMap:
 
 
 _FLOAT_MAX = float(np.finfo(np.float64).max)
+_FLOAT_TINY = float(np.finfo(np.float64).smallest_subnormal)  # (x + shift) / scale >= it
 
 
 def _standardise(v, fmap: FeatureMap):

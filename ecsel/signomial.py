@@ -18,10 +18,11 @@ from ecsel.export.sympy import signomial_to_sympy
 
 _SIGNOMIAL_FIELDS = ("format", "version", "intercept", "coef", "exponents", "output_names",
                      "transform")
-#: Largest |exponent| a document may hold. Fits bound the exponents in each feature's
-#: standardised log units, so a raw exponent is large only for a column of tiny
-#: relative spread; beyond this a file was edited or corrupted.
-MAX_ABS_EXPONENT = 1e4
+#: Largest |exponent| a document may hold: with |log u| <= 1e150 (the transform's
+#: clips) every ``log u @ a`` stays finite, so no +inf - inf = NaN. Not a plausibility
+#: bound: a fit on a column of tiny relative spread (1e10 + small integers) has
+#: legitimate exponents near 1e9, and its file must load.
+MAX_ABS_EXPONENT = 1e150
 
 
 def _frozen(array, ndim: int, name: str) -> np.ndarray:
