@@ -254,7 +254,8 @@ def _robust_scale(values: np.ndarray) -> float:
     scale = float(q3 - q1) / 1.349
     if not scale > 1e-12 * max(abs(float(q1)), abs(float(q3))):
         scale = float(np.std(unit))
-    return float(min(scale * size, np.finfo(np.float64).max))
+    # > 0 for distinct values, even where scale * size rounds below the subnormals
+    return float(np.clip(scale * size, _FLOAT_TINY, _FLOAT_MAX))
 
 
 def _numeric_maps(name: str, values: np.ndarray) -> list[FeatureMap]:
@@ -271,8 +272,7 @@ def _observed_maps(name: str, values: np.ndarray) -> list[FeatureMap]:
         return [FeatureMap(name, name, "constant")]
     lo, hi = float(uniques[0]), float(uniques[-1])
     if uniques.size == 2:
-        # hi - lo overflows for -1e308 and 1e308: the largest finite float is as good
-        spread = min(hi / 2 - lo / 2, np.finfo(np.float64).max / 2) * 2
+        spread = min(hi - lo, _FLOAT_MAX)  # -1e308 and 1e308: hi - lo overflows
         return [FeatureMap(name, name, "indicator", scale=spread, center=lo, high=hi)]
     if lo > 0:
         scale = float(np.exp(np.mean(np.log(values))))

@@ -191,3 +191,18 @@ def test_large_fitted_exponents_of_a_narrow_column_round_trip():
         X, (x > 1e10 + 25).astype(int))
     assert np.abs(clf.signomial_.exponents).max() > 1e6
     assert load_json(clf.to_json()).to_json() == clf.to_json()
+
+
+@pytest.mark.parametrize("values", [[0.0, 5e-324, 0.0], [0.0, 5e-324, -5e-324, 0.0],
+                                    [-1e308, 1e308, -1e308]])
+def test_transforms_of_extreme_columns_round_trip(values):
+    # found by the long fuzz run: a subnormal spread gave scale 0, which the reader
+    # (rightly) refuses, so the fitted transform could not be read back
+    t = PositivityTransform.fit(pd.DataFrame({"x": values}))
+    assert all(m.scale > 0 for m in t.feature_maps)
+    assert PositivityTransform.from_dict(t.to_dict()).to_dict() == t.to_dict()
+
+
+def test_wrong_json_types_are_named_in_json_terms(classifier_doc):
+    with pytest.raises(ValueError, match=r"feature_maps\[0\]': expected an object, got null"):
+        load_json(json.dumps(_edit(classifier_doc, FMAP, None)))
