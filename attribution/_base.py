@@ -26,7 +26,14 @@ from typing import Any, ClassVar, Union  # Union: aliases must run on Python 3.1
 import torch
 from torch import Tensor
 
-from ._utils import BaselineType, TargetType, format_baselines, format_target, row_chunks
+from ._utils import (
+    BaselineType,
+    TargetType,
+    check_inputs,
+    format_baselines,
+    format_target,
+    row_chunks,
+)
 
 ScoreFn = Callable[[Tensor, Tensor, Tensor], Union[Tensor, tuple[Tensor, ...]]]  # noqa: UP007
 
@@ -109,24 +116,12 @@ class GradientAttribution:
     # ------------------------------------------------------------------ checks
     @staticmethod
     def _check_inputs(inputs: Tensor) -> Tensor:
-        if not isinstance(inputs, Tensor):
-            raise ValueError(
-                f"inputs must be a torch.Tensor with a leading batch dimension, "
-                f"got {type(inputs).__name__}"
-            )
-        if inputs.dim() < 1 or inputs.shape[0] == 0:
-            raise ValueError(
-                f"inputs needs a non-empty batch dimension, got shape {tuple(inputs.shape)}"
-            )
-        if not inputs.is_floating_point():
-            raise ValueError(f"inputs must be floating point, got dtype {inputs.dtype}")
-        # Never differentiate through, or write into, the caller's tensor.
-        return inputs.detach()
+        return check_inputs(inputs)  # the one check, shared with the detectors
 
     @staticmethod
     def _check_baselines(baselines: BaselineType, inputs: Tensor) -> Tensor:
         """Return baselines broadcast to ``inputs.shape`` (zeros when ``None``)."""
-        return format_baselines(baselines, inputs, style="method")
+        return format_baselines(baselines, inputs)
 
     def _forward(self, inputs: Tensor, args: tuple[Any, ...]) -> Tensor:
         outputs = self.forward_func(inputs, *args)
@@ -156,7 +151,7 @@ class GradientAttribution:
         ``None`` means the predicted class (``argmax``) for class-score outputs,
         and "the only output" for one-score-per-example outputs.
         """
-        return format_target(target, outputs, style="method")
+        return format_target(target, outputs)
 
     # --------------------------------------------------------------- gradients
     @staticmethod
@@ -174,7 +169,7 @@ class GradientAttribution:
             for arg in args
         )
 
-    def _scores_and_grads(
+    def scores_and_grads(
         self,
         points: Tensor,
         score_fn: ScoreFn,
@@ -204,6 +199,17 @@ class GradientAttribution:
         -------
         scores, grads : list of Tensor
             One entry per score returned by ``score_fn``; scores are detached.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution import Saliency
+        >>> model = torch.nn.Linear(3, 2)
+        >>> first = lambda outputs, points, row_ids: outputs[:, 0]
+        >>> (scores,), (grads,) = Saliency(model).scores_and_grads(
+        ...     torch.ones(4, 3), first, torch.arange(4), internal_batch_size=3)
+        >>> scores.shape, torch.equal(grads, model.weight[0].detach().expand(4, 3))
+        (torch.Size([4]), True)
         """
         score_parts: list[list[Tensor]] = []
         grad_parts: list[list[Tensor]] = []
@@ -292,6 +298,22 @@ class GradientAttribution:
         )
         return inputs, self._check_target(target, shape_only), args
 
+    def _completeness_gap(
+        self,
+        attributions: Tensor,
+        start: Tensor,
+        targets: Tensor,
+        args: tuple[Any, ...],
+        end_outputs: Tensor,
+    ) -> Tensor:
+        """``sum(attributions) - (F(end) - F(start))`` per example (the path methods' delta).
+
+        ``end_outputs`` are the model outputs at the path's end (the inputs).
+        """
+        end = select_scores(end_outputs, targets)
+        begin = select_scores(self._evaluate(start.contiguous(), args), targets)
+        return per_example_sum(attributions) - (end - begin).to(attributions.dtype)
+
     @staticmethod
     def _target_scores(row_targets: Tensor) -> ScoreFn:
         """Score function: the output at each row's target class."""
@@ -310,7 +332,7 @@ class GradientAttribution:
     ) -> tuple[Tensor, Tensor]:
         """Target scores and their input gradients at ``inputs`` (one row per example)."""
         rows = torch.arange(inputs.shape[0], device=inputs.device)
-        (scores,), (grads,) = self._scores_and_grads(
+        (scores,), (grads,) = self.scores_and_grads(
             inputs, self._target_scores(targets), rows, args, inputs.shape[0], internal_batch_size
         )
         return scores, grads

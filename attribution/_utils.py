@@ -5,25 +5,20 @@ factory (:func:`make_generator`), and the one formatter of Captum-shaped
 arguments: :func:`format_target`, :func:`format_baselines`, :func:`row_chunks`
 (and :func:`to_tensor`, which the metrics use to accept numpy and pandas data).
 
-The formatter has two *styles*, because the two public doors were written to
-different conventions and their error messages are part of their behaviour:
+The methods and the metrics follow one rule (``docs/architecture.md``, "Conventions"):
 
-* ``"method"`` (:class:`attribution.GradientAttribution`, Captum's): tensors
-  only, a Python ``bool`` or a floating target is rejected, a baseline is a
-  number, a full batch, one example or a batch of one;
-* ``"metric"`` (:mod:`attribution.metrics`, torchmetrics'): anything array-like,
-  floats holding whole numbers are accepted as class indices, a baseline is
-  anything that broadcasts to the inputs; parameter names are quoted with
-  backticks in messages.
-
-The checks themselves (count, range, broadcasting, chunk size) are written
-once, below.
+* a target is ``None`` (the predicted class), an int, or an array-like / tensor of
+  class indices; floats are accepted when they hold whole numbers (a label vector
+  read as floats), a Python ``bool`` and fractional or complex values are rejected;
+* a baseline is ``None`` (zeros), a number, or an array-like / tensor that
+  broadcasts to the inputs (a full batch, one example, a batch of one, ...);
+* a batch knob below 1 is an error that names the knob.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Union  # Union: aliases must run on Python 3.10
+from typing import Any, Union  # Union: aliases must run on Python 3.10
 
 import numpy as np
 import torch
@@ -33,9 +28,9 @@ __all__ = [
     "CAPTUM_METHODS",
     "QUADRATURE_METHODS",
     "BaselineType",
-    "Style",
     "TargetType",
     "batch_view",
+    "check_inputs",
     "format_baselines",
     "format_target",
     "make_generator",
@@ -46,8 +41,6 @@ __all__ = [
 
 TargetType = Union[None, int, Sequence[int], Tensor]  # noqa: UP007
 BaselineType = Union[None, int, float, Tensor]  # noqa: UP007
-#: Which public door formats the arguments (see the module docstring).
-Style = Literal["method", "metric"]
 
 #: Method names with Captum's meaning (``IntegratedGradients.attribute(method=...)``).
 CAPTUM_METHODS = (
@@ -157,9 +150,34 @@ def batch_view(values: Tensor, ndim: int) -> Tensor:
 
 
 # --------------------------------------------------------------- Captum-shaped arguments
-def _check_style(style: str) -> None:
-    if style not in ("method", "metric"):
-        raise ValueError(f"style must be 'method' or 'metric', got {style!r}")
+def check_inputs(inputs: Tensor) -> Tensor:
+    """A non-empty floating batch tensor, detached from the caller's graph.
+
+    The input check of the methods and the detectors (they differentiate or perturb
+    their own copy, never the caller's tensor).
+
+    Examples
+    --------
+    >>> check_inputs(torch.ones(2, 3)).shape
+    torch.Size([2, 3])
+    >>> check_inputs(torch.ones(2, 3, dtype=torch.long))
+    Traceback (most recent call last):
+    ...
+    ValueError: inputs must be floating point, got dtype torch.int64
+    """
+    if not isinstance(inputs, Tensor):
+        raise ValueError(
+            f"inputs must be a torch.Tensor with a leading batch dimension, "
+            f"got {type(inputs).__name__}"
+        )
+    if inputs.dim() < 1 or inputs.shape[0] == 0:
+        raise ValueError(
+            f"inputs needs a non-empty batch dimension, got shape {tuple(inputs.shape)}"
+        )
+    if not inputs.is_floating_point():
+        raise ValueError(f"inputs must be floating point, got dtype {inputs.dtype}")
+    # Never differentiate through, or write into, the caller's tensor.
+    return inputs.detach()
 
 
 def to_tensor(
@@ -204,7 +222,7 @@ def to_tensor(
     >>> to_tensor(None, name="baselines")
     Traceback (most recent call last):
     ...
-    ValueError: `baselines` must be numeric array-like, got <class 'NoneType'>
+    ValueError: baselines must be numeric array-like, got <class 'NoneType'>
     """
     if isinstance(data, Tensor):
         out = data.detach()
@@ -219,7 +237,7 @@ def to_tensor(
                 is_array = isinstance(data, np.ndarray)
                 arr = arr.astype(np.float64 if is_array else _numpy_default_float())
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"`{name}` must be numeric array-like, got {type(data)}") from exc
+            raise ValueError(f"{name} must be numeric array-like, got {type(data)}") from exc
         out = torch.tensor(arr)
     if dtype is None:
         dtype = out.dtype if out.is_floating_point() else torch.get_default_dtype()
@@ -230,42 +248,21 @@ def _numpy_default_float() -> np.dtype:
     return np.dtype(str(torch.get_default_dtype()).removeprefix("torch."))
 
 
-_TARGET_MESSAGES = {
-    "method": {
-        "bool": "target must be an int, a sequence of ints or a tensor, not bool",
-        "dtype": "target must hold integer class indices, got {dtype}",
-        "count": "target has {got} entries but inputs have {n} examples",
-        "range": (
-            "target out of range: got class indices in [{low}, {high}] but the model "
-            "returns {k} output(s) per example"
-        ),
-    },
-    "metric": {
-        "dtype": "`target` must hold integer class indices.",
-        "count": "`target` has {got} entries but there are {n} inputs.",
-        "range": (
-            "`target` out of range: values must lie in [0, {last}] for a model "
-            "with {k} outputs, got min {low}, max {high}."
-        ),
-    },
-}
-
-
 def format_target(
     target: TargetType | np.ndarray,
     outputs: Tensor,
     *,
     single_output: bool | None = None,
-    style: Style = "method",
 ) -> Tensor:
     """One class index per example, as a ``LongTensor`` of shape ``(N,)``.
 
     Parameters
     ----------
-    target : None, int, sequence of ints, ndarray or Tensor
+    target : None, int, array-like of ints or Tensor
         ``None`` selects the predicted class (``argmax``) of each example, or the
         last output column for a single-output model (see ``single_output``).  An
         int, or a sequence / tensor with one entry, is broadcast to all examples.
+        Floats holding whole numbers are class indices; a ``bool`` is rejected.
     outputs : Tensor of shape (N,) or (N, C)
         Model outputs on the clean inputs, in the caller's column space.  Only their
         shape is used unless ``target`` is ``None``.
@@ -274,8 +271,6 @@ def format_target(
         ``outputs`` (one column).  The metrics pass ``True`` for a binary logit
         ``z`` that they expand to two columns ``[-z, z]``: ``None`` then selects
         column 1, the logit itself.
-    style : {"method", "metric"}, default "method"
-        Dtype rules and error wording (see the module docstring).
 
     Returns
     -------
@@ -295,15 +290,13 @@ def format_target(
     [1, 0, 1]
     >>> format_target(0, scores).tolist()
     [0, 0, 0]
-    >>> format_target([1.0, 0.0, 1.0], scores, style="metric").tolist()
+    >>> format_target([1.0, 0.0, 1.0], scores).tolist()
     [1, 0, 1]
     >>> format_target(2, scores)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: target out of range: got class indices in [2, 2] but the model returns 2 ...
     """
-    _check_style(style)
-    messages = _TARGET_MESSAGES[style]
     n_examples = outputs.shape[0]
     n_outputs = 1 if outputs.dim() == 1 else outputs.shape[1]
     if single_output is None:
@@ -314,49 +307,46 @@ def format_target(
         else:
             t = outputs.argmax(dim=1)
         return t.clone()
-    if style == "method" and isinstance(target, bool):
-        raise ValueError(messages["bool"])
-    if isinstance(target, Tensor):
-        t = target
-    else:  # Captum's conversion for methods, numpy's (object arrays too) for metrics
-        t = torch.as_tensor(target if style == "method" else np.asarray(target))
-    if t.is_complex() or (t.is_floating_point() and style == "method"):
-        raise ValueError(messages["dtype"].format(dtype=t.dtype))
-    if t.is_floating_point() and not torch.equal(t, t.round()):
-        raise ValueError(messages["dtype"].format(dtype=t.dtype))
+    if isinstance(target, (bool, np.bool_)):
+        raise ValueError("target must be an int, an array-like of ints or a tensor, not bool")
+    try:
+        t = target if isinstance(target, Tensor) else torch.as_tensor(np.asarray(target))
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"target must hold integer class indices, got {target!r}") from exc
+    if t.is_complex() or t.dtype == torch.bool or (
+        t.is_floating_point() and not torch.equal(t, t.round())
+    ):
+        raise ValueError(f"target must hold integer class indices, got {t.dtype}")
     t = t.long().reshape(-1)
     if t.numel() == 1:
         t = t.expand(n_examples)
     if t.numel() != n_examples:
-        raise ValueError(messages["count"].format(got=t.numel(), n=n_examples))
+        raise ValueError(f"target has {t.numel()} entries but inputs have {n_examples} examples")
     low, high = int(t.min()), int(t.max())
     if low < 0 or high >= n_outputs:
         raise ValueError(
-            messages["range"].format(low=low, high=high, k=n_outputs, last=n_outputs - 1)
+            f"target out of range: got class indices in [{low}, {high}] but the model "
+            f"returns {n_outputs} output(s) per example"
         )
     return t.to(outputs.device).clone()
 
 
-def format_baselines(baselines: Any, inputs: Tensor, *, style: Style = "method") -> Tensor:
+def format_baselines(baselines: Any, inputs: Tensor) -> Tensor:
     """Baselines broadcast to ``inputs.shape``, on the inputs' device and dtype.
 
     Parameters
     ----------
-    baselines : None, number, Tensor (or, for ``style="metric"``, array-like)
-        ``"method"``: ``None`` (zeros), a number, or a tensor of shape ``inputs.shape``,
-        ``inputs.shape[1:]``, ``(1, *inputs.shape[1:])`` or ``()``.  ``"metric"``:
-        anything :func:`to_tensor` converts that broadcasts to ``inputs.shape``
-        (``None`` is an error there: the metrics have no default baseline).
+    baselines : None, number, array-like or Tensor
+        ``None`` means zeros; anything else is converted by :func:`to_tensor` and
+        must broadcast to ``inputs.shape`` (a full batch, one example of shape
+        ``inputs.shape[1:]``, a batch of one, a scalar, ...).
     inputs : Tensor
         The batch the baselines belong to.
-    style : {"method", "metric"}, default "method"
-        Shape rules and error wording (see the module docstring).
 
     Returns
     -------
     Tensor
-        Of shape ``inputs.shape``; tensors are expanded (a read-only view),
-        ``None`` and numbers give a new tensor for ``"method"``.
+        Of shape ``inputs.shape`` (a read-only broadcast view).
 
     Examples
     --------
@@ -366,42 +356,27 @@ def format_baselines(baselines: Any, inputs: Tensor, *, style: Style = "method")
     [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]
     >>> format_baselines(torch.tensor([1.0, 2.0, 3.0]), x)[1].tolist()
     [1.0, 2.0, 3.0]
-    >>> format_baselines([[1.0], [2.0]], x, style="metric").tolist()
+    >>> format_baselines([[1.0], [2.0]], x).tolist()
     [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
     """
-    _check_style(style)
-    shape, feature_shape = tuple(inputs.shape), tuple(inputs.shape[1:])
-    if style == "metric":
-        b = to_tensor(baselines, device=inputs.device, dtype=inputs.dtype, name="baselines")
-        try:
-            return torch.broadcast_to(b, inputs.shape)
-        except RuntimeError as exc:
-            raise ValueError(
-                f"`baselines` of shape {tuple(b.shape)} cannot broadcast to inputs {shape}."
-            ) from exc
     if baselines is None:
         return torch.zeros_like(inputs)
-    if isinstance(baselines, (int, float)):
-        return torch.full_like(inputs, float(baselines))
-    if not isinstance(baselines, Tensor):
+    b = to_tensor(baselines, device=inputs.device, dtype=inputs.dtype, name="baselines")
+    try:
+        return torch.broadcast_to(b, inputs.shape)
+    except RuntimeError as exc:
         raise ValueError(
-            f"baselines must be None, a number or a tensor, got {type(baselines).__name__}"
-        )
-    if tuple(baselines.shape) in (shape, feature_shape, (1, *feature_shape), ()):
-        return baselines.detach().to(inputs).expand_as(inputs)
-    raise ValueError(
-        f"baselines of shape {tuple(baselines.shape)} do not match inputs of shape {shape}: "
-        f"use a number, a tensor of shape {shape}, or one example of shape {feature_shape}"
-    )
+            f"baselines of shape {tuple(b.shape)} cannot broadcast to inputs of shape "
+            f"{tuple(inputs.shape)}: use a number, a tensor of that shape, or one example "
+            f"of shape {tuple(inputs.shape[1:])}"
+        ) from exc
 
 
-def row_chunks(
-    n_rows: int, size: int | None, *, name: str = "internal_batch_size", style: Style = "method"
-) -> list[slice]:
+def row_chunks(n_rows: int, size: int | None, *, name: str = "batch_size") -> list[slice]:
     """Consecutive slices of ``range(n_rows)`` of at most ``size`` rows each.
 
     ``size=None`` (or ``size >= n_rows``) gives one slice of all rows, even when
-    ``n_rows`` is 0.  ``name`` and ``style`` only shape the error message.
+    ``n_rows`` is 0.  ``name`` (the caller's batch knob) only shapes the error.
 
     Raises
     ------
@@ -414,16 +389,13 @@ def row_chunks(
     [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
     >>> row_chunks(5, None)
     [slice(0, 5, None)]
-    >>> row_chunks(5, 0, name="max_examples_per_batch", style="metric")
+    >>> row_chunks(5, 0, name="internal_batch_size")
     Traceback (most recent call last):
     ...
-    ValueError: `max_examples_per_batch` must be a positive int, got 0
+    ValueError: internal_batch_size must be a positive int, got 0
     """
-    _check_style(style)
-    if size is not None and size < 1:
-        if style == "metric":
-            raise ValueError(f"`{name}` must be a positive int, got {size}")
-        raise ValueError(f"{name} must be >= 1, got {size}")
+    if size is not None and (isinstance(size, bool) or int(size) != size or size < 1):
+        raise ValueError(f"{name} must be a positive int, got {size!r}")
     if size is None or size >= n_rows:
         return [slice(0, n_rows)]
     return [slice(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]

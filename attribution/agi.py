@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import BaselineType, GradientAttribution, TargetType, per_example_sum, select_scores
+from ._base import GradientAttribution, TargetType, per_example_sum, select_scores
 from ._utils import make_generator
 from .big import clip_to_range
 
@@ -73,8 +73,8 @@ class AGI(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
-        baselines: BaselineType = None,
         internal_batch_size: int | None = None,
         epsilon: float = 0.05,
         max_iter: int = 20,
@@ -94,8 +94,6 @@ class AGI(GradientAttribution):
             ``(N, ...)`` batch of examples, in ``input_range``.
         target : int, sequence of int or Tensor, optional
             Explained class per example; ``None`` means the predicted class.
-        baselines : optional
-            Unused; accepted so that every method shares one call signature.
         internal_batch_size : int, optional
             Maximum number of paths per forward/backward pass.
         epsilon : float, default 0.05
@@ -220,7 +218,7 @@ class _Paths:
             toward = outputs.log_softmax(1).gather(1, false_classes[row_ids, None]).squeeze(1)
             return explained, toward
 
-        (explained, _), (explained_grad, toward_grad) = self.method._scores_and_grads(
+        (explained, _), (explained_grad, toward_grad) = self.method.scores_and_grads(
             self.x[active],
             scores,
             self.example[active],

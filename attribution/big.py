@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._base import BaselineType, GradientAttribution, TargetType
+from ._base import GradientAttribution, TargetType
 from ._utils import quadrature
 from .integrated_gradients import IntegratedGradients
 
@@ -81,8 +81,8 @@ class BIG(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
-        baselines: BaselineType = None,
         internal_batch_size: int | None = None,
         epsilons: Sequence[float] = DEFAULT_EPSILONS,
         n_attack_steps: int = 50,
@@ -102,9 +102,6 @@ class BIG(GradientAttribution):
         target : int, sequence of int or Tensor, optional
             Explained (and attacked) class per example; ``None`` means the
             predicted class.
-        baselines : optional
-            Unused: BIG finds its own baselines.  Accepted so that every
-            method shares one call signature.
         internal_batch_size : int, optional
             Maximum number of rows per forward/backward pass.
         epsilons : sequence of float
@@ -164,7 +161,7 @@ class BIG(GradientAttribution):
         attributions = averaged * (inputs - boundary)
         if not return_convergence_delta:
             return attributions
-        return attributions, ig._delta(attributions, inputs, boundary, targets, args, outputs)
+        return attributions, self._completeness_gap(attributions, boundary, targets, args, outputs)
 
     def boundary_points(
         self,
@@ -233,7 +230,7 @@ class BIG(GradientAttribution):
 
         x = start.clone()
         for _ in range(n_attack_steps):
-            _, (grads,) = self._scores_and_grads(
+            _, (grads,) = self.scores_and_grads(
                 x, cross_entropy, examples, args, n_examples, internal_batch_size
             )
             moved = x + step * grads.sign()

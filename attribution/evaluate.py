@@ -58,9 +58,9 @@ _METRIC_CLASSES = (
 
 #: name -> (function, higher_is_better), derived from the classes.
 METRICS: dict[str, tuple[Callable[..., Any], bool]] = {
-    cls.function.__name__: (cls.function, cls.higher_is_better) for cls in _METRIC_CLASSES
+    cls.get_name(): (cls.function, cls.higher_is_better) for cls in _METRIC_CLASSES
 }
-_CURVE_METRICS = {cls.function.__name__ for cls in _METRIC_CLASSES if cls.returns_curves}
+_CURVE_METRICS = {cls.get_name() for cls in _METRIC_CLASSES if cls.returns_curves}
 
 
 def _sync(device: torch.device) -> None:
@@ -124,7 +124,7 @@ def _run_metric(
                                **kwargs)
     if name in _CURVE_METRICS and _accepts(fn, "return_curves"):
         kwargs = {"return_curves": True, **kwargs}
-    return fn(f, x, a, target, **kwargs)
+    return fn(f, x, a, target=target, **kwargs)
 
 
 def _metric_specs(metrics: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
@@ -167,7 +167,7 @@ def evaluate(
     Parameters
     ----------
     forward_func : nn.Module, callable, ECSEL estimator or sklearn classifier
-        The model (see :class:`~attribution.metrics.ForwardAdapter`).
+        The model (see :class:`~attribution.metrics._adapter.ForwardAdapter`).
     inputs : Tensor, ndarray or DataFrame, shape (n_samples, ...)
         Inputs to explain.
     target : int, sequence or Tensor, optional
@@ -178,7 +178,7 @@ def evaluate(
         or precomputed attributions (tensor, array or DataFrame, same shape as inputs).
     metrics : sequence of str or mapping of str to callable
         Metric names from :data:`METRICS`, or ``name -> metric(forward_func, inputs,
-        attributions, target, **kw)``. ``sensitivity_max`` re-runs the method (NaN for
+        attributions, *, target, **kw)``. ``sensitivity_max`` re-runs the method (NaN for
         precomputed attributions).
     baselines : float or Tensor, default 0.0
         Reference input, passed to methods and metrics that take ``baselines`` (the same
@@ -209,7 +209,7 @@ def evaluate(
     ['completeness_error', 'deletion']
     """
     f = as_forward_func(forward_func)
-    _, x, t, _ = prepare(f, inputs, target, softmax=True, max_examples_per_batch=None)
+    _, x, t, _ = prepare(f, inputs, target, softmax=True, batch_size=None)
     specs = _metric_specs(metrics)
     metric_kwargs = metric_kwargs or {}
     rows: list[pd.DataFrame] = []

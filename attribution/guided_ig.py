@@ -68,6 +68,7 @@ class GuidedIG(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
         baselines: BaselineType = None,
         internal_batch_size: int | None = None,

@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import Tensor
 
-from ._base import BaselineType, GradientAttribution, TargetType
+from ._base import GradientAttribution, TargetType
 
 __all__ = ["InputXGradient"]
 
@@ -37,8 +37,8 @@ class InputXGradient(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
-        baselines: BaselineType = None,
         internal_batch_size: int | None = None,
         additional_forward_args: Any = None,
     ) -> Tensor:
@@ -50,9 +50,6 @@ class InputXGradient(GradientAttribution):
             ``(N, ...)`` batch of examples.
         target : int, sequence of int or Tensor, optional
             Explained class per example; ``None`` means the predicted class.
-        baselines : optional
-            Unused (as in Captum's ``InputXGradient``); accepted so that every
-            method shares one call signature.
         internal_batch_size : int, optional
             Maximum number of examples per forward/backward pass.
         additional_forward_args : optional

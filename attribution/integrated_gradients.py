@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, overload
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from ._base import BaselineType, GradientAttribution, TargetType, per_example_sum, select_scores
+from ._base import BaselineType, GradientAttribution, TargetType, per_example_sum
 from ._utils import batch_view, quadrature, row_chunks
 
 __all__ = ["IntegratedGradients"]
@@ -67,36 +67,10 @@ class IntegratedGradients(GradientAttribution):
         super().__init__(forward_func)
         self.multiplies_by_inputs = multiply_by_inputs
 
-    @overload
     def attribute(
         self,
         inputs: Tensor,
-        baselines: BaselineType = ...,
-        target: TargetType = ...,
-        additional_forward_args: Any = ...,
-        n_steps: int = ...,
-        method: str = ...,
-        internal_batch_size: int | None = ...,
-        return_convergence_delta: Literal[False] = ...,
-    ) -> Tensor: ...
-
-    @overload
-    def attribute(
-        self,
-        inputs: Tensor,
-        baselines: BaselineType = ...,
-        target: TargetType = ...,
-        additional_forward_args: Any = ...,
-        n_steps: int = ...,
-        method: str = ...,
-        internal_batch_size: int | None = ...,
         *,
-        return_convergence_delta: Literal[True],
-    ) -> tuple[Tensor, Tensor]: ...
-
-    def attribute(
-        self,
-        inputs: Tensor,
         baselines: BaselineType = None,
         target: TargetType = None,
         additional_forward_args: Any = None,
@@ -143,7 +117,7 @@ class IntegratedGradients(GradientAttribution):
         >>> from attribution import IntegratedGradients
         >>> model = torch.nn.Linear(3, 2)
         >>> x, baseline = torch.rand(4, 3), torch.rand(3)  # one baseline for every example
-        >>> attr = IntegratedGradients(model).attribute(x, baseline, target=1, n_steps=4)
+        >>> attr = IntegratedGradients(model).attribute(x, baselines=baseline, target=1, n_steps=4)
         >>> torch.allclose(attr, model.weight[1] * (x - baseline), atol=1e-6)
         True
         """
@@ -227,14 +201,13 @@ class IntegratedGradients(GradientAttribution):
     ) -> Tensor:
         if not self.multiplies_by_inputs:
             raise ValueError("the convergence delta needs multiply_by_inputs=True")
-        end = select_scores(input_outputs, targets)
-        start = select_scores(self._evaluate(baselines.contiguous(), args), targets)
-        return per_example_sum(attributions) - (end - start).to(attributions.dtype)
+        return self._completeness_gap(attributions, baselines, targets, args, input_outputs)
 
     # ---------------------------------------------------------------- adaptive
     def attribute_adaptive(
         self,
         inputs: Tensor,
+        *,
         baselines: BaselineType = None,
         target: TargetType = None,
         additional_forward_args: Any = None,
@@ -353,7 +326,7 @@ class _AdaptivePath:
             + batch_view(alpha.to(self.inputs.dtype), self.inputs.dim())
             * (self.difference[example])
         )
-        (scores,), (grads,) = self.method._scores_and_grads(
+        (scores,), (grads,) = self.method.scores_and_grads(
             points,
             self.method._target_scores(self.targets[example]),
             example,

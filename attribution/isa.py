@@ -85,6 +85,7 @@ class ISA(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
         baselines: BaselineType = None,
         internal_batch_size: int | None = None,
@@ -162,7 +163,7 @@ class ISA(GradientAttribution):
         # The search loss has an ||u|| term, which has a gradient even when the model
         # ignores its input: check the model itself once, on the first example.
         first = torch.zeros(1, dtype=torch.long, device=inputs.device)
-        self._scores_and_grads(
+        self.scores_and_grads(
             inputs[:1], self._target_scores(targets), first, args, n_examples=n_examples
         )
         n, d = inputs.shape[0], inputs[0].numel()
@@ -260,7 +261,7 @@ class _Search:
         first = last = torch.zeros(2 * n, dtype=u.dtype, device=u.device)
         for step in range(max(ascent_steps, descent_steps)):
             live = self._live_rows(step, ascent_steps, descent_steps, n, u.device)
-            (loss,), (grads,) = noisy._scores_and_grads(
+            (loss,), (grads,) = noisy.scores_and_grads(
                 u[live], loss_fn, self.rows[live], self.args, n, self.chunk
             )
             # Only the descent gradient is masked to the surviving features (as in the reference).

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import BaselineType, GradientAttribution, TargetType, per_example_sum, select_scores
+from ._base import GradientAttribution, TargetType, per_example_sum, select_scores
 from ._utils import batch_view
 from .big import clip_to_range
 
@@ -80,8 +80,8 @@ class MFABA(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
-        baselines: BaselineType = None,
         internal_batch_size: int | None = None,
         n_steps: int = 50,
         step_size: float = 0.001,
@@ -102,9 +102,6 @@ class MFABA(GradientAttribution):
             ``(N, ...)`` batch of examples, in ``input_range``.
         target : int, sequence of int or Tensor, optional
             Explained class per example; ``None`` means the predicted class.
-        baselines : optional
-            Unused: the path ends where the attack stops.  Accepted so that
-            every method shares one call signature.
         internal_batch_size : int, optional
             Maximum number of examples per forward/backward pass.
         n_steps : int, default 50
@@ -215,7 +212,7 @@ class _AttackPath:
             explained = outputs.softmax(1) if use_softmax else outputs
             return select_scores(explained, targets[row_ids])
 
-        (scores,), (grads,) = self.method._scores_and_grads(
+        (scores,), (grads,) = self.method.scores_and_grads(
             self.x, score, self.active, self.args, self.inputs.shape[0], self.chunk
         )
         self.score, self.grad, self.predicted = scores, grads, torch.cat(predicted)

@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import Tensor
 
-from ._base import BaselineType, GradientAttribution, TargetType
+from ._base import GradientAttribution, TargetType
 
 __all__ = ["Saliency"]
 
@@ -46,8 +46,8 @@ class Saliency(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
-        baselines: BaselineType = None,
         internal_batch_size: int | None = None,
         abs: bool = True,  # noqa: A002 - Captum's argument name
         additional_forward_args: Any = None,
@@ -60,8 +60,6 @@ class Saliency(GradientAttribution):
             ``(N, ...)`` batch of examples.
         target : int, sequence of int or Tensor, optional
             Explained class per example; ``None`` means the predicted class.
-        baselines : optional
-            Unused; accepted so that every method shares one call signature.
         internal_batch_size : int, optional
             Maximum number of examples per forward/backward pass.
         abs : bool, default True

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import BaselineType, GradientAttribution, TargetType
+from ._base import GradientAttribution, TargetType
 from ._utils import make_generator, row_chunks
 
 __all__ = ["SmoothGrad"]
@@ -59,8 +59,8 @@ class SmoothGrad(GradientAttribution):
     def attribute(
         self,
         inputs: Tensor,
+        *,
         target: TargetType = None,
-        baselines: BaselineType = None,
         internal_batch_size: int | None = None,
         n_samples: int = 50,
         stdevs: float = 0.15,
@@ -78,8 +78,6 @@ class SmoothGrad(GradientAttribution):
         target : int, sequence of int or Tensor, optional
             Explained class per example; ``None`` means the predicted class
             of the clean input.
-        baselines : optional
-            Unused; accepted so that every method shares one call signature.
         internal_batch_size : int, optional
             Maximum number of noisy rows per forward/backward pass.
         n_samples : int, default 50

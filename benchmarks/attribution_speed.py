@@ -99,8 +99,10 @@ def isa_reference_style(model, images, labels, step_size=26, steps=8, lr=0.004, 
 def build_cases(model, chunk: int) -> list[Case]:
     captum_ig, captum_sg = CaptumIG(model), NoiseTunnel(CaptumSaliency(model))
     return [
-        Case("Saliency", "1 gradient", lambda x, y: Saliency(model).attribute(x, y, abs=False)),
-        Case("InputXGradient", "1 gradient", lambda x, y: InputXGradient(model).attribute(x, y)),
+        Case("Saliency", "1 gradient",
+             lambda x, y: Saliency(model).attribute(x, target=y, abs=False)),
+        Case("InputXGradient", "1 gradient",
+             lambda x, y: InputXGradient(model).attribute(x, target=y)),
         Case(
             "IntegratedGradients (ours)",
             "50 steps, gausslegendre",
@@ -117,7 +119,7 @@ def build_cases(model, chunk: int) -> list[Case]:
             "SmoothGrad (ours)",
             "50 samples, sigma 0.15, signed",
             lambda x, y: SmoothGrad(model).attribute(
-                x, y, n_samples=50, stdevs=0.15, internal_batch_size=chunk
+                x, target=y, n_samples=50, stdevs=0.15, internal_batch_size=chunk
             ),
         ),
         Case(
@@ -133,35 +135,38 @@ def build_cases(model, chunk: int) -> list[Case]:
                 nt_samples_batch_size=max(1, chunk // len(x)),
             ),
         ),  # fmt: skip
-        Case("GuidedIG", "15 steps (ISA setting)", lambda x, y: GuidedIG(model).attribute(x, y)),
-        Case("MFABA smooth", "<=50 steps of 0.001", lambda x, y: MFABA(model).attribute(x, y)),
+        Case("GuidedIG", "15 steps (ISA setting)",
+             lambda x, y: GuidedIG(model).attribute(x, target=y)),
+        Case("MFABA smooth", "<=50 steps of 0.001",
+             lambda x, y: MFABA(model).attribute(x, target=y)),
         Case(
             "MFABA sharp",
             "<=50 L2 steps of 0.1",
-            lambda x, y: MFABA(model).attribute(x, y, variant="sharp"),
+            lambda x, y: MFABA(model).attribute(x, target=y, variant="sharp"),
         ),
         Case(
             "BIG (ours)",
             "7 radii x 50 PGD steps (binding) + 50 IG",
-            lambda x, y: BIG(model).attribute(x, y, internal_batch_size=chunk),
+            lambda x, y: BIG(model).attribute(x, target=y, internal_batch_size=chunk),
             slow=True,
         ),
         Case(
             "BIG (reference step 0.001)",
             "7 radii x 50 steps of 0.001 + 50 IG",
-            lambda x, y: BIG(model).attribute(x, y, step_size=0.001, internal_batch_size=chunk),
+            lambda x, y: BIG(model).attribute(x, target=y, step_size=0.001,
+                                              internal_batch_size=chunk),
             slow=True,
         ),
         Case(
             "AGI",
             "9 false classes x <=20 steps",
-            lambda x, y: AGI(model).attribute(x, y, random_state=0),
+            lambda x, y: AGI(model).attribute(x, target=y, random_state=0),
             slow=True,
         ),
         Case(
             "ISA (ours, batched)",
             "31 tiers x (8 up + 8 down)",
-            lambda x, y: ISA(model).attribute(x, y, random_state=0),
+            lambda x, y: ISA(model).attribute(x, target=y, random_state=0),
             slow=True,
         ),
         Case(

@@ -73,7 +73,7 @@ def faithfulness_rows(model, x, y, methods, seed: int, batch: int) -> list[dict]
 
 
 def _scores(model, x, a, name, sec, batch) -> dict:
-    common = {"n_steps": 28, "max_examples_per_batch": batch}
+    common = {"n_steps": 28, "batch_size": batch}
     ins = insertion(model, x, a, **common).mean().item()
     dele = deletion(model, x, a, **common).mean().item()
     ins_blur = insertion(model, x, a, baselines="blur", **common).mean().item()
@@ -106,10 +106,10 @@ def speed_vs_quantus(model, x, y, step: int, seed: int, repeats: int = 1) -> dic
 
     t_ours = t_equal = t_q = float("inf")
     for _ in range(repeats):
-        ours, sec = _timed(lambda: pixel_flipping(model, x, a, y, features_in_step=step,
+        ours, sec = _timed(lambda: pixel_flipping(model, x, a, target=y, features_in_step=step,
                                                   return_curves=True))
         t_ours = min(t_ours, sec)
-        _, sec = _timed(lambda: pixel_flipping(model, x, a, y, features_in_step=step,
+        _, sec = _timed(lambda: pixel_flipping(model, x, a, target=y, features_in_step=step,
                                                skip_unchanged=False))
         t_equal = min(t_equal, sec)
         theirs, sec = _timed(run_quantus)
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--n-images", type=int, default=100)
     parser.add_argument("--n-speed", type=int, default=64)
     parser.add_argument("--methods", nargs="*", default=METHODS)
-    parser.add_argument("--batch", type=int, default=2048, help="max_examples_per_batch")
+    parser.add_argument("--batch", type=int, default=2048, help="batch_size")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-table", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")

@@ -103,7 +103,7 @@ def load(name: str):
 
 
 def baselines(X: pd.DataFrame):
-    cats = [c for c in X.columns if tr._is_categorical(X[c])]
+    cats = [c for c in X.columns if tr.is_categorical(X[c])]
     nums = [c for c in X.columns if c not in cats]
     num = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
     cat = make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
@@ -119,7 +119,7 @@ def _hgb_input(X: pd.DataFrame) -> pd.DataFrame:
     for c in out.columns:
         if pd.api.types.is_bool_dtype(out[c].dtype):
             out[c] = out[c].astype(float)
-        elif tr._is_categorical(out[c]) and not isinstance(out[c].dtype, pd.CategoricalDtype):
+        elif tr.is_categorical(out[c]) and not isinstance(out[c].dtype, pd.CategoricalDtype):
             out[c] = out[c].astype("category")
     return out
 

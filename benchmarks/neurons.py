@@ -172,7 +172,7 @@ def smollm2_section(args) -> tuple[list[str], dict]:
     auc = {}
     for m in ["direct", "activation", "grad_x_act", "random"]:
         auc[m] = neuron_deletion(
-            na["direct"], inputs, targets, scores[m], n_steps=10, n_ranked=200, batch_size=24
+            na["direct"], inputs, scores[m], target=targets, n_steps=10, n_ranked=200, batch_size=24
         )
 
     # invariance: Jaccard of top-50 sets within vs across concepts
@@ -351,7 +351,8 @@ def mnist_section(args) -> list[str]:
                         xc, target=c, keep_batch=True
                     )
                 per[m].append(
-                    neuron_deletion(base, xc, c, s, n_steps=16, score="logit", batch_size=256)
+                    neuron_deletion(base, xc, s, target=c, n_steps=16, score="logit",
+                                    batch_size=256)
                 )
         cls = {m: torch.stack([v.mean() for v in per[m]]) for m in methods}
         rows += [

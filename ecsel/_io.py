@@ -1,7 +1,7 @@
 """Atomic output: a file or a folder appears complete or not at all.
 
 The command line (:mod:`ecsel.cli`) and the case-study reports
-(:mod:`ecsel.casestudies`) write everything through these two helpers, so an
+(:mod:`ecsel.casestudies`) write everything through these helpers, so an
 interrupted or failed run never leaves a half-written file behind.
 """
 
@@ -53,6 +53,12 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
             old.unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and an atomic rename.
 
@@ -63,13 +69,31 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     >>> out = atomic_write_text(Path(tempfile.mkdtemp()) / "model.json", "{}")
     >>> out.read_text()
     '{}'
+    >>> oct(out.stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # not mkstemp's 0600
+    True
+    """
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> atomic_write_bytes(Path(tempfile.mkdtemp()) / "model.onnx", b"ONNX").read_bytes()
+    b'ONNX'
     """
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        # mkstemp creates 0600; a report or a model is an ordinary file (0644 under the
+        # usual umask), like the PNGs written next to it
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -78,4 +102,4 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
-__all__ = ["atomic_dir", "atomic_write_text"]
+__all__ = ["atomic_dir", "atomic_write_bytes", "atomic_write_text"]

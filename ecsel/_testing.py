@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ecsel._base import remember_training_data
 from ecsel._transform import PositivityTransform
 from ecsel.regressor import ECSELRegressor
 from ecsel.signomial import Signomial
@@ -30,9 +29,7 @@ def example_estimator():
     scale = np.array([m.scale for m in transform.feature_maps])
     coef = 0.5 * scale[0] * scale[1] ** 2
     sig = Signomial([0.0], [[coef]], [[[1.0, 2.0]]], transform, ["y"])
-    est = ECSELRegressor()._set_fitted(sig, n_features_in=2, feature_names_in=["m", "v"])
-    remember_training_data(est, X)
-    return est, X
+    return ECSELRegressor.from_signomial(sig, X), X
 
 
 __all__ = ["example_estimator"]

@@ -170,17 +170,12 @@ class FeatureMap:
     def log_feature(self, values: np.ndarray) -> np.ndarray:
         """``log u`` for the encoded numeric ``values`` of this feature (numpy).
 
-        Finite for every finite input: ``u`` is clipped to the positive float range
-        (``(x + shift) / scale`` overflows for ``x`` near the float maximum, and in a
-        term that does not use the column ``0 * inf`` would be NaN) and standardised
-        values to ``+-MAX_STANDARDISED``, so ``|log u| <= 1e150`` always. Ordinary
-        values are computed exactly as without the clips.
+        Finite for every finite input (``u`` clipped to the positive float range,
+        standardised values to ``+-MAX_STANDARDISED``: ``|log u| <= 1e150``), so a
+        term never computes ``0 * inf``; ordinary values are unchanged by the clips.
 
-        Examples
-        --------
-        >>> f = FeatureMap("x", "x", "power", scale=0.5, lower=0.1)
-        >>> f.log_feature(np.array([1.7e308])).round(2).tolist()
-        [709.78]
+        >>> FeatureMap("x", "x", "power", scale=0.5).log_feature(np.array([1e308])).round(2)
+        array([709.78])
         """
         v = np.asarray(values, dtype=np.float64)
         with np.errstate(over="ignore"):
@@ -214,15 +209,14 @@ _FLOAT_TINY = float(np.finfo(np.float64).smallest_subnormal)  # (x + shift) / sc
 
 
 def _standardise(v, fmap: FeatureMap):
-    """``(v - center) / scale`` clipped to ``+-MAX_STANDARDISED`` (an overflow to
-    infinity, from a huge value or a tiny scale, becomes finite)."""
+    """``(v - center) / scale`` clipped to ``+-MAX_STANDARDISED`` (never infinite)."""
     z = (v - fmap.center) / fmap.scale
     if isinstance(z, torch.Tensor):
         return z.clamp(-MAX_STANDARDISED, MAX_STANDARDISED)
     return np.clip(z, -MAX_STANDARDISED, MAX_STANDARDISED)
 
 
-def _is_categorical(series: pd.Series) -> bool:
+def is_categorical(series: pd.Series) -> bool:
     return (
         isinstance(series.dtype, pd.CategoricalDtype)
         or pd.api.types.is_object_dtype(series.dtype)
@@ -231,30 +225,21 @@ def _is_categorical(series: pd.Series) -> bool:
 
 
 def _robust_scale(values: np.ndarray) -> float:
-    """The interquartile range / 1.349, the standard deviation where that is 0.
+    """The interquartile range / 1.349 (the standard deviation where that is 0),
+    computed on ``values / max|values|`` for extreme magnitudes (no underflow at
+    ``|x| < 1e-154``, no overflow at ``+-1e300``); an IQR counts as 0 only relative
+    to the quartiles, so a few huge outliers never replace it.
 
-    Computed on ``values / max|values|`` and scaled back, so that neither underflows
-    (``|x| < 1e-154`` squares to 0) nor overflows (``+-1e300`` squares to infinity);
-    an IQR counts as 0 only relative to the quartiles themselves, so a few huge
-    outliers among ordinary values never replace it by their standard deviation.
-
-    Examples
-    --------
-    >>> _robust_scale(np.array([1e-300, -2e-305, 3e-302])) > 0
+    >>> bool(_robust_scale(np.array([1e-300, -2e-305, 3e-302])) > 0)
     True
-    >>> x = np.r_[np.linspace(-1.349 / 2, 1.349 / 2, 101), 1e300, -1e300]
-    >>> round(_robust_scale(x), 2)  # the IQR of the 103 values (1.03 without outliers)
-    0.51
     """
     size = float(np.max(np.abs(values)))
-    # ordinary magnitudes are computed as they are (the same bits as always)
     size = 1.0 if 1e-100 < size < 1e100 else size
     unit = values / size
     q1, q3 = np.percentile(unit, [25.0, 75.0])
     scale = float(q3 - q1) / 1.349
     if not scale > 1e-12 * max(abs(float(q1)), abs(float(q3))):
         scale = float(np.std(unit))
-    # > 0 for distinct values, even where scale * size rounds below the subnormals
     return float(np.clip(scale * size, _FLOAT_TINY, _FLOAT_MAX))
 
 
@@ -346,8 +331,7 @@ def _numeric_column(name: str, series: pd.Series) -> np.ndarray:
 
 
 def _numeric_objects(name: str, series: pd.Series) -> pd.Series:
-    """An object column of numbers or booleans (a bool column with a ``None`` is one to
-    pandas) as float64, missing entries NaN; ``ValueError`` for anything else."""
+    """An object column of numbers / booleans (bools with a None) as float64, or ValueError."""
     present = series[~pd.isna(series)]
     if not all(isinstance(v, (bool, np.bool_, int, float, np.number)) for v in present):
         raise ValueError(f"Column {name!r} was numeric during fit but is not numeric now.")
@@ -370,6 +354,10 @@ class PositivityTransform:
     feature_maps : list of FeatureMap
     input_features : list of str
         Raw column names in order.
+    boolean_inputs : sequence of str, optional
+        Raw columns that held booleans in training (a bool dtype, or True/False with
+        missing entries). The maps do not need it; exporters do, because a database
+        stores such a column as a ``BOOLEAN`` rather than a number or a label.
 
     Examples
     --------
@@ -378,9 +366,11 @@ class PositivityTransform:
     ['r', 'c[missing]']
     """
 
-    def __init__(self, feature_maps: list[FeatureMap], input_features: list[str]):
+    def __init__(self, feature_maps: list[FeatureMap], input_features: list[str],
+                 boolean_inputs=()):
         self.feature_maps = tuple(feature_maps)
         self.input_features = tuple(input_features)
+        self.boolean_inputs = tuple(str(c) for c in boolean_inputs)
 
     @classmethod
     def fit(cls, frame: pd.DataFrame) -> PositivityTransform:
@@ -407,11 +397,13 @@ class PositivityTransform:
         maps: list[FeatureMap] = []
         for name in frame.columns:
             series = frame[name]
-            if _is_categorical(series):
+            if is_categorical(series):
                 maps.extend(_categorical_maps(str(name), series))
             else:
                 maps.extend(_numeric_maps(str(name), _numeric_column(str(name), series)))
-        return cls(maps, [str(c) for c in frame.columns])
+        boolean = [str(c) for c in frame.columns
+                   if pd.api.types.infer_dtype(frame[c], skipna=True) == "boolean"]
+        return cls(maps, [str(c) for c in frame.columns], boolean)
 
     @property
     def feature_names(self) -> list[str]:
@@ -497,7 +489,7 @@ class PositivityTransform:
         numeric: dict[str, np.ndarray] = {}
         for fmap in self.feature_maps:
             series = frame[fmap.source]
-            if fmap.level is not None or (fmap.kind == "constant" and _is_categorical(series)):
+            if fmap.level is not None or (fmap.kind == "constant" and is_categorical(series)):
                 if fmap.source not in labels:
                     labels[fmap.source] = _labels(series)
                     n_missing = int(np.sum(labels[fmap.source] == None))  # noqa: E711
@@ -511,7 +503,7 @@ class PositivityTransform:
                 else:
                     columns.append(np.zeros(len(series)))
                 continue
-            if _is_categorical(series):
+            if is_categorical(series):
                 series = _numeric_objects(fmap.source, series)
             if fmap.source not in numeric:
                 numeric[fmap.source] = _numeric_column(fmap.source, series)
@@ -564,10 +556,13 @@ class PositivityTransform:
         >>> json.loads(json.dumps(d)) == d
         True
         """
-        return {
+        doc = {
             "input_features": list(self.input_features),
             "feature_maps": [m.to_dict() for m in self.feature_maps],
         }
+        if self.boolean_inputs:  # documents without booleans stay as they were
+            doc["boolean_inputs"] = list(self.boolean_inputs)
+        return doc
 
     @classmethod
     def from_dict(cls, data: dict, field: str = "transform") -> PositivityTransform:
@@ -590,11 +585,16 @@ class PositivityTransform:
         ...
         ValueError: Invalid model field 'transform.input_features': missing (a model file ...
         """
-        data = _document.mapping(data, field, required=("input_features", "feature_maps"))
+        data = _document.mapping(data, field, required=("input_features", "feature_maps"),
+                                  optional=("boolean_inputs",))
         inputs = _document.string_list(data["input_features"], f"{field}.input_features")
         if not isinstance(data["feature_maps"], list):
             _document.fail(f"{field}.feature_maps", "expected a list")
         maps = [FeatureMap.from_dict(m, f"{field}.feature_maps[{i}]")
                 for i, m in enumerate(data["feature_maps"])]
         _document.check_sources(inputs, maps, field)
-        return cls(maps, inputs)
+        booleans = _document.string_list(data.get("boolean_inputs", []),
+                                         f"{field}.boolean_inputs")
+        if not set(booleans) <= set(inputs):
+            _document.fail(f"{field}.boolean_inputs", "names a column that is not an input")
+        return cls(maps, inputs, booleans)

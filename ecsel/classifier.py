@@ -6,27 +6,18 @@ import numpy as np
 import torch
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel._base import ECSELBase, atomic_fit
+from ecsel._base import ECSELBase, atomic_fit, classifier_link
 from ecsel._fit import engine, sparsify
-from ecsel._fit.classify import (
-    MAX_AUTO_TERMS,
-    PRUNE_THRESHOLDS,
-    PRUNE_TOLERANCE,
-    SMALL_DATA,
-    ClassifierSearch,
-    l1_path,
-)
+from ecsel._fit.classify import SMALL_DATA, ClassifierSearch
 from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
+from ecsel._fit.source import holdout_mask, split_salt
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
-
-AUTO_TERMS = tuple(range(1, MAX_AUTO_TERMS + 1))
 
 
 class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, BaseEstimator):
@@ -39,7 +30,7 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
     Fitting, per model size: one Adam stage (``max_iter`` steps) on the
     cross-entropy with a proximal (soft-threshold) L1 step on the exponents, the
     restarts batched on one tensor (each with its own L1 strength around
-    ``alpha``) and early-stopped on a stratified validation split; then the best
+    ``alpha``) and early-stopped on a validation split; then the best
     restart's small exponents are pruned (thresholds 0.2, 0.05, 0.01 on
     unit-variance log-features) and the rest polished with L-BFGS-B. A sparsity
     path of refitted, simpler equations forms the front ``equations_``. The
@@ -64,6 +55,10 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         Minibatch size for large data (full batch below it), which bounds memory.
     class_weight : dict, "balanced" or None, default=None
     validation_fraction : float, default=0.2
+        Share of the rows held out for early stopping and the front's choice. A row
+        is held out when a hash of its position (salted by ``random_state``) falls
+        below it, so :func:`ecsel.stream.fit_stream` holds out the same rows of the
+        same table.
     model_selection : {"best", "accuracy"}, default="best"
         Which equation of the front ``equations_`` is deployed: ``"best"`` is the
         simplest whose validation ROC AUC is within 0.01 (and log-loss within one
@@ -136,6 +131,7 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         ([0, 1], 1)
         """
         device, rng, generator = self._fit_setup()
+        salt = split_salt(rng)
         frame, y = self._validate_fit_input(X, y, y_numeric=False)
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
@@ -147,31 +143,24 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         weights = compute_sample_weight(self.class_weight, y) if self.class_weight else \
             np.ones(len(y))
         transform, log_u = self._fit_transform(frame)
-        task = "binary" if len(classes) == 2 else "multiclass"
         # Unit-variance log-features make one L1 strength fair to every feature;
         # the exponents are mapped back to the original log scale afterwards.
         spread = log_u.std(axis=0)
         spread[~(spread > 1e-12)] = 1.0
-        train, val = self._split(log_u / spread, y_index, weights, rng, device)
-        names = [str(c) for c in classes[1:]]
+        held = holdout_mask(np.arange(len(y_index)), self.validation_fraction, salt)
+        train, val = self._split(log_u / spread, y_index, weights, held, device)
+        return fit_search(self, train, val, transform=transform, spread=spread,
+                          classes=classes, generator=generator, device=device,
+                          n_features_in=self.n_features_in_,
+                          feature_names_in=getattr(self, "feature_names_in_", None))
 
-        def to_signomial(params):
-            intercept, coef, expo = params.numpy(0)
-            return Signomial(intercept, coef, expo / spread, transform, names)
+    @staticmethod
+    def _split(log_u, y_index, weights, held, device):
+        """Training and validation rows (``held``: the rows of :func:`holdout_mask`).
 
-        with thread_budget(log_u.size * self.n_restarts, device):
-            search = self._search_sizes(train, val, task, len(classes) - 1, generator,
-                                        spread=spread)
-            candidates = sparsify.classifier_candidates(
-                search.fits, train, val, task, to_signomial,
-                sparsify.feature_groups(transform.feature_maps), l1=self.alpha / 10,
-                generator=generator, expo_bound=search.expo_bound)
-        signomial = self._install_front(candidates)
-        return self._set_fitted(signomial, n_features_in=self.n_features_in_,
-                                feature_names_in=getattr(self, "feature_names_in_", None),
-                                classes=classes)
-
-    def _split(self, log_u, y_index, weights, rng, device):
+        Below ``SMALL_DATA`` rows, or when the hash leaves one side empty, both are
+        all rows (the search then chooses the size by BIC).
+        """
         def data(idx):
             return engine.Data(
                 torch.as_tensor(log_u[idx], dtype=torch.float64, device=device),
@@ -180,17 +169,11 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             )
 
         index = np.arange(len(y_index))
-        if len(index) < 20:
+        if len(index) < SMALL_DATA or held.all() or not held.any():
             return data(index), data(index)
-        counts = np.bincount(y_index)
-        stratify = y_index if counts.min() >= 2 else None
-        train_idx, val_idx = train_test_split(
-            index, test_size=self.validation_fraction, stratify=stratify,
-            random_state=rng.randint(np.iinfo(np.int32).max),
-        )
-        return data(train_idx), data(val_idx)
+        return data(index[~held]), data(index[held])
 
-    def _search_sizes(self, train, val, task, n_out, generator, spread=None):
+    def _search_sizes(self, train, val, task, n_out, generator, spread=None, rows=None):
         """Grow the model (see :mod:`ecsel._fit.classify`); record every candidate.
 
         ``_candidates`` lists ``(params, n_terms, validation loss)`` for each pruned
@@ -203,51 +186,12 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
             train, val, task, n_out, spread, n_restarts=self.n_restarts, alpha=self.alpha,
             max_iter=self.max_iter, learning_rate=self.learning_rate,
             batch_size=self.batch_size, generator=generator,
-            small=len(train) == len(val) < SMALL_DATA,
+            small=len(train) == len(val) < SMALL_DATA, rows=rows,
         )
         search.run(self.n_terms)
         self.n_iter_ = search.n_iter
         self._candidates = [(c.params, c.n_terms, c.val_loss) for c in search.candidates]
         return search
-
-    def _init_params(self, train, task, n_out, n_terms, generator):
-        shape = (self.n_restarts, n_out, n_terms)
-        m = train.log_u.shape[1]
-        y = train.y.cpu().numpy().astype(int)
-        prior = np.bincount(y, minlength=n_out + 1) + 1.0
-        base = np.log(prior[1:] / prior[0])
-        intercept = torch.as_tensor(base, dtype=torch.float64).expand(self.n_restarts, n_out)
-        coef = 0.3 * torch.randn(shape, generator=generator, dtype=torch.float64)
-        expo = 0.5 * torch.randn(shape + (m,), generator=generator, dtype=torch.float64)
-        expo = expo * (torch.rand(shape + (m,), generator=generator) < 0.5)
-        device = train.log_u.device
-        return engine.Params(intercept.clone().to(device), coef.to(device), expo.to(device))
-
-    def _prune(self, params, train, val, task, l1):
-        """Drop small exponents and polish; keep the sparsest model that costs < 0.5 %.
-
-        Log-features have unit variance here, so an exponent's size is its effect:
-        exponents below each threshold are zeroed, the rest polished with L-BFGS, and
-        the largest threshold whose validation loss is within 0.5 % of the best wins.
-        """
-        scale = float(params.coef.abs().max().clamp(min=1e-12))
-        candidates = []
-        for threshold in PRUNE_THRESHOLDS:
-            masks = engine.active_masks(params, threshold, 1e-6 * scale)
-            pruned = engine.apply_masks(params, masks)
-            polished = engine.lbfgs_polish(pruned, train, task, masks=masks, l1=l1 / 10,
-                                           max_iter=50)
-            for candidate in (pruned, polished):
-                candidates.append((threshold, candidate, float(val.loss(candidate, task)[0])))
-        best_loss = min(loss for _, _, loss in candidates)
-        for _, candidate, loss in candidates:
-            if loss <= best_loss * (1 + PRUNE_TOLERANCE):
-                return candidate, loss
-        raise AssertionError("unreachable: the best candidate is within tolerance")
-
-    def _l1_path(self, log_u):
-        """One L1 strength per restart (shared with the search: ``classify.l1_path``)."""
-        return l1_path(self.alpha, self.n_restarts, log_u)
 
     # ------------------------------------------------------------ predict
     def decision_function(self, X, index=None):
@@ -313,3 +257,37 @@ class ECSELClassifier(FrontMixin, ExplainMixin, ECSELBase, ClassifierMixin, Base
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         return tags
+
+
+def fit_search(estimator: ECSELClassifier, train: engine.Data, val: engine.Data, *,
+               transform, spread: np.ndarray, classes: np.ndarray,
+               generator: torch.Generator, device: torch.device, n_features_in: int,
+               feature_names_in=None, rows=None) -> ECSELClassifier:
+    """The classifier's search, sparsity path and install: the one pipeline of every fit.
+
+    ``ECSELClassifier.fit`` and :func:`ecsel.stream.fit_stream` (one process or
+    distributed) both end here. ``train`` and ``val`` are the training and validation
+    rows in memory as unit-variance log-features (``log_u / spread``; for a streamed
+    fit, row-hash samples of them), ``rows`` the row source of the Adam stage
+    (:mod:`ecsel._fit.source`; None: ``train`` itself). The model sizes
+    (:class:`~ecsel._fit.classify.ClassifierSearch`), the front
+    (:func:`~ecsel._fit.sparsify.classifier_candidates`) and the selected row are
+    installed on ``estimator`` through its one door; returns it.
+    """
+    task = "binary" if len(classes) == 2 else "multiclass"
+    names = [str(c) for c in classes[1:]]
+
+    def to_signomial(params):
+        intercept, coef, expo = params.numpy(0)
+        return Signomial(intercept, coef, expo / spread, transform, names,
+                         **classifier_link(classes))
+
+    with thread_budget(train.log_u.numel() * estimator.n_restarts, device):
+        search = estimator._search_sizes(train, val, task, len(classes) - 1, generator,
+                                         spread=spread, rows=rows)
+        candidates = sparsify.classifier_candidates(
+            search.fits, train, val, task, to_signomial,
+            sparsify.feature_groups(transform.feature_maps), l1=estimator.alpha / 10,
+            generator=generator, expo_bound=search.expo_bound)
+    return estimator._install_fit(candidates, n_features_in=n_features_in,
+                                  feature_names_in=feature_names_in, classes=classes)

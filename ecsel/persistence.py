@@ -8,11 +8,14 @@ reader, :func:`load_json`, rebuilds the right estimator class around the stored
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 from ecsel import _document
 from ecsel.classifier import ECSELClassifier
-from ecsel.export.json import ESTIMATOR_FORMAT, VERSION, estimator_to_json, parse_json
+from ecsel.export.json import ESTIMATOR_FORMAT, VERSION, parse_json
 from ecsel.regressor import ECSELRegressor
 from ecsel.signomial import Signomial
 
@@ -20,8 +23,28 @@ from ecsel.signomial import Signomial
 ESTIMATORS = {"ECSELClassifier": ECSELClassifier, "ECSELRegressor": ECSELRegressor}
 
 
-def load_json(text: str):
+def _document_text(source) -> str:
+    """The JSON text of ``source``: the text itself, or the file a path names."""
+    if isinstance(source, (bytes, bytearray)):
+        return source.decode("utf-8")
+    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"{str(source)[:200]!r} is neither ECSEL JSON text nor a file.")
+        return path.read_text(encoding="utf-8")
+    raise ValueError(f"load_json takes JSON text or a path, got {type(source).__name__}.")
+
+
+def load_json(source):
     """Rebuild a fitted estimator from :meth:`ECSELClassifier.to_json` output.
+
+    Parameters
+    ----------
+    source : str or path-like
+        The JSON text, or the path of a file that holds it (``"model.json"``,
+        a :class:`pathlib.Path`).
 
     Raises ``ValueError`` on anything that is not an ECSEL estimator document, and on
     a document whose fields do not describe a valid model: every field is checked for
@@ -41,8 +64,13 @@ def load_json(text: str):
     Traceback (most recent call last):
     ...
     ValueError: Unsupported ECSEL JSON version 99 (this ecsel reads version 1).
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.json"
+    >>> _ = path.write_text(est.to_json())
+    >>> load_json(path).n_terms_, load_json(str(path)).n_terms_
+    (1, 1)
     """
-    doc = parse_json(text, ESTIMATOR_FORMAT)
+    doc = parse_json(_document_text(source), ESTIMATOR_FORMAT)
     version = doc.get("version")
     if isinstance(version, bool) or version != VERSION:
         raise ValueError(f"Unsupported ECSEL JSON version {version!r} (this ecsel reads "
@@ -63,9 +91,6 @@ def load_json(text: str):
     if names and names != inputs:
         _document.fail("feature_names_in", f"{names} differ from the signomial's inputs "
                        f"{inputs}")
-    if "y_scale" in doc:  # kept so that the document round-trips exactly
-        estimator.y_scale_ = _document.finite_number(doc["y_scale"], "y_scale", low=0.0,
-                                                     low_open=True)
     classes, threshold = None, 0.5
     if is_classifier:
         classes = _classes(doc["classes"], signomial.n_outputs)
@@ -73,9 +98,15 @@ def load_json(text: str):
     elif signomial.n_outputs != 1:
         _document.fail("signomial.intercept", f"a regressor has one output, got "
                        f"{signomial.n_outputs}")
-    return estimator._set_fitted(signomial, n_features_in=n_features_in,
-                                 feature_names_in=names or None, classes=classes,
-                                 threshold=threshold)
+    # The one door that sets every fitted attribute (a one-row front included).
+    loaded = ESTIMATORS[name].from_signomial(signomial, classes=classes, threshold=threshold,
+                                             **estimator.get_params())
+    if names:  # array columns named x0, x1, ... in a DataFrame
+        loaded.feature_names_in_ = np.asarray(names, dtype=object)
+    if "y_scale" in doc:  # kept so that the document round-trips exactly
+        loaded.y_scale_ = _document.finite_number(doc["y_scale"], "y_scale", low=0.0,
+                                                  low_open=True)
+    return loaded
 
 
 _COMMON = ("format", "version", "estimator", "params", "signomial", "n_features_in",
@@ -129,7 +160,4 @@ def _classes(value, n_outputs: int) -> np.ndarray:
     return classes
 
 
-#: The old name (:mod:`ecsel.export.json` used to hold the reader).
-estimator_from_json = load_json
-
-__all__ = ["ESTIMATORS", "estimator_from_json", "estimator_to_json", "load_json"]
+__all__ = ["ESTIMATORS", "load_json"]

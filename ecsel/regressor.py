@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._base import ECSELBase, atomic_fit
 from ecsel._fit import sparsify
 from ecsel._fit.front import FrontMixin
 from ecsel._fit.primitives import thread_budget
+from ecsel._fit.source import holdout_mask, split_salt
 from ecsel._fit.symbolic import SymbolicSearch
 from ecsel.explain._mixin import ExplainMixin
 from ecsel.signomial import Signomial
@@ -45,7 +45,9 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
     max_iter : int, default=400
         Adam iterations per model size.
     validation_fraction : float, default=0.2
-        Share of the data held out for early stopping and model selection.
+        Share of the data held out for early stopping and model selection: the rows
+        whose hashed position (salted by ``random_state``) falls below it, the same
+        rows :func:`ecsel.stream.fit_stream` holds out of the same table.
     model_selection : {"best", "accuracy"}, default="best"
         Which equation of the front ``equations_`` is deployed: ``"best"`` is the
         simplest whose validation MSE is within 2 % of the lowest, ``"accuracy"``
@@ -120,6 +122,7 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         0.5*m*v**2
         """
         device, rng, generator = self._fit_setup()
+        salt = split_salt(rng)
         frame, y = self._validate_fit_input(X, y, y_numeric=True)
         transform, log_u = self._fit_transform(frame)
         y = np.asarray(y, dtype=np.float64)
@@ -130,40 +133,23 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
                 "multiply the predictions back.")
         y_scale = float(np.sqrt(np.mean(y**2)))
         y_scale = y_scale if y_scale > 0 else 1.0
-        train, val = self._split(log_u, y / y_scale, rng, device)
-        search = SymbolicSearch(train, val, n_restarts=self.n_restarts, l1=self.alpha,
-                                max_iter=self.max_iter, generator=generator, rng=rng)
+        held = holdout_mask(np.arange(len(y)), self.validation_fraction, salt)
+        train, val = self._split(log_u, y / y_scale, held, device)
+        return fit_search(self, train, val, transform=transform, y_scale=y_scale,
+                          generator=generator, rng=rng, device=device,
+                          n_features_in=self.n_features_in_,
+                          feature_names_in=getattr(self, "feature_names_in_", None))
 
-        def to_signomial(fit):
-            n_terms = fit.expo.shape[0]
-            coef = fit.coef.cpu().numpy() * y_scale
-            expo = fit.expo.cpu().numpy()
-            keep = coef != 0
-            if keep.any():
-                return Signomial([fit.intercept * y_scale], coef[keep][None], expo[keep][None],
-                                 transform, ["y"])
-            return Signomial([fit.intercept * y_scale], np.zeros((1, n_terms)), expo[None],
-                             transform, ["y"])
-
-        with thread_budget(log_u.size * self.n_restarts, device):
-            _, fits = self._search_sizes(search)
-            candidates = sparsify.regressor_candidates(fits, search, to_signomial, y_scale)
-        signomial = self._install_front(candidates, n_val=search.n_val)
-        self.y_scale_ = y_scale
-        self.n_iter_ = search.n_steps
-        return self._set_fitted(signomial, n_features_in=self.n_features_in_,
-                                feature_names_in=getattr(self, "feature_names_in_", None))
-
-    def _split(self, log_u, y, rng, device):
+    @staticmethod
+    def _split(log_u, y, held, device):
+        """Training and validation rows (``held``: the rows of :func:`holdout_mask`);
+        both are all rows below 20 rows or when the hash leaves one side empty."""
         as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float64, device=device)  # noqa: E731
-        if len(y) < 20:
+        if len(y) < 20 or held.all() or not held.any():
             data = (as_tensor(log_u), as_tensor(y))
             return data, data
-        lu_train, lu_val, y_train, y_val = train_test_split(
-            log_u, y, test_size=self.validation_fraction,
-            random_state=rng.randint(np.iinfo(np.int32).max),
-        )
-        return (as_tensor(lu_train), as_tensor(y_train)), (as_tensor(lu_val), as_tensor(y_val))
+        return ((as_tensor(log_u[~held]), as_tensor(y[~held])),
+                (as_tensor(log_u[held]), as_tensor(y[held])))
 
     def _search_sizes(self, search: SymbolicSearch):
         anchor = search.log_linear_start()
@@ -211,3 +197,38 @@ class ECSELRegressor(FrontMixin, ExplainMixin, ECSELBase, RegressorMixin, BaseEs
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         return tags
+
+
+def fit_search(estimator: ECSELRegressor, train, val, *, transform, y_scale: float,
+               generator: torch.Generator, rng: np.random.RandomState,
+               device: torch.device, n_features_in: int,
+               feature_names_in=None) -> ECSELRegressor:
+    """The regressor's symbolic search, sparsity path and install, for every fit.
+
+    ``ECSELRegressor.fit`` and :func:`ecsel.stream.fit_stream` both end here.
+    ``train`` and ``val`` are ``(log_u, y / y_scale)`` tensor pairs of the training
+    and validation rows (for a streamed fit, row-hash samples of them). The model
+    sizes (:class:`~ecsel._fit.symbolic.SymbolicSearch`), the front
+    (:func:`~ecsel._fit.sparsify.regressor_candidates`) and the selected row are
+    installed on ``estimator`` through its one door; returns it.
+    """
+    search = SymbolicSearch(train, val, n_restarts=estimator.n_restarts, l1=estimator.alpha,
+                            max_iter=estimator.max_iter, generator=generator, rng=rng)
+
+    def to_signomial(fit):
+        n_terms = fit.expo.shape[0]
+        coef = fit.coef.cpu().numpy() * y_scale
+        expo = fit.expo.cpu().numpy()
+        keep = coef != 0
+        if keep.any():
+            return Signomial([fit.intercept * y_scale], coef[keep][None], expo[keep][None],
+                             transform, ["y"])
+        return Signomial([fit.intercept * y_scale], np.zeros((1, n_terms)), expo[None],
+                         transform, ["y"])
+
+    with thread_budget(train[0].numel() * estimator.n_restarts, device):
+        _, fits = estimator._search_sizes(search)
+        candidates = sparsify.regressor_candidates(fits, search, to_signomial, y_scale)
+    return estimator._install_fit(candidates, n_features_in=n_features_in,
+                                  feature_names_in=feature_names_in, n_val=search.n_val,
+                                  y_scale_=y_scale, n_iter_=search.n_steps)

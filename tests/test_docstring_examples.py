@@ -99,3 +99,38 @@ def test_every_public_name_has_an_examples_section() -> None:
     missing = sorted(n for n, obj in public_names().items() if not has_examples(obj))
     new = [name for name in missing if name not in PENDING]
     assert not new, f"public names without a numpydoc Examples section: {new}"
+
+
+def _root_conftest():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_root_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_examples_needing_a_missing_optional_wheel_skip_and_nothing_else_does():
+    missing = _root_conftest()._missing_optional
+    assert missing(ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")) \
+        == "package matplotlib"
+    assert missing(ModuleNotFoundError("x", name="pyarrow.parquet")) == "package pyarrow"
+    ours = ImportError("Reading Parquet needs pyarrow: pip install 'ecsel[parquet]'.")
+    assert missing(ours) == "wheel (pip install ecsel[parquet])"
+    wrapped = ValueError("cannot read")
+    wrapped.__cause__ = ModuleNotFoundError("x", name="skimage")
+    assert missing(wrapped) == "package skimage"
+    # a required package, or any other error, still fails the example
+    assert missing(ModuleNotFoundError("No module named 'numpy'", name="numpy")) is None
+    assert missing(ImportError("cannot import name 'frobnicate' from 'ecsel'")) is None
+    assert missing(ValueError("pip install matplotlib")) is None
+    assert missing(None) is None
+    # a third-party message that names a missing optional module (pandas' Parquet engines)
+    pandas_says = ImportError("Unable to find a usable engine; tried using: 'fastparquet'.")
+    import importlib.util
+
+    if importlib.util.find_spec("fastparquet") is None:
+        assert missing(pandas_says) == "package fastparquet"
+    assert missing(ImportError("Unable to find a usable engine; tried using: 'numpy'.")) is None

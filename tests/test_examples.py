@@ -49,3 +49,12 @@ def test_compression_example_fast(tmp_path, capsys):
     tuned = eq[eq["student"] == "tuned"].set_index("beta")["rank_corr"]
     assert tuned[10.0] > tuned[0.0], eq.to_dict("records")  # matching moves the ranks
     assert "Equation student" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["ood_detection", "neuron_attribution", "compression"])
+def test_missing_extra_is_one_line_not_a_traceback(name, monkeypatch, capsys):
+    module = _load(name)
+    monkeypatch.setattr(module, "REQUIRES", [*module.REQUIRES, "no-such-distribution-xyz"])
+    assert module.main([]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no-such-distribution-xyz" in err[0] and "pip install" in err[0]

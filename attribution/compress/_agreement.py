@@ -267,8 +267,8 @@ def attribution_agreement(
             for model, tag, maps in ((teacher, "teacher", t_map), (student, "student", s_map)):
                 a = _input_shaped(maps, x)
                 kw = {"baselines": baselines, "n_steps": faithfulness_steps,
-                      "max_examples_per_batch": batch_size}
-                row[f"insertion_{tag}"] = float(insertion(model, x, a, target, **kw).mean())
-                row[f"deletion_{tag}"] = float(deletion(model, x, a, target, **kw).mean())
+                      "batch_size": batch_size}
+                row[f"insertion_{tag}"] = float(insertion(model, x, a, target=target, **kw).mean())
+                row[f"deletion_{tag}"] = float(deletion(model, x, a, target=target, **kw).mean())
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")

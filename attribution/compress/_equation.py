@@ -11,7 +11,11 @@ The student is fitted in two steps, through ``ecsel``'s public API only:
    from every background row, averaged: the path-method counterpart of the
    interventional game) and ``phi_S`` are the student's *exact* interventional
    Shapley values against the same background, in closed form and differentiable
-   (:func:`signomial_shapley_torch`).
+   (:func:`ecsel.explain.signomial_shapley_torch`); ``z_S`` is
+   :func:`ecsel.export.signomial_scores_torch` (the deployed clamp included).
+
+The tuned equation becomes a new estimator through
+:meth:`ecsel.ECSELRegressor.from_signomial`; the initial fit is never modified.
 
 It lives in ``attribution.compress`` because it needs ``attribution``'s integrated
 gradients of the teacher and ``ecsel``'s closed form: ``attribution`` may import
@@ -21,103 +25,26 @@ gradients of the teacher and ``ecsel``'s closed form: ``attribution`` may import
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 from collections.abc import Callable, Sequence
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch import Tensor, nn
+from torch import Tensor
 
 from ecsel import ECSELRegressor, Signomial
+from ecsel.explain import column_index, signomial_shapley_torch
+from ecsel.export import signomial_scores_torch
 
 from ..integrated_gradients import IntegratedGradients
 from ._maps import normalized_distance
 
-__all__ = ["EquationStudent", "column_groups", "signomial_shapley_torch", "teacher_attributions"]
-
-
-def column_groups(signomial: Signomial) -> np.ndarray:
-    """Raw-column index (into ``signomial.input_features``) of every model feature.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from ecsel import ECSELRegressor
-    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "c": ["u", "v", "w", "u"]})
-    >>> est = ECSELRegressor(n_terms=1, max_iter=5, n_restarts=2, random_state=0)
-    >>> column_groups(est.fit(X, [1.0, 2.0, 3.0, 4.0]).signomial_).tolist()
-    [0, 1, 1]
-    """
-    position = {name: i for i, name in enumerate(signomial.input_features)}
-    return np.array([position[m.source] for m in signomial.transform.feature_maps], dtype=int)
-
-
-def signomial_shapley_torch(
-    coef: Tensor, exponents: Tensor, log_u_x: Tensor, log_u_b: Tensor, groups: Tensor,
-    n_columns: int,
-) -> Tensor:
-    r"""Exact interventional Shapley values of a signomial, differentiable in torch.
-
-    For the score ``z(x) = b + sum_k c_k prod_j f_kj(x)`` with column factors
-    ``f_kj = exp(sum_{m in column j} a_km log u_m)`` and one background row ``r``,
-    each term is a product game whose Shapley value is (Owen's multilinear extension)
-
-    .. math:: \phi_j = c_k (f_j(x) - f_j(r)) \int_0^1 \prod_{i \ne j}
-              \big((1-q) f_i(r) + q f_i(x)\big)\,dq,
-
-    a polynomial of degree ``p - 1`` in ``q``, integrated exactly by Gauss-Legendre
-    with ``ceil(p / 2)`` nodes (in log space, so no factor overflows). Values are
-    averaged over the background rows and summed over terms. The clamp of the
-    exponent argument at +-60 is not applied (exact when no coalition reaches it).
-
-    Parameters
-    ----------
-    coef : Tensor (n_outputs, n_terms)
-    exponents : Tensor (n_outputs, n_terms, n_model_features)
-    log_u_x : Tensor (n, n_model_features)
-        ``log u`` of the explained rows (``Signomial.log_features``).
-    log_u_b : Tensor (B, n_model_features)
-        ``log u`` of the background rows.
-    groups : LongTensor (n_model_features,)
-        Raw column of each model feature (:func:`column_groups`).
-    n_columns : int
-        Number of raw columns (players).
-
-    Returns
-    -------
-    Tensor (n, n_outputs, n_columns)
-        ``values.sum(-1) = z(x) - mean_r z(r)``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> c = torch.tensor([[1.0]], dtype=torch.float64)
-    >>> a = torch.tensor([[[1.0, 1.0]]], dtype=torch.float64)
-    >>> lx = torch.log(torch.tensor([[2.0, 3.0]], dtype=torch.float64))
-    >>> lb = torch.zeros(1, 2, dtype=torch.float64)
-    >>> phi = signomial_shapley_torch(c, a, lx, lb, torch.tensor([0, 1]), 2)  # v: 1, 2, 3, 6
-    >>> phi.round(decimals=10).tolist()
-    [[[2.0, 3.0]]]
-    """
-    one_hot = nn.functional.one_hot(groups.long(), n_columns).to(exponents.dtype)  # (M, p)
-    weighted = exponents[..., None] * one_hot  # (O, K, M, p)
-    lfx = torch.einsum("nm,okmp->nokp", log_u_x, weighted)  # (n, O, K, p)
-    lfb = torch.einsum("nm,okmp->nokp", log_u_b, weighted)  # (B, O, K, p)
-    nodes, weights = np.polynomial.legendre.leggauss(max(1, math.ceil(n_columns / 2)))
-    lx, lb = lfx[:, None], lfb[None]  # (n, 1, O, K, p), (1, B, O, K, p)
-    diff = torch.exp(lx) - torch.exp(lb)
-    integral = torch.zeros_like(diff)
-    for q, w in zip(((nodes + 1) / 2).tolist(), (weights / 2).tolist()):
-        log_path = torch.logaddexp(lb + math.log1p(-q), lx + math.log(q))
-        others = log_path.sum(dim=-1, keepdim=True) - log_path
-        integral = integral + w * torch.exp(others)
-    phi = (diff * integral).mean(dim=1)  # (n, O, K, p)
-    return (coef[None, :, :, None] * phi).sum(dim=2)
+__all__ = ["EquationStudent", "teacher_attributions"]
 
 
 def teacher_attributions(
@@ -126,9 +53,10 @@ def teacher_attributions(
     background: Tensor,
     groups: Sequence[int] | Tensor,
     n_columns: int,
+    *,
     target: int | None = None,
     n_steps: int = 32,
-    batch_rows: int = 8192,
+    batch_size: int = 8192,
 ) -> Tensor:
     """Integrated gradients of the teacher from every background row, averaged, per column.
 
@@ -148,7 +76,7 @@ def teacher_attributions(
         Output explained for ``(N, C)`` scores.
     n_steps : int, default 32
         Gauss-Legendre nodes of the IG integral.
-    batch_rows : int, default 8192
+    batch_size : int, default 8192
         Rows (explained row x background row) per IG call.
 
     Returns
@@ -169,7 +97,7 @@ def teacher_attributions(
     n, n_back = x.shape[0], background.shape[0]
     ig = IntegratedGradients(teacher)
     out = torch.zeros((n, n_columns), dtype=x.dtype, device=x.device)
-    rows_per_call = max(1, batch_rows // n_back)
+    rows_per_call = max(1, batch_size // n_back)
     for start in range(0, n, rows_per_call):
         chunk = x[start:start + rows_per_call]
         m = chunk.shape[0]
@@ -251,6 +179,24 @@ class EquationStudent(RegressorMixin, BaseEstimator):
     (3,)
     """
 
+    _parameter_constraints: dict = {
+        "teacher": [callable],
+        "encoder": [callable, None],
+        "groups": ["array-like", None],
+        "target": [Integral, None],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "n_background": [Interval(Integral, 1, None, closed="left")],
+        "ig_steps": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "regressor": [ECSELRegressor, None],
+        "prefit": ["boolean"],
+        "fine_tune": [StrOptions({"all", "support"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(self, teacher, encoder=None, groups=None, target=None, beta=10.0,
                  n_background=32, ig_steps=32, epochs=150, lr=0.01, batch_size=512,
                  regressor=None, prefit=False, fine_tune="all", random_state=None,
@@ -320,22 +266,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- fit
     def _check_params(self) -> None:
-        if not callable(self.teacher):
-            raise ValueError("teacher must be callable (a torch module or function)")
-        if not isinstance(self.beta, numbers.Real) or not 0 <= self.beta < float("inf"):
+        self._validate_params()  # scikit-learn's, from _parameter_constraints
+        if not np.isfinite(self.beta):
             raise ValueError(f"beta must be a finite non-negative number, got {self.beta!r}")
-        for name in ("n_background", "ig_steps", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not isinstance(self.epochs, numbers.Integral) or self.epochs < 0:
-            raise ValueError(f"epochs must be a non-negative int, got {self.epochs!r}")
-        if not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if self.fine_tune not in ("all", "support"):
-            raise ValueError(f"fine_tune must be 'all' or 'support', got {self.fine_tune!r}")
-        if self.regressor is not None and not isinstance(self.regressor, ECSELRegressor):
-            raise ValueError("regressor must be an ECSELRegressor or None")
         if self.prefit:
             if self.regressor is None:
                 raise ValueError("prefit=True needs a fitted regressor")
@@ -373,8 +306,8 @@ class EquationStudent(RegressorMixin, BaseEstimator):
                                        replace=False))
         self.background_ = frame.iloc[back_rows].reset_index(drop=True)
         attr_teacher = teacher_attributions(
-            self.teacher, encoded, encoded[back_rows], groups, n_cols, self.target,
-            self.ig_steps).double()
+            self.teacher, encoded, encoded[back_rows], groups, n_cols, target=self.target,
+            n_steps=self.ig_steps).double()
         if self.prefit:
             names = [str(c) for c in self.regressor.signomial_.input_features]
             if names != [str(c) for c in frame.columns]:
@@ -398,7 +331,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
         as64 = lambda a: torch.tensor(np.asarray(a), dtype=torch.float64)  # noqa: E731
         log_u = as64(sig.log_features(frame))
         log_b = as64(sig.log_features(self.background_))
-        groups = torch.as_tensor(column_groups(sig))
+        groups = torch.as_tensor(column_index(sig))
         n_cols = len(sig.input_features)
         intercept = as64(sig.intercept).requires_grad_()
         coef = as64(sig.coef).requires_grad_()
@@ -417,8 +350,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
             sums, n_seen = {"fidelity": 0.0, "attribution": 0.0}, 0
             for idx in torch.randperm(len(frame), generator=generator).split(self.batch_size):
                 expo = exponents if support is None else exponents * support
-                power = torch.einsum("nm,okm->nok", log_u[idx], expo)
-                z = intercept + (coef * torch.exp(power)).sum(dim=2)
+                z = signomial_scores_torch(log_u[idx], intercept, coef, expo)
                 fidelity = (z[:, 0] - z_teacher[idx]).pow(2).mean() / variance
                 loss = fidelity
                 attr = torch.zeros(())
@@ -441,9 +373,7 @@ class EquationStudent(RegressorMixin, BaseEstimator):
             expo = exponents if support is None else exponents * support
             tuned = Signomial(intercept.numpy(), coef.numpy(), expo.numpy(), sig.transform,
                               sig.output_names)
-        estimator = copy.deepcopy(initial)
-        estimator.signomial_ = tuned
-        estimator.n_terms_ = tuned.n_terms
+        estimator = ECSELRegressor.from_signomial(tuned, frame, **initial.get_params())
         return estimator, history
 
     # ------------------------------------------------------------- predict
@@ -452,13 +382,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> s.fit(X).predict(X.iloc[:4]).shape
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> s.predict(X.iloc[:4]).shape
         (4,)
         """
         check_is_fitted(self)
@@ -469,14 +395,10 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> e = s.fit(X).explain(X.iloc[:3])
-        >>> np.allclose(e.values.sum(-1) + e.base_values, s.predict(X.iloc[:3]))
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> e = s.explain(X.iloc[:3])
+        >>> bool(np.allclose(e.values.sum(-1) + e.base_values, s.predict(X.iloc[:3])))
         True
         """
         check_is_fitted(self)
@@ -488,13 +410,9 @@ class EquationStudent(RegressorMixin, BaseEstimator):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, torch
-        >>> from ecsel import ECSELRegressor
-        >>> X = pd.DataFrame(np.random.default_rng(0).uniform(1, 3, (60, 2)), columns=["a", "b"])
-        >>> est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0)
-        >>> s = EquationStudent(lambda z: z[:, :1] * z[:, 1:], regressor=est, epochs=2,
-        ...                     n_background=4, ig_steps=4, random_state=0)
-        >>> s.fit(X).teacher_attribution(X.iloc[:3]).shape
+        >>> from attribution.testing import example_student
+        >>> s, X = example_student()
+        >>> s.teacher_attribution(X.iloc[:3]).shape
         (3, 2)
         """
         check_is_fitted(self)
@@ -503,7 +421,8 @@ class EquationStudent(RegressorMixin, BaseEstimator):
         groups = self._teacher_groups(frame, encoded.shape[1])
         back = self._encode(self.background_)
         return teacher_attributions(self.teacher, encoded, back, groups, frame.shape[1],
-                                    self.target, self.ig_steps).double().cpu().numpy()
+                                    target=self.target,
+                                    n_steps=self.ig_steps).double().cpu().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -20,12 +20,8 @@ monotonicity               higher (True)    image, tabular, time series
 =========================  ===============  ===========================
 """
 
-# Plumbing (forward-function adapters, tensor conversion, the blur baseline) stays
-# importable from here for existing code but is not part of ``__all__``; its home is
-# ``attribution.metrics._adapter`` / ``._curves``.
-from ._adapter import ForwardAdapter, as_forward_func, to_tensor  # noqa: F401
 from ._base import Metric
-from ._curves import CurveResult, gaussian_blur  # noqa: F401
+from ._curves import CurveResult
 from .completeness import CompletenessError, completeness_error
 from .faithfulness_correlation import FaithfulnessCorrelation, faithfulness_correlation
 from .infidelity import Infidelity, infidelity

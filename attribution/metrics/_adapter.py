@@ -196,7 +196,7 @@ def prepare(
     target: object,
     *,
     softmax: bool,
-    max_examples_per_batch: int | None,
+    batch_size: int | None,
 ) -> tuple[ForwardAdapter, Tensor, Tensor, Tensor]:
     """Shared front matter: adapter, tensor inputs, validated targets, clean scores.
 
@@ -212,8 +212,8 @@ def prepare(
     if x.ndim < 2 or x.shape[0] == 0:
         raise ValueError(f"`inputs` must have shape (n_samples, ...), got {tuple(x.shape)}")
     with torch.no_grad():
-        out = torch.cat([f.outputs(c, softmax=softmax) for c in chunks(x, max_examples_per_batch)])
-    t = format_target(target, out, single_output=f.single_output, style="metric").to(x.device)
+        out = torch.cat([f.outputs(c, softmax=softmax) for c in chunks(x, batch_size)])
+    t = format_target(target, out, single_output=f.single_output).to(x.device)
     clean = out.gather(1, t.view(-1, 1).to(out.device)).squeeze(1)
     return f, x, t, clean
 
@@ -240,10 +240,10 @@ def broadcast_baselines(baselines: ArrayLike, inputs: Tensor) -> Tensor:
     >>> broadcast_baselines(0, torch.ones(2, 3)).tolist()
     [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
     """
-    return format_baselines(baselines, inputs, style="metric")
+    return format_baselines(baselines, inputs)
 
 
-#: Input elements per forward call when ``max_examples_per_batch`` is None in metrics that
+#: Input elements per forward call when ``batch_size`` is None in metrics that
 #: multiply the batch (curve points, random subsets, perturbations): about 16 MB of float32.
 AUTO_CHUNK_ELEMENTS = 2**22
 
@@ -258,5 +258,5 @@ def auto_rows(size: int | None, inputs: Tensor) -> int:
 
 def chunks(x: Tensor, size: int | None) -> Iterator[Tensor]:
     """Split ``x`` along dim 0 into pieces of at most ``size`` rows (all of it if ``None``)."""
-    for rows in row_chunks(len(x), size, name="max_examples_per_batch", style="metric"):
+    for rows in row_chunks(len(x), size, name="batch_size"):
         yield x[rows]

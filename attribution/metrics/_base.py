@@ -1,8 +1,11 @@
 """Class front door shared by all metrics (torchmetrics-style: one implementation, two doors).
 
 Every metric is a plain function. Its class form stores the options, accumulates per-sample
-scores over ``update`` calls and reports the mean with ``compute``. Metadata
-(``higher_is_better``, ``data_applicability``) lives on the class, as in Quantus.
+scores over ``update`` calls (which return nothing, as in torchmetrics and
+:class:`attribution.ood.OODMetrics`) and reports the mean with ``compute``; calling the
+object scores one batch, accumulates it and returns its per-sample scores (torchmetrics'
+``forward``). Metadata (``higher_is_better``, ``data_applicability``) lives on the class,
+as in Quantus.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ __all__ = ["Metric"]
 
 
 class Metric:
-    """Base class: ``Metric(forward_func, **options)(inputs, attributions, target)``.
+    """Base class: ``Metric(forward_func, **options)(inputs, attributions, target=...)``.
 
     Subclasses set ``function`` (the functional implementation), ``higher_is_better``
     and ``data_applicability``.
@@ -37,7 +40,7 @@ class Metric:
     >>> from attribution.metrics import CompletenessError, Metric
     >>> model = torch.nn.Linear(3, 2, bias=False)
     >>> metric = CompletenessError(model)
-    >>> isinstance(metric, Metric), metric.name(), metric.higher_is_better
+    >>> isinstance(metric, Metric), metric.get_name(), metric.higher_is_better
     (True, 'completeness_error', False)
     >>> x = torch.rand(4, 3)
     >>> scores = metric(x, x * model.weight[0].detach(), target=0)  # exact for a linear model
@@ -56,13 +59,13 @@ class Metric:
         self.reset()
 
     @classmethod
-    def name(cls) -> str:
+    def get_name(cls) -> str:
         """The metric's name in snake case, e.g. ``"insertion"``.
 
         Examples
         --------
         >>> from attribution.metrics import Insertion, RegionPerturbation
-        >>> Insertion.name(), RegionPerturbation.name()
+        >>> Insertion.get_name(), RegionPerturbation.get_name()
         ('insertion', 'region_perturbation')
         """
         return cls.function.__name__
@@ -88,33 +91,44 @@ class Metric:
         self.curves: list[Tensor] = []
         self.fractions: Tensor | None = None
 
-    def __call__(self, inputs: Any, attributions: Any, target: Any = None) -> Tensor:
-        """Per-sample scores for one batch (also accumulated, like ``update``)."""
-        return self.update(inputs, attributions, target)
-
-    def update(self, inputs: Any, attributions: Any, target: Any = None) -> Tensor:
-        """Score one batch, store the per-sample scores (and curves) and return the scores.
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Tensor:
+        """Score one batch, accumulate it (as :meth:`update`) and return its scores.
 
         Examples
         --------
         >>> import torch
         >>> from attribution.metrics import Insertion
         >>> metric = Insertion(torch.nn.Linear(4, 2), n_steps=4)
-        >>> metric.update(torch.rand(3, 4), torch.rand(3, 4), target=1).shape
+        >>> metric(torch.rand(3, 4), torch.rand(3, 4), target=1).shape
         torch.Size([3])
-        >>> metric.curves[0].shape, metric.fractions.tolist()  # 5 curve points per sample
-        (torch.Size([3, 5]), [0.0, 0.25, 0.5, 0.75, 1.0])
+        """
+        self.update(inputs, *args, **kwargs)
+        return self.scores[-1]
+
+    def update(self, inputs: Any, attributions: Any, *, target: Any = None) -> None:
+        """Score one batch and store its per-sample scores (and curves).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.metrics import Insertion
+        >>> metric = Insertion(torch.nn.Linear(4, 2), n_steps=4)
+        >>> metric.update(torch.rand(3, 4), torch.rand(3, 4), target=1)
+        >>> metric.scores[0].shape, metric.curves[0].shape  # 5 curve points per sample
+        (torch.Size([3]), torch.Size([3, 5]))
+        >>> metric.fractions.tolist()
+        [0.0, 0.25, 0.5, 0.75, 1.0]
         """
         kwargs = dict(self.options)
         if self.returns_curves:
             kwargs["return_curves"] = True
-        out = type(self).function(self.forward_func, inputs, attributions, target, **kwargs)
+        out = type(self).function(self.forward_func, inputs, attributions, target=target,
+                                  **kwargs)
         if isinstance(out, CurveResult):
             self.curves.append(out.curves.detach())
             self.fractions = out.fractions
             out = out.scores
         self.scores.append(out.detach())
-        return out
 
     def compute(self) -> Tensor:
         """Mean score over all samples seen since the last ``reset`` (NaNs ignored).
@@ -126,8 +140,8 @@ class Metric:
         >>> model = torch.nn.Linear(3, 2, bias=False)
         >>> metric = CompletenessError(model)
         >>> x1, x2 = torch.rand(2, 3), torch.rand(4, 3)
-        >>> s1 = metric.update(x1, torch.zeros(2, 3), target=0)  # error = |F(x) - F(0)| = |F(x)|
-        >>> s2 = metric.update(x2, torch.zeros(4, 3), target=0)
+        >>> s1 = metric(x1, torch.zeros(2, 3), target=0)  # error = |F(x) - F(0)| = |F(x)|
+        >>> s2 = metric(x2, torch.zeros(4, 3), target=0)
         >>> bool(torch.isclose(metric.compute(), torch.cat([s1, s2]).mean()))  # over all 6 samples
         True
         """

@@ -7,7 +7,7 @@ All curve metrics reduce to the same computation on a flat view of the inputs:
 2. broadcast each group's rank back to the input's shape as an integer tensor ``R``;
 3. at curve point ``k`` the perturbed input moves every element with ``R < counts[k]``;
 4. evaluate all ``n_samples * (n_steps + 1)`` perturbed inputs in chunks of
-   ``max_examples_per_batch`` rows (no Python loop over samples or steps).
+   ``batch_size`` rows (no Python loop over samples or steps).
 
 Steps that change nothing (every moved element already equals the substrate, e.g. black
 pixels under a black baseline) reuse the previous score instead of calling the model. The
@@ -186,7 +186,7 @@ def perturbation_curves(
     *,
     insert: bool,
     softmax: bool,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
     skip_unchanged: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """Scores along the curve, shape ``(n_samples, len(counts))``, and the changed-step mask.
@@ -203,7 +203,7 @@ def perturbation_curves(
     values = torch.zeros(n * n_points, dtype=inputs.dtype, device=inputs.device)
     view = (-1,) + (1,) * (ranks.ndim - 1)
     with torch.inference_mode():
-        for idx in chunks(rows, auto_rows(max_examples_per_batch, inputs)):
+        for idx in chunks(rows, auto_rows(batch_size, inputs)):
             b, k = idx // n_points, idx % n_points
             moved = ranks[b] < counts[k].view(view)
             keep, fill = (substrate[b], inputs[b]) if insert else (inputs[b], substrate[b])

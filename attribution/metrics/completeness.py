@@ -15,12 +15,12 @@ def completeness_error(
     forward_func: object,
     inputs: ArrayLike,
     attributions: ArrayLike,
-    target: object = None,
     *,
+    target: object = None,
     baselines: ArrayLike = 0.0,
     softmax: bool = False,
     relative: bool = False,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
 ) -> Tensor:
     r"""Completeness error :math:`|\sum_i a_i - (F(x) - F(x'))|`. **Lower is better.**
 
@@ -39,7 +39,7 @@ def completeness_error(
         Explain the probability instead of the raw output (logit).
     relative : bool, default False
         Divide by :math:`|F(x) - F(x')|` (NaN where that is zero).
-    max_examples_per_batch : int, optional
+    batch_size : int, optional
         Most inputs per forward call.
 
     Returns
@@ -56,11 +56,11 @@ def completeness_error(
     True
     """
     f, x, t, fx = prepare(forward_func, inputs, target, softmax=softmax,
-                          max_examples_per_batch=max_examples_per_batch)
+                          batch_size=batch_size)
     a = check_attributions(attributions, x)
     base = broadcast_baselines(baselines, x)
     with torch.no_grad():
-        pairs = zip(chunks(base, max_examples_per_batch), chunks(t, max_examples_per_batch),
+        pairs = zip(chunks(base, batch_size), chunks(t, batch_size),
                     strict=True)
         fb = torch.cat([f.scores(b, tb, softmax=softmax) for b, tb in pairs])
     delta = fx - fb

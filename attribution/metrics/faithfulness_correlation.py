@@ -26,14 +26,14 @@ def faithfulness_correlation(
     forward_func: object,
     inputs: ArrayLike,
     attributions: ArrayLike,
-    target: object = None,
     *,
+    target: object = None,
     baselines: ArrayLike | str = 0.0,
     subset_size: int | None = None,
     n_runs: int = 100,
     softmax: bool = False,
     random_state: int | torch.Generator | None = None,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
 ) -> Tensor:
     r"""Pearson correlation between summed attributions and score drops. **Higher is better.**
 
@@ -57,7 +57,7 @@ def faithfulness_correlation(
         Use probabilities instead of raw outputs.
     random_state : int or torch.Generator, optional
         Seed for the subsets (deterministic when given).
-    max_examples_per_batch : int, optional
+    batch_size : int, optional
         Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
         about 4M input elements.
 
@@ -82,7 +82,7 @@ def faithfulness_correlation(
     True
     """
     f, x, t, fx = prepare(forward_func, inputs, target, softmax=softmax,
-                          max_examples_per_batch=max_examples_per_batch)
+                          batch_size=batch_size)
     a = check_attributions(attributions, x).reshape(len(x), -1)
     d = a.shape[1]
     size = min(224, max(1, d // 2)) if subset_size is None else int(subset_size)
@@ -102,7 +102,7 @@ def faithfulness_correlation(
             masks = _random_subsets(hi - lo, n_runs, d, size, g)
             sums[lo:hi] = (a[lo:hi].unsqueeze(1) * masks).sum(-1)
             rows = torch.arange(lo * n_runs, hi * n_runs, device=x.device)
-            for idx in chunks(rows, auto_rows(max_examples_per_batch, x)):
+            for idx in chunks(rows, auto_rows(batch_size, x)):
                 b, m = idx // n_runs, masks.reshape(-1, d)[idx - lo * n_runs]
                 x_pert = torch.where(m, base[b], x_flat[b]).reshape(len(idx), *x.shape[1:])
                 drop = fx[b] - f.scores(x_pert, t[b], softmax=softmax).to(x.dtype)
@@ -112,7 +112,7 @@ def faithfulness_correlation(
 
 def _rng_block(runs: int, d: int) -> int:
     """Samples per random draw: fixed by the problem's size, never by the batch size, so
-    results do not depend on ``max_examples_per_batch``; about 16M random keys at most."""
+    results do not depend on ``batch_size``; about 16M random keys at most."""
     return max(1, min(_RNG_BLOCK, 2**24 // (runs * d)))
 
 

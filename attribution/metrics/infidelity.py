@@ -45,15 +45,15 @@ def infidelity(
     forward_func: object,
     inputs: ArrayLike,
     attributions: ArrayLike,
-    target: object = None,
     *,
+    target: object = None,
     perturb_func: PerturbFunc | None = None,
     noise_scale: ArrayLike = 0.1,
     n_perturb_samples: int = 10,
     normalize: bool = True,
     softmax: bool = False,
     random_state: int | torch.Generator | None = None,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
 ) -> Tensor:
     r"""Infidelity :math:`E_I[(I^\top a - (F(x) - F(x - I)))^2]`. **Lower is better.**
 
@@ -70,7 +70,7 @@ def infidelity(
     perturb_func : callable, optional
         Captum-compatible ``perturb_func(x) -> (I, x_perturbed)``, called on the inputs
         repeated ``n_perturb_samples`` times each (``repeat_interleave`` order), in chunks
-        of ``max_examples_per_batch`` rows. Default: Gaussian noise with ``noise_scale``
+        of ``batch_size`` rows. Default: Gaussian noise with ``noise_scale``
         and ``x_perturbed = x - I``.
     noise_scale : float or Tensor, default 0.1
         Standard deviation of the default Gaussian perturbation (per feature if a tensor).
@@ -82,8 +82,8 @@ def infidelity(
         Use probabilities instead of raw outputs.
     random_state : int or torch.Generator, optional
         Seed for the default perturbation (the noise is drawn chunk by chunk, so results
-        are reproducible for a given seed and ``max_examples_per_batch``).
-    max_examples_per_batch : int, optional
+        are reproducible for a given seed and ``batch_size``).
+    batch_size : int, optional
         Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
         about 4M input elements.
 
@@ -108,7 +108,7 @@ def infidelity(
     if n_perturb_samples < 1:
         raise ValueError(f"`n_perturb_samples` must be >= 1, got {n_perturb_samples}")
     f, x, t, fx = prepare(forward_func, inputs, target, softmax=softmax,
-                          max_examples_per_batch=max_examples_per_batch)
+                          batch_size=batch_size)
     a = check_attributions(attributions, x).reshape(len(x), -1)
     if perturb_func is None:
         perturb_func = gaussian_perturbation(noise_scale, make_generator(random_state, x.device))
@@ -116,7 +116,7 @@ def infidelity(
     dot = torch.empty(len(rows), dtype=x.dtype, device=x.device)
     drop = torch.empty_like(dot)
     with torch.no_grad():
-        for idx in chunks(rows, auto_rows(max_examples_per_batch, x)):
+        for idx in chunks(rows, auto_rows(batch_size, x)):
             b = idx // n_perturb_samples
             pert, x_pert = perturb_func(x[b])
             pert = to_tensor(pert, device=x.device, dtype=x.dtype).reshape(len(idx), -1)

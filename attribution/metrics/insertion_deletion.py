@@ -41,12 +41,12 @@ def _insertion_deletion(
     abs: bool,
     patch_size: int,
     return_curves: bool,
-    max_examples_per_batch: int | None,
+    batch_size: int | None,
     skip_unchanged: bool,
     normalize: bool,
 ) -> Tensor | CurveResult:
     f, x, t, _ = prepare(
-        forward_func, inputs, target, softmax=softmax, max_examples_per_batch=max_examples_per_batch
+        forward_func, inputs, target, softmax=softmax, batch_size=batch_size
     )
     a = check_attributions(attributions, x)
     ordering = resolve_ordering(ordering, x)
@@ -55,7 +55,7 @@ def _insertion_deletion(
     counts = equal_counts(n_groups, n_steps, x.device)
     curves, _ = perturbation_curves(
         f, x, substrate, t, ranks, counts, insert=insert, softmax=softmax,
-        max_examples_per_batch=max_examples_per_batch, skip_unchanged=skip_unchanged,
+        batch_size=batch_size, skip_unchanged=skip_unchanged,
     )
     if normalize:
         curves = _normalize(curves, insert)
@@ -78,8 +78,8 @@ def deletion(
     forward_func: object,
     inputs: ArrayLike,
     attributions: ArrayLike,
-    target: object = None,
     *,
+    target: object = None,
     baselines: ArrayLike | str = 0.0,
     n_steps: int | None = None,
     softmax: bool = True,
@@ -87,7 +87,7 @@ def deletion(
     abs: bool = False,
     patch_size: int = 8,
     return_curves: bool = False,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
     skip_unchanged: bool = True,
     normalize: bool = False,
 ) -> Tensor | CurveResult:
@@ -104,7 +104,7 @@ def deletion(
     Parameters
     ----------
     forward_func : nn.Module, callable, ECSEL estimator or sklearn classifier
-        The model (see :class:`~attribution.metrics.ForwardAdapter`).
+        The model (see :class:`~attribution.metrics._adapter.ForwardAdapter`).
     inputs : Tensor, ndarray or DataFrame, shape (n_samples, ...)
         Inputs. The device of a tensor decides where the model runs.
     attributions : Tensor, ndarray or DataFrame
@@ -133,7 +133,7 @@ def deletion(
         Side of the squares for ``ordering="patch"``.
     return_curves : bool, default False
         Return a :class:`CurveResult` ``(scores, curves, fractions)`` for plotting.
-    max_examples_per_batch : int, optional
+    batch_size : int, optional
         Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
         about 4M input elements (``AUTO_CHUNK_ELEMENTS``).
     skip_unchanged : bool, default True
@@ -170,7 +170,7 @@ def deletion(
     return _insertion_deletion(
         False, forward_func, inputs, attributions, target, baselines=baselines,
         n_steps=n_steps, softmax=softmax, ordering=ordering, abs=abs, patch_size=patch_size,
-        return_curves=return_curves, max_examples_per_batch=max_examples_per_batch,
+        return_curves=return_curves, batch_size=batch_size,
         skip_unchanged=skip_unchanged, normalize=normalize,
     )
 
@@ -179,8 +179,8 @@ def insertion(
     forward_func: object,
     inputs: ArrayLike,
     attributions: ArrayLike,
-    target: object = None,
     *,
+    target: object = None,
     baselines: ArrayLike | str = 0.0,
     n_steps: int | None = None,
     softmax: bool = True,
@@ -188,7 +188,7 @@ def insertion(
     abs: bool = False,
     patch_size: int = 8,
     return_curves: bool = False,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
     skip_unchanged: bool = True,
     normalize: bool = False,
 ) -> Tensor | CurveResult:
@@ -217,7 +217,7 @@ def insertion(
     return _insertion_deletion(
         True, forward_func, inputs, attributions, target, baselines=baselines,
         n_steps=n_steps, softmax=softmax, ordering=ordering, abs=abs, patch_size=patch_size,
-        return_curves=return_curves, max_examples_per_batch=max_examples_per_batch,
+        return_curves=return_curves, batch_size=batch_size,
         skip_unchanged=skip_unchanged, normalize=normalize,
     )
 

@@ -23,8 +23,8 @@ def monotonicity(
     forward_func: object,
     inputs: ArrayLike,
     attributions: ArrayLike,
-    target: object = None,
     *,
+    target: object = None,
     baselines: ArrayLike | str = 0.0,
     n_steps: int | None = None,
     softmax: bool = True,
@@ -32,7 +32,7 @@ def monotonicity(
     ordering: str = "auto",
     tol: float = 0.0,
     return_curves: bool = False,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
 ) -> Tensor | CurveResult:
     """Is the score strictly increasing as features are added, least important first?
     **Higher (True) is better.**
@@ -57,7 +57,7 @@ def monotonicity(
         Minimum increase that counts as an increase.
     return_curves : bool, default False
         Return a :class:`CurveResult` whose ``scores`` is the boolean result.
-    max_examples_per_batch : int, optional
+    batch_size : int, optional
         Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
         about 4M input elements.
 
@@ -82,13 +82,13 @@ def monotonicity(
     [True]
     """
     f, x, t, _ = prepare(forward_func, inputs, target, softmax=softmax,
-                         max_examples_per_batch=max_examples_per_batch)
+                         batch_size=batch_size)
     a = check_attributions(attributions, x)
     ranks, n_groups = group_ranks(a, resolve_ordering(ordering, x), descending=False, abs=abs)
     counts = equal_counts(n_groups, n_steps, x.device)
     curves, changed = perturbation_curves(
         f, x, resolve_substrate(baselines, x), t, ranks, counts, insert=True,
-        softmax=softmax, max_examples_per_batch=max_examples_per_batch,
+        softmax=softmax, batch_size=batch_size,
     )
     steps = changed[:, 1:]
     rises = (curves[:, 1:] - curves[:, :-1]) > tol

@@ -35,8 +35,8 @@ def pixel_flipping(
     forward_func: object,
     inputs: ArrayLike,
     attributions: ArrayLike,
-    target: object = None,
     *,
+    target: object = None,
     baselines: ArrayLike | str = 0.0,
     order: str = "morf",
     features_in_step: int = 1,
@@ -44,7 +44,7 @@ def pixel_flipping(
     ordering: str = "feature",
     abs: bool = False,
     return_curves: bool = False,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
     skip_unchanged: bool = True,
 ) -> Tensor | CurveResult:
     """Pixel-flipping AUC. **MoRF: lower is better; LeRF: higher is better.**
@@ -65,7 +65,7 @@ def pixel_flipping(
         Most or least relevant first.
     features_in_step : int, default 1
         Groups replaced per step.
-    return_curves, max_examples_per_batch, skip_unchanged
+    return_curves, batch_size, skip_unchanged
         As in :func:`~attribution.metrics.deletion`.
 
     Returns
@@ -88,13 +88,13 @@ def pixel_flipping(
     """
     descending = _check_order(order)
     f, x, t, _ = prepare(forward_func, inputs, target, softmax=softmax,
-                         max_examples_per_batch=max_examples_per_batch)
+                         batch_size=batch_size)
     a = check_attributions(attributions, x)
     ranks, n_groups = group_ranks(a, resolve_ordering(ordering, x), descending=descending, abs=abs)
     counts = fixed_counts(n_groups, features_in_step, None, x.device)
     curves, _ = perturbation_curves(
         f, x, resolve_substrate(baselines, x), t, ranks, counts, insert=False,
-        softmax=softmax, max_examples_per_batch=max_examples_per_batch,
+        softmax=softmax, batch_size=batch_size,
         skip_unchanged=skip_unchanged,
     )
     auc = trapezoid_auc(curves)
@@ -107,8 +107,8 @@ def region_perturbation(
     forward_func: object,
     inputs: ArrayLike,
     attributions: ArrayLike,
-    target: object = None,
     *,
+    target: object = None,
     baselines: ArrayLike | str = 0.0,
     order: str = "morf",
     patch_size: int = 8,
@@ -116,7 +116,7 @@ def region_perturbation(
     softmax: bool = True,
     abs: bool = False,
     return_curves: bool = False,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
     skip_unchanged: bool = True,
 ) -> Tensor | CurveResult:
     r"""Region perturbation AOPC. **MoRF: higher is better; LeRF: lower is better.**
@@ -141,7 +141,7 @@ def region_perturbation(
         Side of the square regions (edge regions are cropped).
     n_regions : int, default 100
         Number of perturbation steps ``L`` (capped at the number of regions).
-    return_curves, max_examples_per_batch, skip_unchanged
+    return_curves, batch_size, skip_unchanged
         As in :func:`~attribution.metrics.deletion`.
 
     Returns
@@ -163,14 +163,14 @@ def region_perturbation(
     """
     descending = _check_order(order)
     f, x, t, _ = prepare(forward_func, inputs, target, softmax=softmax,
-                         max_examples_per_batch=max_examples_per_batch)
+                         batch_size=batch_size)
     a = check_attributions(attributions, x)
     resolve_ordering("patch", x)
     ranks, n_groups = group_ranks(a, "patch", descending=descending, abs=abs, patch_size=patch_size)
     counts = fixed_counts(n_groups, 1, min(n_regions, n_groups), x.device)
     curves, _ = perturbation_curves(
         f, x, resolve_substrate(baselines, x), t, ranks, counts, insert=False,
-        softmax=softmax, max_examples_per_batch=max_examples_per_batch,
+        softmax=softmax, batch_size=batch_size,
         skip_unchanged=skip_unchanged,
     )
     aopc = (curves[:, :1] - curves).mean(1)

@@ -43,7 +43,7 @@ def sensitivity_max(
     n_perturb_samples: int = 10,
     norm_ord: str | float = "fro",
     random_state: int | torch.Generator | None = None,
-    max_examples_per_batch: int | None = None,
+    batch_size: int | None = None,
     **kwargs: Any,
 ) -> Tensor:
     r"""Max relative change of the explanation under small input noise. **Lower is better.**
@@ -74,8 +74,8 @@ def sensitivity_max(
         Norm of the flattened difference, as in :func:`torch.norm`.
     random_state : int or torch.Generator, optional
         Seed for the default perturbation (the noise is drawn chunk by chunk, so results
-        are reproducible for a given seed and ``max_examples_per_batch``).
-    max_examples_per_batch : int, optional
+        are reproducible for a given seed and ``batch_size``).
+    batch_size : int, optional
         Most perturbed inputs per explainer call.
     **kwargs
         Passed to the explainer (``target``, ``baselines``, ...). Tensors whose first
@@ -120,7 +120,7 @@ def sensitivity_max(
 
     rows = torch.arange(n * n_perturb_samples, device=x.device)
     sens = torch.empty(len(rows), dtype=x.dtype, device=x.device)
-    for idx in chunks(rows, max_examples_per_batch):
+    for idx in chunks(rows, batch_size):
         b = idx // n_perturb_samples
         x_pert = to_tensor(perturb_func(x[b]), device=x.device, dtype=x.dtype)
         e = to_tensor(explain(x_pert, **_expand_kwargs(kwargs, n, b)), device=x.device,
@@ -136,27 +136,25 @@ class SensitivityMax(Metric):
     --------
     >>> import torch
     >>> metric = SensitivityMax(lambda x, **_: torch.ones_like(x), random_state=0)
-    >>> metric.update(torch.rand(3, 2)).tolist()  # a constant explanation never changes
+    >>> metric(torch.rand(3, 2)).tolist()  # a constant explanation never changes
     [0.0, 0.0, 0.0]
     """
 
     function = staticmethod(sensitivity_max)
     higher_is_better = False
 
-    def update(self, inputs: Any, attributions: Any = None, target: Any = None) -> Tensor:
+    def update(self, inputs: Any, attributions: Any = None, *, target: Any = None) -> None:
         """Score one batch; ``attributions`` is unused (the explainer is re-run).
 
         Examples
         --------
         >>> import torch
         >>> metric = SensitivityMax(lambda x, **_: 2 * x, perturb_radius=0.01, random_state=0)
-        >>> scores = metric.update(torch.ones(2, 3))  # |2 dx| / |2 x| <= 0.01 * sqrt(3) / sqrt(3)
+        >>> scores = metric(torch.ones(2, 3))  # |2 dx| / |2 x| <= 0.01 * sqrt(3) / sqrt(3)
         >>> bool((scores <= 0.01 + 1e-6).all()), len(metric.scores)
         (True, 1)
         """
         kwargs = dict(self.options)
         if target is not None:
             kwargs["target"] = target
-        out = sensitivity_max(self.forward_func, inputs, **kwargs)
-        self.scores.append(out.detach())
-        return out
+        self.scores.append(sensitivity_max(self.forward_func, inputs, **kwargs).detach())

@@ -15,14 +15,14 @@ Layouts: Llama-style ``mlp.down_proj``, GPT-2-style ``mlp.c_proj``, BERT-style
 ``output.dense``, plus any ``nn.Linear`` or convolution (its input features / channels).
 """
 
-from ._attribution import METHODS, NeuronAttribution
+from ._attribution import NEURON_METHODS, NeuronAttribution
 from ._concepts import find_concept_neurons
 from ._curves import neuron_deletion, neuron_insertion
 from ._intervene import EditHandle, NeuronSet, ablate, edit_neurons
 from ._layout import Layout, NeuronLayer, resolve_layout
 
 __all__ = [
-    "METHODS",
+    "NEURON_METHODS",
     "EditHandle",
     "Layout",
     "NeuronAttribution",

@@ -27,9 +27,9 @@ from ._inputs import (
 )
 from ._layout import Layout, NeuronLayer, fold_norms, norm_sigma, resolve_layout
 
-__all__ = ["METHODS", "NeuronAttribution"]
+__all__ = ["NEURON_METHODS", "NeuronAttribution"]
 
-METHODS = ("direct", "activation", "gradient", "grad_x_act", "integrated_gradients")
+NEURON_METHODS = ("direct", "activation", "gradient", "grad_x_act", "integrated_gradients")
 
 
 def _check_targets(targets: Tensor, width: int) -> None:
@@ -77,7 +77,7 @@ class NeuronAttribution:
         target), or ``callable(targets) -> (n, d)``: a direction ``R`` in the space the head
         reads (a probe, a class vector, NAM's image-importance vector).
     method : str, default "direct"
-        One of :data:`METHODS`.
+        One of :data:`NEURON_METHODS`.
     tokenizer : optional
         A transformers tokenizer, to pass text prompts and string targets.
     final_norm, unembedding : nn.Module, optional
@@ -120,8 +120,8 @@ class NeuronAttribution:
         ig_method: str = "gausslegendre",
         internal_batch_size: int | None = None,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"`method` must be one of {METHODS}, got {method!r}")
+        if method not in NEURON_METHODS:
+            raise ValueError(f"`method` must be one of {NEURON_METHODS}, got {method!r}")
         if isinstance(readout, str) and readout != "unembedding":
             raise ValueError(
                 f"`readout` must be 'unembedding', a tensor or a callable, got {readout!r}"
@@ -170,9 +170,9 @@ class NeuronAttribution:
     def attribute(
         self,
         inputs: Any,
+        *,
         target: Any = None,
         position: int = -1,
-        *,
         keep_batch: bool = False,
     ) -> Tensor:
         """Scores of every neuron for ``target`` at ``position``.
@@ -209,7 +209,7 @@ class NeuronAttribution:
         batch = as_batch(inputs, self.tokenizer, position)
         if target is None:
             target = self.predict(batch)
-        targets = resolve_targets(target, batch.n, self.tokenizer, self._device())
+        targets = resolve_targets(target, batch.n, self.tokenizer, self.device)
         fn = {
             "direct": self._direct,
             "activation": self._activation,
@@ -278,7 +278,9 @@ class NeuronAttribution:
         ).mean(0)
 
     # ------------------------------------------------------------------ internals
-    def _device(self) -> torch.device:
+    @property
+    def device(self) -> torch.device:
+        """The device of the model's parameters (CPU for a model without any)."""
         for p in self.model.parameters():
             return p.device
         return torch.device("cpu")
@@ -339,8 +341,18 @@ class NeuronAttribution:
             logits = gather_position(logits, batch.positions(logits.shape[1], logits.device))
         return acts, norm_in, logits  # type: ignore[return-value]
 
-    def _readout_vectors(self, targets: Tensor, d: int, like: Tensor) -> Tensor:
-        """Readout directions ``(n, d)`` in the readout space, one per row."""
+    def readout_vectors(self, targets: Tensor, d: int, like: Tensor) -> Tensor:
+        """Readout directions ``(n, d)`` in the readout space, one per row.
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+        ...                           torch.nn.Linear(4, 2))
+        >>> na = NeuronAttribution(net, layers=[net[2]])  # its output is the logits
+        >>> na.readout_vectors(torch.tensor([1, 0]), 2, torch.zeros(1)).tolist()
+        [[0.0, 1.0], [1.0, 0.0]]
+        """
         r = self.readout
         if isinstance(r, str):
             head = self.layout.unembedding
@@ -374,7 +386,7 @@ class NeuronAttribution:
                 out.append(self._direct_conv(layer, a, targets))
                 continue
             w = layer.output_weights().detach()  # (d, N)
-            u = self._readout_vectors(targets, w.shape[0], a)
+            u = self.readout_vectors(targets, w.shape[0], a)
             if self.readout == "unembedding" and self.layout.unembedding is None:
                 if logits.shape[-1] != w.shape[0]:
                     raise ValueError(
@@ -396,7 +408,7 @@ class NeuronAttribution:
         with torch.enable_grad():
             x = a.detach().requires_grad_(True)
             y = module._conv_forward(x, module.weight.detach(), None)
-            u = self._readout_vectors(targets, y.shape[1], y)
+            u = self.readout_vectors(targets, y.shape[1], y)
             if u.ndim == 2:
                 u = u.reshape(*u.shape, *([1] * (y.ndim - 2)))
             (g,) = torch.autograd.grad((y * u).sum(), x)
@@ -408,8 +420,27 @@ class NeuronAttribution:
             [self._reduce(layer, a) for layer, a in zip(self.layout.layers, acts)], 1
         )
 
-    def _explained(self, batch: Batch, out: Any, site: list[Tensor], targets: Tensor) -> Tensor:
-        """The explained scalar per row, differentiable."""
+    def explained_scores(
+        self, batch: Batch, out: Any, site: list[Tensor], targets: Tensor
+    ) -> Tensor:
+        """The explained scalar per row, differentiable.
+
+        ``out`` is the model's output on ``batch`` and ``site`` what
+        :meth:`readout_hooks` stored during that pass.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from attribution.neurons._inputs import as_batch
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+        ...                           torch.nn.Linear(4, 2))
+        >>> na = NeuronAttribution(net, layers=[net[2]])
+        >>> x = torch.rand(2, 3)
+        >>> batch = as_batch(x)
+        >>> z = na.explained_scores(batch, batch.run(net), [], torch.tensor([0, 1]))
+        >>> bool(torch.allclose(z, net(x)[[0, 1], [0, 1]]))  # the target logits
+        True
+        """
         if isinstance(self.readout, str):
             y = logits_of(out)
             if y.ndim == 3:
@@ -419,12 +450,23 @@ class NeuronAttribution:
         z = site[0]
         if z.ndim == 3 and self.layout.layers[-1].kind != "conv":
             z = gather_position(z, batch.positions(z.shape[1], z.device))
-        u = self._readout_vectors(targets, z.shape[-1] if z.ndim == 2 else z.shape[1], z)
+        u = self.readout_vectors(targets, z.shape[-1] if z.ndim == 2 else z.shape[1], z)
         if z.ndim > 2:
             u = u.reshape(*u.shape, *([1] * (z.ndim - 2)))
         return (z * u).flatten(1).sum(1)
 
-    def _site_hook(self, store: list[Tensor]):
+    def readout_hooks(self, store: list[Tensor]):
+        """Hooks that store the readout site's tensor in ``store`` (``(pre, post)`` lists).
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+        ...                           torch.nn.Linear(4, 2))
+        >>> pre, post = NeuronAttribution(net, layers=[net[2]]).readout_hooks([])
+        >>> len(pre), len(post)  # the logits are read after the last layer
+        (0, 1)
+        """
         module, where = self.layout.readout_site
 
         def pre_fn(m, args):
@@ -450,11 +492,11 @@ class NeuronAttribution:
             return fn
 
         site: list[Tensor] = []
-        site_pre, site_post = self._site_hook(site)
+        site_pre, site_post = self.readout_hooks(site)
         pre = [(layer.module, probe_hook(i)) for i, layer in enumerate(layers)] + site_pre
         with torch.enable_grad(), hooks(pre=pre, post=site_post):
             out = batch.run(self.model)
-            y = self._explained(batch, out, site, targets)
+            y = self.explained_scores(batch, out, site, targets)
             grads = torch.autograd.grad(y.sum(), probes)
         result = []
         for layer, g, x in zip(layers, grads, inputs):
@@ -498,13 +540,13 @@ class NeuronAttribution:
                     return replace_first(args, leaf)
 
                 site: list[Tensor] = []
-                site_pre, site_post = self._site_hook(site)
+                site_pre, site_post = self.readout_hooks(site)
                 sub = batch.take(b.cpu())
                 with (
                     torch.enable_grad(),
                     hooks(pre=[(layer.module, patch), *site_pre], post=site_post),
                 ):
-                    y = self._explained(sub, sub.run(self.model), site, targets[b])
+                    y = self.explained_scores(sub, sub.run(self.model), site, targets[b])
                     (g,) = torch.autograd.grad(y.sum(), leaf)
                 w = rows_w[start : start + chunk].to(g.dtype).view(shape)
                 total.index_add_(0, b, (g * w).detach())

@@ -17,10 +17,10 @@ AGGREGATES = ("sum", "mean", "max", "min")
 def find_concept_neurons(
     na: NeuronAttribution,
     prompts: Any,
+    *,
     target: Any,
     k: int = 50,
     aggregate: str = "sum",
-    *,
     position: int = -1,
 ) -> NeuronSet:
     """The ``k`` neurons with the highest aggregated score for ``target`` over ``prompts``.

@@ -26,11 +26,11 @@ SCORES = ("log_prob", "prob", "logit")
 
 def _row_scores(na: NeuronAttribution, batch, targets: Tensor, score: str) -> Tensor:
     site: list[Tensor] = []
-    site_pre, site_post = na._site_hook(site)
+    site_pre, site_post = na.readout_hooks(site)
     with torch.no_grad(), hooks(pre=site_pre, post=site_post):
         out = batch.run(na.model)
         if score == "logit":
-            return na._explained(batch, out, site, targets)
+            return na.explained_scores(batch, out, site, targets)
         y = logits_of(out)
         if y.ndim == 3:
             y = gather_position(y, batch.positions(y.shape[1], y.device))
@@ -62,13 +62,14 @@ def neuron_curve(
     if batch_size < 1:
         raise ValueError(f"`batch_size` must be >= 1, got {batch_size}")
     batch = as_batch(inputs, na.tokenizer, position)
-    device = na._device()
+    device = na.device
     if target is None:
         target = na.predict(batch)
     targets = resolve_targets(target, batch.n, na.tokenizer, device)
     L, N = na.n_layers, na.n_neurons
     if attributions is None:
-        attributions = na.attribute(batch_inputs(batch), targets, position, keep_batch=True)
+        attributions = na.attribute(batch_inputs(batch), target=targets, position=position,
+                                    keep_batch=True)
     a = torch.as_tensor(attributions, device=device)
     if a.shape == (L, N):
         a = a.expand(batch.n, L, N)
@@ -114,8 +115,9 @@ def batch_inputs(batch) -> Any:
 def neuron_deletion(
     na: NeuronAttribution,
     inputs: Any,
-    target: Any = None,
     attributions: Tensor | None = None,
+    *,
+    target: Any = None,
     **kwargs: Any,
 ) -> Tensor | CurveResult:
     """Neuron deletion AUC: ablate neurons in decreasing attribution. **Lower is better.**
@@ -126,10 +128,10 @@ def neuron_deletion(
         Gives the model, its neuron layers and (when ``attributions`` is None) the ranking.
     inputs : str, list of str, Tensor or mapping
         One input or a batch.
+    attributions : Tensor (n_layers, n_neurons) or (n, n_layers, n_neurons), optional
+        The ranking (shared or per input). Default: ``na.attribute(inputs, target=target)``.
     target : int, str or sequence, optional
         Explained output; ``None``: the model's top prediction.
-    attributions : Tensor (n_layers, n_neurons) or (n, n_layers, n_neurons), optional
-        The ranking (shared or per input). Default: ``na.attribute(inputs, target)``.
     n_steps : int, default 20
         Curve points ``0..n_steps`` at ``floor(k * n_ranked / n_steps)`` neurons.
     n_ranked : int, optional
@@ -167,8 +169,9 @@ def neuron_deletion(
 def neuron_insertion(
     na: NeuronAttribution,
     inputs: Any,
-    target: Any = None,
     attributions: Tensor | None = None,
+    *,
+    target: Any = None,
     **kwargs: Any,
 ) -> Tensor | CurveResult:
     """Neuron insertion AUC: start with the ranked neurons ablated, restore the most important

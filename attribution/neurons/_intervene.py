@@ -328,7 +328,7 @@ def edit_neurons(
     if signs.numel() != len(pairs):
         raise ValueError(f"got {signs.numel()} signs for {len(pairs)} neurons")
     tok = tokenizer if tokenizer is not None else na.tokenizer
-    device = na._device()
+    device = na.device
     ids = resolve_targets([old, new], 2, tok, device)
     if int(ids[0]) == int(ids[1]):
         raise ValueError("`old` and `new` are the same target")
@@ -343,7 +343,7 @@ def edit_neurons(
             if layer.kind == "conv":
                 raise ValueError("edit_neurons supports linear-type layers, not convolutions")
             w = layer.output_weights()
-            u = fold_norms(na._readout_vectors(ids, w.shape[0], w.detach()), layer.norms, None)
+            u = fold_norms(na.readout_vectors(ids, w.shape[0], w.detach()), layer.norms, None)
             d = u[1] - u[0]
             step = d / d.pow(2).sum()
             index = torch.tensor([pairs[j][1] for j in rows], dtype=torch.long)

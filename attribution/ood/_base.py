@@ -20,8 +20,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from .._base import GradientAttribution
-from .._utils import row_chunks
+from .._utils import check_inputs, row_chunks
 
 __all__ = ["OODDetector", "last_linear", "model_device_dtype"]
 
@@ -121,7 +120,7 @@ class OODDetector:
             raise ValueError(
                 f"x must be a torch.Tensor with a leading batch dimension, got {type(x).__name__}"
             )
-        x = GradientAttribution._check_inputs(x)
+        x = check_inputs(x)
         if not torch.isfinite(x).all():
             raise ValueError("x contains NaN or infinite values")
         return x

@@ -21,7 +21,7 @@ def energy_score(logits: Tensor, temperature: float = 1.0) -> Tensor:
     return -temperature * (logits / temperature).logsumexp(dim=1)
 
 
-def _check_temperature(temperature: float) -> float:
+def check_temperature(temperature: float) -> float:
     if isinstance(temperature, bool) or not float(temperature) > 0:
         raise ValueError(f"temperature must be a positive number, got {temperature!r}")
     return float(temperature)
@@ -52,7 +52,7 @@ class Energy(OODDetector):
 
     def __init__(self, model: nn.Module, temperature: float = 1.0, batch_size: int = 256) -> None:
         super().__init__(model, batch_size)
-        self.temperature = _check_temperature(temperature)
+        self.temperature = check_temperature(temperature)
 
     def _score_batch(self, x: Tensor) -> Tensor:
         return energy_score(self._logits(x), self.temperature)

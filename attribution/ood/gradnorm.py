@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from ._base import OODDetector, last_linear
 from ._hooks import capture, resolve_layers
-from .energy import _check_temperature
+from .energy import check_temperature
 
 __all__ = ["GradNorm"]
 
@@ -68,7 +68,7 @@ class GradNorm(OODDetector):
         if method not in ("auto", "closed_form", "autograd"):
             raise ValueError(f"method must be 'auto', 'closed_form' or 'autograd', got {method!r}")
         self.head = head
-        self.temperature = _check_temperature(temperature)
+        self.temperature = check_temperature(temperature)
         self.method = method
         self.head_ = last_linear(model) if head is None else resolve_layers(model, [head])[0]
         weight = getattr(self.head_, "weight", None)

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from ._base import OODDetector
-from .energy import _check_temperature
+from .energy import check_temperature
 
 __all__ = ["ODIN"]
 
@@ -54,7 +54,7 @@ class ODIN(OODDetector):
         batch_size: int = 256,
     ) -> None:
         super().__init__(model, batch_size)
-        self.temperature = _check_temperature(temperature)
+        self.temperature = check_temperature(temperature)
         if isinstance(epsilon, bool) or not float(epsilon) >= 0:
             raise ValueError(f"epsilon must be a number >= 0, got {epsilon!r}")
         self.epsilon = float(epsilon)

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from ._base import OODDetector, last_linear
 from ._hooks import capture, resolve_layers
-from .energy import _check_temperature, energy_score
+from .energy import check_temperature, energy_score
 
 __all__ = ["ReAct"]
 
@@ -70,7 +70,7 @@ class ReAct(OODDetector):
             raise ValueError(f"percentile must be in (0, 100], got {percentile!r}")
         self.head = head
         self.percentile = float(percentile)
-        self.temperature = _check_temperature(temperature)
+        self.temperature = check_temperature(temperature)
         self.head_ = last_linear(model) if head is None else resolve_layers(model, [head])[0]
 
     def _fit(self, x: Tensor) -> None:

@@ -6,6 +6,7 @@
   wheel (``--no-deps``), loaded offline by ``transformers`` (the ``neurons`` extra).
 * :func:`train_digits_cnn`: a tiny CNN on scikit-learn's 8x8 digits, trained in
   seconds, for exact unit tests.
+* :func:`example_student`: a small fitted ``EquationStudent`` for docstring examples.
 
 All take images in [0, 1] pixel space.
 """
@@ -13,12 +14,14 @@ All take images in [0, 1] pixel space.
 from ._digits import DigitsCNN, load_digits_images, train_digits_cnn
 from ._mnist import MNIST_MEAN, MNIST_STD, Normalize, load_mnist_cnn, mnist_cnn_weights_path
 from ._smollm2 import SMOLLM2_INSTALL, load_smollm2, smollm2_gguf_path
+from ._student import example_student
 
 __all__ = [
     "MNIST_MEAN",
     "MNIST_STD",
     "SMOLLM2_INSTALL",
     "DigitsCNN",
+    "example_student",
     "Normalize",
     "load_digits_images",
     "load_mnist_cnn",

@@ -9,7 +9,8 @@ and polishes with L-BFGS-B in float64. Cost follows the data:
 * a size ``K + 1`` starts half its restarts from the best ``K``-term model plus one
   new small term (a warm start), so growing costs few extra steps;
 * the size search stops as soon as one more term does not lower the validation
-  loss by 0.5 % (``"auto"`` caps the classifier at :data:`MAX_AUTO_TERMS` terms);
+  loss by 0.5 % (``"auto"`` caps the classifier at :data:`CLASSIFIER_MAX_AUTO_TERMS`
+  terms);
 * early stopping gives up after :data:`PATIENCE` checks (10 full-batch steps each)
   without improvement.
 
@@ -34,14 +35,14 @@ import torch
 
 from ecsel._fit import engine
 
-MAX_AUTO_TERMS = 3
+CLASSIFIER_MAX_AUTO_TERMS = 3
 # Three thresholds, not five (0.2 ... 0.01): over seeds 0-9 of the four bundled sets the
 # mean test AUC was 0.9767 vs 0.9769, at 12 % less fit time.
 PRUNE_THRESHOLDS = (0.2, 0.05, 0.01)
 PRUNE_TOLERANCE = 5e-3
 GROWTH_TOLERANCE = 5e-3
 PATIENCE = 5
-POLISH_ITER = 20
+SEARCH_POLISH_ITER = 20
 SCORE_L2 = 1e-2
 LINEAR_LR_FACTOR = 2.0
 EXPO_BOUND = 10.0
@@ -54,7 +55,7 @@ class SmallDataWarning(UserWarning):
 
 
 @dataclass
-class Candidate:
+class SearchCandidate:
     """One fitted model the search considered: its size, pruning threshold and losses."""
 
     params: engine.Params
@@ -70,6 +71,9 @@ class ClassifierSearch:
 
     ``spread`` is the standard deviation of each raw log-feature (the fit runs on
     ``log_u / spread``); it converts :data:`EXPO_BOUND` to the working units.
+    ``rows``, when given, is the row source of the Adam stage (see
+    :mod:`ecsel._fit.source`: a streamed table); ``train`` then holds an in-memory
+    sample of the training rows for the starts, the polish and the sparsity path.
 
     Examples
     --------
@@ -98,8 +102,9 @@ class ClassifierSearch:
     generator: torch.Generator
     small: bool
     n_iter: int = 0
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: list[SearchCandidate] = field(default_factory=list)
     fits: list[engine.Params] = field(default_factory=list)
+    rows: object = None
 
     def __post_init__(self):
         limit = EXPO_BOUND_SMALL if self.small else EXPO_BOUND
@@ -116,7 +121,7 @@ class ClassifierSearch:
                 "model size is chosen by BIC on the training data.",
                 SmallDataWarning, stacklevel=4,
             )
-        sizes = range(1, MAX_AUTO_TERMS + 1) if n_terms == "auto" else (n_terms,)
+        sizes = range(1, CLASSIFIER_MAX_AUTO_TERMS + 1) if n_terms == "auto" else (n_terms,)
         best, best_score, fits, warm = None, np.inf, [], None
         for size in sizes:
             params, loss, criterion = self.fit_size(size, warm)
@@ -141,9 +146,10 @@ class ClassifierSearch:
         train32, val32 = self.train.to(torch.float32), self.val.to(torch.float32)
         params = self.init_params(n_terms, warm).to(torch.float32)
         bound32 = (self.expo_bound * (1 - 1e-6)).to(torch.float32)  # float32 rounding stays inside
-        path = self.l1_path(train32.log_u)
+        path = self.l1_path(val32.log_u)
+        rows = train32 if self.rows is None else self.rows
         params, val_loss, steps = engine.adam_prox(
-            params, train32, val32, self.task, l1=path, lr=self.learning_rate,
+            params, rows, val32, self.task, l1=path, lr=self.learning_rate,
             max_iter=self.max_iter, batch_size=self.batch_size, patience=PATIENCE,
             generator=self.generator, score_l2=SCORE_L2, expo_bound=bound32,
             linear_lr_factor=LINEAR_LR_FACTOR)
@@ -193,12 +199,12 @@ class ClassifierSearch:
             seen.add(key)
             pruned = engine.apply_masks(params, masks)
             polished = engine.lbfgs_polish(pruned, self.train, self.task, masks=masks,
-                                           l1=l1 / 10, max_iter=POLISH_ITER, score_l2=SCORE_L2,
-                                           expo_bound=self.expo_bound)
+                                           l1=l1 / 10, max_iter=SEARCH_POLISH_ITER,
+                                           score_l2=SCORE_L2, expo_bound=self.expo_bound)
             for candidate in (pruned, polished):
                 loss = float(self.val.loss(candidate, self.task)[0])
                 bic = self.bic(candidate, loss)
-                found.append(Candidate(candidate, n_terms, threshold, loss, bic))
+                found.append(SearchCandidate(candidate, n_terms, threshold, loss, bic))
         self.candidates.extend(found)
         key = "criterion" if self.small else "val_loss"
         best_value = min(getattr(c, key) for c in found)

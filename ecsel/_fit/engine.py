@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from ecsel._fit import primitives
 from ecsel._fit.objective import penalised_grad, term_indicator
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
+from ecsel._fit.source import InMemoryRows
 
 # Early stopping counts a check (10 full-batch steps) as an improvement only when the
 # validation loss falls by 0.1 %: with 1e-7 the Online Shoppers stages never stopped
@@ -130,17 +131,9 @@ class Data:
         return data_loss(scores, self.y, self.weights, task)
 
 
-def _minibatches(n: int, batch_size: int, generator, device) -> list[torch.Tensor | None]:
-    if n <= batch_size:
-        return [None]
-    # The generator lives on the CPU (same draws on every device); indices move over.
-    order = torch.randperm(n, generator=generator).to(device)
-    return list(order.split(batch_size))
-
-
 def adam_prox(
     params: Params,
-    train: Data,
+    train: Data | InMemoryRows,
     val: Data,
     task: str,
     *,
@@ -158,7 +151,9 @@ def adam_prox(
     """Adam on the data loss, then a soft-threshold step on the exponents.
 
     ``l1`` is a float or a tensor with one strength per restart, so a whole
-    regularisation path is fitted in the same batch.
+    regularisation path is fitted in the same batch. ``train`` is the training
+    rows in memory (minibatches of ``batch_size`` drawn with ``generator``) or a row
+    source of :mod:`ecsel._fit.source` (streamed chunks, ``batch_size`` unused).
 
     ``score_l2`` adds ``score_l2 * mean(max(|score| - 10, 0) ** 2)`` to the training
     loss (the wall of :func:`ecsel._fit.objective.penalised_grad`, linear beyond 110
@@ -186,13 +181,10 @@ def adam_prox(
     >>> bool(val[0] < data.loss(start, "binary")[0])
     True
     """
-    def batches():
-        for idx in _minibatches(len(train), batch_size, generator, train.log_u.device):
-            yield train if idx is None else train.rows(idx)
+    rows = InMemoryRows(train, batch_size, generator) if isinstance(train, Data) else train
 
     def batch_grad(work, batch):
-        return penalised_grad(work, batch.log_u, batch.y, batch.weights, task,
-                              score_l2=score_l2)[1]
+        return rows.gradient(work, batch, task, score_l2)
 
     def prox(work):
         soft_threshold_(work[2], lr * l1)
@@ -200,10 +192,9 @@ def adam_prox(
             work[2].copy_(torch.maximum(torch.minimum(work[2], expo_bound), -expo_bound))
 
     best, best_val, steps = primitives.adam_prox(
-        params.tensors(), None, batches, lambda work: val.loss(Params(*work), task), prox,
+        params.tensors(), None, rows.epoch, lambda work: val.loss(Params(*work), task), prox,
         lr=[lr * linear_lr_factor, lr * linear_lr_factor, lr], max_iter=max_iter,
-        patience=patience,
-        eval_every=10 if len(train) <= batch_size else 1, clip_norm=10.0, progress=progress,
+        patience=patience, eval_every=rows.eval_every, clip_norm=10.0, progress=progress,
         rel_tol=REL_TOL, batch_grad=batch_grad,
     )
     return Params(*best), best_val, steps

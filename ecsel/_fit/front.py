@@ -71,7 +71,6 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel._fit.printing import add_text_columns, short_table
-from ecsel.explain._front_plot import plot_front as _plot_front
 
 BEST_AUC_TOLERANCE = 0.01
 BEST_MSE_TOLERANCE = 0.02
@@ -229,6 +228,8 @@ def select_row(table: pd.DataFrame, rule: str = "best", max_complexity: int | No
             f"No equation on the front has complexity <= {max_complexity}; the simplest "
             f"has {int(table['complexity'].min())}."
         )
+    if eligible["loss"].isna().all():  # no validation split (``from_signomial``)
+        return int(eligible.index[0])
     most_accurate = eligible.loc[eligible["loss"].idxmin()]
     if rule == "accuracy":
         return int(most_accurate.name)
@@ -309,6 +310,9 @@ def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
     most accurate (0.9020, complexity 5).
     """
     row = table.loc[selected]
+    if table["loss"].isna().all():
+        return ("The equation was installed without a validation split "
+                "(from_signomial): it is the only row.")
     head = (f"Selected the complexity-{int(row['complexity'])} equation "
             f"(validation score {row['score']:.4f})")
     limit = "" if max_complexity is None else f" among those with complexity <= {max_complexity}"
@@ -345,7 +349,7 @@ class FrontMixin:
     >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
     >>> est.equations_[["complexity", "n_terms", "equation"]]
        complexity  n_terms    equation
-    0           0        0       18.53
+    0           0        0       17.90
     1           2        1  0.5*m*v**2
     >>> bool(np.allclose(est.predict(X, index=1), est.equations_.signomial[1].evaluate(X)[:, 0]))
     True
@@ -354,10 +358,18 @@ class FrontMixin:
     _front_task = "classification"
 
     # ---------------------------------------------------------------- fit
-    def _install_front(self, candidates: Sequence[Candidate], n_val: int | None = None):
-        """Build ``equations_`` from the candidates and return the selected signomial.
+    def _install_fit(self, candidates: Sequence[Candidate], *, n_features_in: int,
+                     feature_names_in=None, classes=None, n_val: int | None = None,
+                     **fitted):
+        """The one door of every fit: install the front, the selected row and all else.
 
-        ``n_val`` (the regressor's validation rows) enables the BIC bar of ``"best"``.
+        ``fit``, ``fit_stream`` (one process or distributed) and every fit built on
+        them end here: ``equations_`` is built from the candidates, a row is selected
+        (``model_selection``, ``max_complexity``), and ``signomial_``,
+        ``selected_index_``, ``n_terms_``, ``n_features_in_``, ``feature_names_in_``,
+        ``classes_``/``threshold_`` and the ``fitted`` attributes (``n_iter_``,
+        ``y_scale_``) are set together. ``n_val`` (the regressor's validation rows)
+        enables the BIC bar of ``"best"``. Returns the estimator.
         """
         # Restarts that reach one equation list its terms in different orders; a
         # canonical order keeps ulp-level loss ties from changing the fitted model.
@@ -368,7 +380,11 @@ class FrontMixin:
         self.equations_ = table
         self.selected_index_ = select_row(table, self.model_selection,
                                           self.max_complexity, task=self._front_task)
-        return table.loc[self.selected_index_, "signomial"]
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        return self._set_fitted(table.loc[self.selected_index_, "signomial"],
+                                n_features_in=n_features_in,
+                                feature_names_in=feature_names_in, classes=classes)
 
     @property
     def equations_(self) -> pd.DataFrame | None:
@@ -475,12 +491,18 @@ class FrontMixin:
         return self
 
     # ----------------------------------------------------------- exports
-    def sympy(self, precision: int | None = None, index: int | None = None):
+    def sympy(self, precision: int | None = None, index: int | None = None,
+              reference: bool | str = False):
         """The equation of row ``index`` (default: the selected one) as SymPy.
 
         Symbols are the DataFrame's column names (``x0, x1, ...`` for arrays);
         one-hot levels appear as indicator factors ``exp(g * col[level])``. A
-        multiclass classifier returns one expression per non-reference class.
+        classifier's expression is the right-hand side of
+        ``logit P(y = classes_[1]) = ...`` (``str(est.signomial_)`` prints both
+        sides); a multiclass classifier returns one expression per non-reference
+        class, the log-odds against ``classes_[0]``. ``reference=True`` (or
+        ``"auto"``: only where needed) writes terms as ``c * (x / x_ref) ** a``
+        with ``c`` the term's value at a typical row; it evaluates to the same score.
 
         Examples
         --------
@@ -489,7 +511,7 @@ class FrontMixin:
         >>> est.sympy(precision=3)
         0.5*m*v**2
         """
-        return self._row_signomial(index).to_sympy(precision=precision)
+        return self._row_signomial(index).to_sympy(precision=precision, reference=reference)
 
     def latex(self, precision: int | None = 4, index: int | None = None) -> str:
         """The equation of row ``index`` (default: the selected one) as LaTeX.
@@ -508,7 +530,15 @@ class FrontMixin:
         return self._row_signomial(index).evaluate(frame)
 
     def explain(self, X, background=None, method: str = "shapley", index: int | None = None):
-        """:meth:`ExplainMixin.explain` of row ``index`` (default: the selected equation).
+        """Exact attributions (:meth:`ExplainMixin.explain`) of the equation of row
+        ``index`` of ``equations_`` (default: the selected equation).
+
+        Returns
+        -------
+        Explanation
+            ``values`` (n_samples, n_features), (n_samples, n_classes, n_features) if
+            multiclass; ``values.sum(-1) + base_values == decision_function(X)``
+            (``predict`` for a regressor), in ``score_name`` units (log-odds).
 
         Examples
         --------
@@ -542,7 +572,7 @@ class FrontMixin:
         >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
         >>> print(est.front_summary())  # doctest: +NORMALIZE_WHITESPACE
           complexity  val R^2  equation
-                   0  -0.0197  18.53
+                   0  -0.1192  17.90
         *          2   1.0000  0.5*m*v**2
         Selected the complexity-2 equation (validation score 1.0000): the simplest whose
         validation MSE is within 2% of the most accurate (1.0000, complexity 2).
@@ -558,23 +588,3 @@ class FrontMixin:
             sentence = choice_sentence(front, self.selected_index_, rule,
                                        self.max_complexity, task=self._front_task)
         return short_table(front, self.selected_index_, name, width=width) + "\n" + sentence
-
-    def plot_front(self, ax=None):
-        """Validation score against complexity, the selected equation marked.
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import numpy as np
-        >>> import pandas as pd
-        >>> from ecsel import ECSELRegressor
-        >>> rng = np.random.default_rng(0)
-        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
-        >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
-        >>> est.plot_front().get_xlabel()
-        'complexity (factors)'
-        """
-        return _plot_front(self._front(), self.selected_index_, ax=ax,
-                          score_name="validation R^2" if self._front_task == "regression"
-                          else "validation ROC AUC")

@@ -7,6 +7,8 @@ import pandas as pd
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from ecsel.export.sympy import needs_reference_anywhere
+
 TEXT_COLUMNS = ("equation", "sympy_format")
 """The ``equations_`` columns built from SymPy, on first access (see :func:`add_text_columns`)."""
 
@@ -61,8 +63,12 @@ def add_text_columns(table: pd.DataFrame, precision: int = 4) -> pd.DataFrame:
     if all(column in table for column in TEXT_COLUMNS):
         return table
     exprs = [sig.to_sympy() for sig in table["signomial"]]
+    # the text writes unreadably scaled terms around their reference point
+    # (``c * (x / x_ref) ** a``); the rest, and ``sympy_format``, stay in raw units
+    printed = [sig.to_sympy(reference="auto") if needs_reference_anywhere(sig) else expr
+               for sig, expr in zip(table["signomial"], exprs)]
     position = table.columns.get_loc("loss_se") + 1
-    table.insert(position, "equation", [rounded_text(e, precision) for e in exprs])
+    table.insert(position, "equation", [rounded_text(e, precision) for e in printed])
     table.insert(position + 1, "sympy_format", exprs)
     return table
 

@@ -34,8 +34,8 @@ from ecsel._transform import EXP_CLAMP
 
 MAX_PATH_ROWS = 20_000
 RANKING_ROWS = 2_048
-POLISH_ITER = 40
-RIDGE = 1e-3
+REFIT_POLISH_ITER = 40
+REFIT_RIDGE = 1e-3
 POLISH_CHUNK = 5
 # Above this many factors a step removes a quarter of them, not an eighth: the
 # selection rarely lands up there. Seeds 0-7 of the four bundled sets: mean test
@@ -45,7 +45,7 @@ BULK_COMPLEXITY = 32
 
 
 def polish(params: engine.Params, data: engine.Data, task: str, *, l1: float = 0.0,
-           ridge: float = RIDGE, max_iter: int = POLISH_ITER,
+           ridge: float = REFIT_RIDGE, max_iter: int = REFIT_POLISH_ITER,
            val: engine.Data | None = None,
            expo_bound: torch.Tensor | None = None) -> engine.Params:
     """Masked L-BFGS refit of the non-zero parameters with a penalty on the score size.
@@ -174,7 +174,7 @@ def _masks(params: engine.Params):
 
 def sparsity_path(params: engine.Params, train: engine.Data, task: str,
                   groups: Sequence[Sequence[int]], *, l1: float = 0.0,
-                  ridge: float = RIDGE, val: engine.Data | None = None,
+                  ridge: float = REFIT_RIDGE, val: engine.Data | None = None,
                   generator: torch.Generator | None = None,
                   expo_bound: torch.Tensor | None = None) -> list[engine.Params]:
     """Candidates from ``params`` down to the intercept-only model (fewer factors each).

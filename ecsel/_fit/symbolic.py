@@ -25,10 +25,10 @@ import torch
 
 from ecsel._fit import primitives
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
+from ecsel.export.sympy import SNAP_DENOMINATORS
 
-SNAP_DENOMINATORS = (1, 2, 3, 4)
 SNAP_RADIUS = 0.12
-RIDGE = 1e-12
+LSTSQ_RIDGE = 1e-12
 ADAM_ROWS = 512
 # L-BFGS iterations for the many small refits of the clean-up stage.
 QUICK_POLISH = 30
@@ -88,7 +88,7 @@ def solve_coefficients(phi, y, use_intercept: bool):
     scale = gram.diagonal(dim1=-2, dim2=-1).mean(-1).clamp(min=1e-30)
     eye = torch.eye(gram.shape[-1], dtype=phi.dtype, device=phi.device)
     rhs = phi.transpose(-1, -2) @ y[:, None]
-    theta = torch.linalg.solve(gram + RIDGE * scale[:, None, None] * eye, rhs)[..., 0]
+    theta = torch.linalg.solve(gram + LSTSQ_RIDGE * scale[:, None, None] * eye, rhs)[..., 0]
     if not use_intercept:
         theta = torch.cat([theta.new_zeros(theta.shape[:-1] + (1,)), theta], dim=-1)
     return theta

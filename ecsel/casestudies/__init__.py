@@ -10,7 +10,8 @@ example scripts print and plot exactly the same numbers. The rooms:
 * findings (:func:`explain_classifier`): attributions, importance, elasticities, a
   counterfactual for a rejected case, and what the equation reveals;
 * report and figures (:func:`run_case_study`): console summary, Markdown, PNG plots,
-  written atomically.
+  written atomically; :func:`write_html_report`: one self-contained interactive HTML
+  page of any fitted classifier or regressor.
 
 Explanations come from the estimator's own exact methods (:mod:`ecsel.explain`).
 
@@ -40,6 +41,7 @@ from ecsel.casestudies._findings import (
     median_row,
     robust_importance,
 )
+from ecsel.casestudies._html import html_report, model_description, write_html_report
 from ecsel.casestudies._models import (
     Comparison,
     as_model_input,
@@ -70,10 +72,12 @@ __all__ = [
     "default_out_dir",
     "explain_classifier",
     "headline_auc",
+    "html_report",
     "is_level_column",
     "load_case",
     "make_hgb",
     "make_logistic",
+    "model_description",
     "median_row",
     "robust_importance",
     "run_case_study",
@@ -81,4 +85,5 @@ __all__ = [
     "score_model",
     "split_case",
     "tune_threshold",
+    "write_html_report",
 ]

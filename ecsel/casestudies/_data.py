@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from ecsel._transform import _is_categorical
+from ecsel._transform import is_categorical
 from ecsel.datasets import load_credit_card_fraud, load_online_shoppers
 
 CASES = ("shoppers", "fraud", "feynman")
@@ -42,7 +42,7 @@ DEMO_FEYNMAN_LAWS = (
 Progress = Callable[[str], None]
 
 
-def _noop(_: str) -> None:
+def no_progress(_: str) -> None:
     return None
 
 
@@ -61,7 +61,7 @@ def is_level_column(series: pd.Series) -> bool:
     [False, True, True]
     """
     return (
-        _is_categorical(series)
+        is_categorical(series)
         or pd.api.types.is_bool_dtype(series.dtype)
         or not pd.api.types.is_numeric_dtype(series.dtype)
     )

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from ecsel._transform import _is_categorical
+from ecsel._transform import is_categorical
 from ecsel.casestudies._data import CaseData, is_level_column
 from ecsel.casestudies._findings import CaseExplanation, attributions
 from ecsel.casestudies._models import Comparison, as_model_input
@@ -75,7 +75,7 @@ def plot_partial_dependence(
     rows = X.sample(n=min(n_rows, len(X)), random_state=seed).reset_index(drop=True)
     values = X[feature]
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    categorical = _is_categorical(values) or not pd.api.types.is_numeric_dtype(values.dtype)
+    categorical = is_categorical(values) or not pd.api.types.is_numeric_dtype(values.dtype)
     is_cat_dtype = isinstance(values.dtype, pd.CategoricalDtype)
     if categorical:
         present = set(values.astype(str))

@@ -17,6 +17,7 @@ from scipy.stats import spearmanr, trim_mean
 
 from ecsel.casestudies._data import CaseData, is_level_column
 from ecsel.casestudies._models import Comparison
+from ecsel.export.sympy import term_expressions
 
 
 def attributions(est, X: pd.DataFrame, background: pd.DataFrame):
@@ -50,54 +51,44 @@ def attributions(est, X: pd.DataFrame, background: pd.DataFrame):
 def elasticities(est, X: pd.DataFrame) -> pd.DataFrame:
     """Exponents of the fitted terms, per model feature (the elasticities of each term).
 
+    ``term`` numbers the terms in the order of ``table.attrs["terms"]``, which holds
+    each term as printed in ``str(est.signomial_)`` (and on the term plot).
     For a power feature ``u = (x + shift) / scale`` the exponent ``a`` is the
-    elasticity of the term in ``x + shift``; for indicator and linear features it is
-    the log-change of the term for a one-unit switch / one-standard-deviation step.
-    With ``est.elasticities`` available, ``score_elasticity`` is the median, over the
-    rows of ``X`` where the feature is non-zero, of the point elasticity
-    ``d log z / d log x`` of the whole score.
+    elasticity of the term in ``x + shift``; for an indicator it is the log-change of
+    the term when the switch is on; for a signed feature the term's factor is
+    ``exp(a * asinh((clip(x) - median) / s))``. ``score_elasticity`` is the median,
+    over the rows of ``X`` where the feature is non-zero, of the point elasticity
+    ``d log z / d log x`` of the whole score ``z`` (all terms and the intercept
+    together): a 1 % rise of ``x`` moves ``z`` by about ``score_elasticity`` %.
 
     Examples
     --------
     >>> from ecsel._testing import example_estimator
     >>> est, X = example_estimator()
-    >>> elasticities(est, X.iloc[:5])[["feature", "exponent"]].to_numpy().tolist()
-    [['m', 1.0], ['v', 2.0]]
+    >>> table = elasticities(est, X.iloc[:5])
+    >>> table[["term", "feature", "exponent"]].to_numpy().tolist(), table.attrs["terms"]
+    ([['term 1', 'm', 1.0], ['term 1', 'v', 2.0]], {'term 1': '0.5*m*v**2'})
     """
     sig = est.signomial_
+    printed = term_expressions(sig, 0, precision=4)
     rows = []
-    for k in range(sig.coef.shape[1]):
-        if sig.coef[0, k] == 0:
-            continue
+    for number, k in enumerate(printed, 1):
         for j, fmap in enumerate(sig.transform.feature_maps):
             a = float(sig.exponents[0, k, j])
             if a == 0:
                 continue
-            rows.append(
-                {
-                    "term": k,
-                    "coef": float(sig.coef[0, k]),
-                    "feature": fmap.name,
-                    "kind": fmap.kind,
-                    "exponent": a,
-                }
-            )
-    table = pd.DataFrame(rows, columns=["term", "coef", "feature", "kind", "exponent"])
-    method = getattr(est, "elasticities", None)
-    if method is not None and len(table):
-        try:
-            el = np.asarray(method(X), dtype=float)
-            if el.ndim == 2:
-                encoded = np.abs(X.apply(pd.to_numeric, errors="coerce").to_numpy(float))
-                el = np.where(encoded > 0, el, np.nan)  # x = 0: elasticity 0 by definition
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", category=RuntimeWarning)
-                    median = pd.Series(
-                        np.nanmedian(el, axis=0), index=est.signomial_.input_features
-                    )
-                table["score_elasticity"] = table["feature"].map(median.to_dict())
-        except (TypeError, ValueError, AttributeError, NotImplementedError):
-            pass
+            rows.append({"term": f"term {number}", "feature": fmap.name, "kind": fmap.kind,
+                         "exponent": a})
+    table = pd.DataFrame(rows, columns=["term", "feature", "kind", "exponent"])
+    table.attrs["terms"] = {f"term {n}": str(e) for n, e in enumerate(printed.values(), 1)}
+    if len(table) and sig.n_outputs == 1:
+        el = est.elasticities(X)  # one column per numeric input column
+        values = X[list(el.columns)].apply(pd.to_numeric, errors="coerce").abs()
+        el = el.where(values.to_numpy() > 0)  # x = 0: elasticity 0 by definition
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            median = el.median(skipna=True)
+        table["score_elasticity"] = table["feature"].map(median.to_dict())
     return table
 
 
@@ -304,7 +295,7 @@ def explain_classifier(
     actionable = [f for f in importance.index if f in case.actionable][:6]
     cf = counterfactual(est, x, split.X_fit, actionable, threshold)
     expl = CaseExplanation(
-        equation=f"logit P({case.labels[1]}) = {est.sympy(precision=4)}",
+        equation=str(est.signomial_),
         n_terms=int(est.n_terms_),
         attributions=attr,
         attribution_method=method,

@@ -33,14 +33,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ecsel._transform import _is_categorical
+from ecsel._transform import is_categorical
 from ecsel.casestudies._data import (
     DEFAULT_ECSEL_PARAMS,
     DEMO_FEYNMAN_LAWS,
     CaseData,
     Progress,
     Split,
-    _noop,
+    no_progress,
 )
 from ecsel.classifier import ECSELClassifier
 from ecsel.datasets import load_feynman
@@ -58,7 +58,7 @@ def categorical_columns(X: pd.DataFrame) -> list[str]:
     >>> categorical_columns(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}))
     ['b']
     """
-    return [c for c in X.columns if _is_categorical(X[c])]
+    return [c for c in X.columns if is_categorical(X[c])]
 
 
 def make_logistic(X: pd.DataFrame):
@@ -194,7 +194,7 @@ def compare_classifiers(
     *,
     ecsel_params: dict | None = None,
     random_state: int = 0,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> Comparison:
     """Fit ECSEL and the two baselines on ``split.X_fit`` and score them on the test part.
 
@@ -257,7 +257,7 @@ def run_feynman(
     noise: float = 0.0,
     random_state: int = 0,
     regressor_params: dict | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> pd.DataFrame:
     """Fit :class:`~ecsel.ECSELRegressor` to Feynman laws and check recovery.
 

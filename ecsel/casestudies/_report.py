@@ -263,7 +263,7 @@ def elasticity_tables(expl: CaseExplanation, top: int = 12) -> tuple[pd.DataFram
     if len(switches):
         big = switches.reindex(switches["exponent"].abs().sort_values(ascending=False).index)
         shown = ", ".join(
-            f"{r.feature} {r.exponent:+.3g} (term {r.term})" for r in big.head(5).itertuples()
+            f"{r.feature} {r.exponent:+.3g}" for r in big.head(5).itertuples()
         )
         text = (
             f"{len(switches)} switch exponent(s) on binary / one-hot features; the "
@@ -286,7 +286,7 @@ def classification_summary(
         "Protocol: 70/30 stratified train/test split (seed 0); every model is fitted on "
         "80% of the training part and its F1 threshold is tuned on the other 20%.",
         "",
-        f"ECSEL equation (log-odds of {case.labels[1]}, {expl.n_terms} term(s)):",
+        f"ECSEL equation (y = 1: {case.labels[1]}; {expl.n_terms} term(s)):",
         expl.equation,
         "",
         "Complexity-accuracy front (validation split; * = the deployed equation):",
@@ -337,8 +337,9 @@ def classification_markdown(
         "",
         "## The learned equation",
         "",
-        f"Log-odds of *{case.labels[1]}* ({expl.n_terms} term(s); one-hot levels appear as "
-        "`exp(g*col[level])` switches):",
+        f"`y = 1` is *{case.labels[1]}* ({expl.n_terms} term(s); one-hot levels appear as "
+        "`exp(g*col[level])` switches; a term written `c*(x/x_ref)**a` is `c` at a "
+        "typical row, `x_ref` being the column's geometric mean):",
         "",
         "```",
         expl.equation,
@@ -370,11 +371,18 @@ def classification_markdown(
         "",
         "## Elasticities",
         "",
-        "Exponent of each numeric feature in each term (terms numbered from 0, as in "
-        "`signomial_.term_values` and the term plot): for a power feature, the "
-        "elasticity of the term in `x + shift` (a 1 % rise multiplies the term by about "
-        "1 + exponent %); for a linear feature (signed values, map "
-        "`(x - median) / std`), the log-change of the term per standard deviation.",
+        "Exponent of each feature in each term (the terms as printed in the equation "
+        "and on the term plot are listed first): for a power feature, the elasticity of "
+        "the term in `x + shift` (a 1 % rise multiplies the term by about 1 + exponent %); for a "
+        "signed feature (negative values allowed, factor "
+        "`exp(g * asinh((clip(x, min, max) - median) / s))`, s = IQR / 1.349), `g` is "
+        "the log-change of the term per spread `s` near the median and a power-law "
+        "exponent in the tails. `score_elasticity` is the median over the explained rows "
+        "of `d log z / d log x` for the whole log-odds `z` (every term and the intercept): "
+        "a 1 % rise of `x` moves `z` by about that many %.",
+        "",
+        "\n".join(f"- {name}: `{text}`"
+                  for name, text in expl.elasticities.attrs.get("terms", {}).items()),
         "",
         md_table(el, ".4g", index=False),
         "",

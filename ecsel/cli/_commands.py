@@ -1,4 +1,4 @@
-"""The ``ecsel`` sub-commands: fit, predict, explain and demo."""
+"""The ``ecsel`` sub-commands: fit, predict, explain, export and demo."""
 
 from __future__ import annotations
 
@@ -19,16 +19,19 @@ from ecsel.casestudies import (
     median_row,
     robust_importance,
     run_case_study,
+    write_html_report,
 )
 from ecsel.cli._io import (
     CLIError,
     check_columns,
-    check_missing,
     guess_task,
     load_model,
     one_line,
+    one_line_warnings,
     read_csv,
+    save_bytes,
     save_text,
+    split_columns,
     write_csv,
 )
 
@@ -43,7 +46,11 @@ def cmd_fit(args) -> int:
             f"{', '.join(map(str, frame.columns[:10]))}"
             f"{' ...' if frame.shape[1] > 10 else ''})"
         )
-    features = [c for c in frame.columns if c != args.target and c not in (args.drop or [])]
+    dropped = split_columns(args.drop)
+    unknown = [c for c in dropped if c not in frame.columns]
+    if unknown:
+        raise CLIError(f"--drop: no column {unknown[0]!r} in {args.data}")
+    features = [c for c in frame.columns if c != args.target and c not in dropped]
     if not features:
         raise CLIError(f"{args.data} has no feature columns besides the target")
     if args.dropna:
@@ -51,14 +58,16 @@ def cmd_fit(args) -> int:
         frame = frame.dropna(subset=[*features, args.target]).reset_index(drop=True)
         if len(frame) < before:
             print(f"dropped {before - len(frame)} row(s) with missing values", file=sys.stderr)
+    unlabelled = frame[args.target].isna()
+    if unlabelled.any():
+        # a row without a label cannot be fitted or scored; missing features are fine
+        frame = frame[~unlabelled].reset_index(drop=True)
+        print(f"ecsel: note: dropped {int(unlabelled.sum())} row(s) whose target "
+              f"{args.target!r} is missing", file=sys.stderr)
+        if frame.empty:
+            raise CLIError(f"every row of {args.data} lacks the target {args.target!r}")
     y = frame[args.target]
-    if y.isna().any():
-        raise CLIError(
-            f"target column {args.target!r} has {int(y.isna().sum())} missing "
-            "value(s); pass --dropna to drop those rows"
-        )
     X = frame[features]
-    check_missing(X, args.data)
     task = args.task or guess_task(y)
     if task == "regress":
         if not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
@@ -90,25 +99,18 @@ def cmd_fit(args) -> int:
     est = (ECSELClassifier if task == "classify" else ECSELRegressor)(**params)
     start = time.perf_counter()
     try:
-        est.fit(X_tr, y_tr)
+        with one_line_warnings():
+            est.fit(X_tr, y_tr)
     except ValueError as exc:
         raise CLIError(f"cannot fit {args.data}: {one_line(exc)}") from exc
     seconds = time.perf_counter() - start
 
-    name = "score" if task == "classify" else args.target
     print(
         f"ecsel fit: {len(X_tr):,} training rows, {len(X_te):,} test rows, "
         f"{len(features)} features, {task} ({seconds:.1f} s)"
     )
-    print(f"\nequation ({est.n_terms_} term(s)):")
-    if task == "classify" and len(est.classes_) == 2:
-        print(f"logit P({args.target} = {est.classes_[1]}) = {est.sympy(precision=4)}")
-    elif task == "classify":
-        exprs = est.sympy(precision=4)
-        for label, expr in zip(est.classes_[1:], exprs):
-            print(f"score[{label}] - score[{est.classes_[0]}] = {expr}")
-    else:
-        print(f"{name} = {est.sympy(precision=4)}")
+    print(f"\nequation ({est.n_terms_} term(s); y is the column {args.target!r}):")
+    print(est.signomial_)
     if getattr(est, "equations_", None) is not None:
         print("\nfront of candidate equations (validation split; * = deployed):")
         print(est.front_summary(width=90))
@@ -154,7 +156,7 @@ def cmd_fit(args) -> int:
     return 0
 
 
-def _attributions(est, X, background):
+def attribution_table(est, X, background):
     """Attribution frame (one column per input feature) and its base values."""
     exp = est.explain(X, background=background)
     values = np.asarray(exp.values, dtype=float)
@@ -172,7 +174,7 @@ def _attributions(est, X, background):
 
 def _importance(est, X, background):
     """1 %-trimmed mean |attribution| per input column (summed over classes)."""
-    frame, _ = _attributions(est, X.iloc[:2000], median_row(background))
+    frame, _ = attribution_table(est, X.iloc[:2000], median_row(background))
     if ":" in str(frame.columns[0]):
         frame = frame.abs().T.groupby(lambda c: c.split(":", 1)[1]).sum().T
     return robust_importance(frame)
@@ -182,11 +184,12 @@ def cmd_predict(args) -> int:
     est = load_model(args.model)
     X = check_columns(est, read_csv(args.data), args.data)
     try:
-        out = pd.DataFrame({"prediction": est.predict(X)})
-        if hasattr(est, "classes_"):
-            proba = est.predict_proba(X)
-            for j, c in enumerate(est.classes_):
-                out[f"proba_{c}"] = proba[:, j]
+        with one_line_warnings():
+            out = pd.DataFrame({"prediction": est.predict(X)})
+            if hasattr(est, "classes_"):
+                proba = est.predict_proba(X)
+                for j, c in enumerate(est.classes_):
+                    out[f"proba_{c}"] = proba[:, j]
     except ValueError as exc:
         raise CLIError(f"cannot apply the model to {args.data}: {one_line(exc)}") from exc
     write_csv(out, args.out)
@@ -200,15 +203,58 @@ def cmd_explain(args) -> int:
     if args.background is not None:
         background = check_columns(est, read_csv(args.background), args.background)
     try:
-        bg = background if background is not None else median_row(X)
-        frame, bases = _attributions(est, X, bg)
-        pred = est.decision_function(X) if hasattr(est, "classes_") else est.predict(X)
+        with one_line_warnings():
+            bg = background if background is not None else median_row(X)
+            frame, bases = attribution_table(est, X, bg)
+            pred = est.decision_function(X) if hasattr(est, "classes_") else est.predict(X)
     except ValueError as exc:
         raise CLIError(f"cannot explain {args.data}: {one_line(exc)}") from exc
     out = pd.concat([frame, bases], axis=1)
     if getattr(pred, "ndim", 1) == 1:
         out["score"] = pred
     write_csv(out, args.out)
+    return 0
+
+
+def cmd_export(args) -> int:
+    """Write the model as an ONNX graph, one SQL SELECT or a Python function."""
+    if args.dialect is not None and args.format != "sql":
+        raise CLIError("--dialect applies to --format sql only")
+    if args.format == "onnx" and args.out in (None, "-"):
+        raise CLIError("--format onnx writes a binary file: give --out FILE")
+    est = load_model(args.model)
+    try:
+        if args.format == "onnx":
+            payload = est.to_onnx().SerializeToString()
+        elif args.format == "sql":
+            payload = est.to_sql(args.table, dialect=args.dialect or "sqlite",
+                                 keep=args.keep or ())
+        else:
+            payload = est.to_python(name=args.name)
+    except ImportError as exc:
+        raise CLIError(one_line(exc)) from exc
+    except ValueError as exc:
+        raise CLIError(f"cannot export {args.model}: {one_line(exc)}") from exc
+    if args.out in (None, "-"):
+        sys.stdout.write(payload)
+        return 0
+    (save_bytes if isinstance(payload, bytes) else save_text)(args.out, payload)
+    print(f"wrote {Path(args.out).resolve()}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args) -> int:
+    est = load_model(args.model)
+    X = check_columns(est, read_csv(args.data), args.data)
+    title = args.title or f"ECSEL model {Path(args.model).name}"
+    try:
+        with one_line_warnings():
+            path = write_html_report(est, X, args.out, title=title)
+    except ValueError as exc:
+        raise CLIError(f"cannot report on {args.data}: {one_line(exc)}") from exc
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.out}: {one_line(exc)}") from exc
+    print(f"wrote {path.resolve()} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 
@@ -232,6 +278,17 @@ def cmd_demo(args) -> int:
     except OSError as exc:
         raise CLIError(f"cannot write the report to {out}: {one_line(exc)}") from exc
     print(result.summary)
+    if args.html and result.comparison is not None:
+        est = result.comparison.models["ECSEL"]
+        page = out / "report.html"
+        try:
+            write_html_report(est, result.comparison.split.X_test, page,
+                              title=f"ECSEL demo: {args.case}")
+        except OSError as exc:
+            raise CLIError(f"cannot write {page}: {one_line(exc)}") from exc
+        print(f"interactive report: {page}")
+    elif args.html:
+        print("--html: the feynman case has no single model to report on", file=sys.stderr)
     print(f"\nreport: {result.report}  ({time.perf_counter() - start:.1f} s)")
     return 0
 

@@ -1,35 +1,22 @@
 """Input and output of the ``ecsel`` command: reading tables, loading models, writing.
 
-Every error a user can cause is a :class:`CLIError` with a one-line message; every
-file is written through :func:`ecsel._io.atomic_write_text`.
+Every error a user can cause is a :class:`~ecsel.cli._errors.CLIError` with a one-line
+message; every file is written through :func:`ecsel._io.atomic_write_text`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from ecsel import load_json
-from ecsel._io import atomic_write_text
-
-USAGE_ERROR = 2
-INTERNAL_ERROR = 1
-
-
-class CLIError(Exception):
-    """A user error: reported as one line on stderr with exit status 2.
-
-    Examples
-    --------
-    >>> from ecsel.cli import CLIError, main
-    >>> issubclass(CLIError, Exception)
-    True
-    >>> main(["fit", "no-such-file.csv", "--target", "y"])  # one line on stderr, status 2
-    2
-    """
+import ecsel
+from ecsel._io import atomic_write_bytes, atomic_write_text
+from ecsel.cli._errors import CLIError, one_line
 
 
 def read_csv(path: str):
@@ -53,11 +40,6 @@ def read_csv(path: str):
     return frame
 
 
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
 def load_model(path: str):
     p = Path(path)
     if not p.exists():
@@ -67,7 +49,7 @@ def load_model(path: str):
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError(f"cannot read model {path}: {one_line(exc)}") from exc
     try:
-        return load_json(text)
+        return ecsel.load_json(text)
     except (ValueError, TypeError, KeyError) as exc:
         raise CLIError(f"{path} is not a valid ecsel model: {one_line(exc)}") from exc
 
@@ -79,20 +61,36 @@ def check_columns(model, frame, path: str):
     if missing:
         shown = ", ".join(repr(c) for c in missing[:8]) + (" ..." if len(missing) > 8 else "")
         raise CLIError(f"{path} lacks {len(missing)} column(s) the model needs: {shown}")
-    X = frame[columns]
-    check_missing(X, path)
-    return X
+    return frame[columns]
 
 
-def check_missing(X, path: str) -> None:
-    bad = X.columns[X.isna().any()].tolist()
-    if bad:
-        n = int(X.isna().any(axis=1).sum())
-        raise CLIError(
-            f"{path} has missing values in {n} row(s) (columns: "
-            f"{', '.join(map(str, bad[:6]))}); drop or impute them first, or "
-            "pass --dropna to 'ecsel fit'"
-        )
+@contextlib.contextmanager
+def one_line_warnings():
+    """Show the library's warnings (ID-like columns, values missing only at predict
+    time, ...) as ``ecsel: warning: ...`` lines on stderr, each once."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen = set()
+            for item in caught:
+                text = one_line(item.message)
+                if text not in seen and not issubclass(item.category, DeprecationWarning):
+                    seen.add(text)
+                    print(f"ecsel: warning: {text}", file=sys.stderr)
+
+
+def split_columns(values) -> list[str]:
+    """``--drop a,b --drop c`` -> ``["a", "b", "c"]``.
+
+    Examples
+    --------
+    >>> split_columns(["a,b", "c"]), split_columns(None)
+    (['a', 'b', 'c'], [])
+    """
+    return [name.strip() for value in values or [] for name in value.split(",")
+            if name.strip()]
 
 
 def write_csv(frame, out: str | None, index: bool = False) -> None:
@@ -109,6 +107,14 @@ def save_text(out: str, text: str) -> None:
     """Atomic write; an OS error (no such folder, no permission, disk full) is a CLIError."""
     try:
         atomic_write_text(out, text)
+    except OSError as exc:
+        raise CLIError(f"cannot write {out}: {one_line(exc)}") from exc
+
+
+def save_bytes(out: str, data: bytes) -> None:
+    """:func:`save_text` for binary output (an ONNX file)."""
+    try:
+        atomic_write_bytes(out, data)
     except OSError as exc:
         raise CLIError(f"cannot write {out}: {one_line(exc)}") from exc
 

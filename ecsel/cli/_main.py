@@ -7,10 +7,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+import ecsel.cli as package  # its commands and streams load when a command runs
 from ecsel import __version__
-from ecsel.cli._commands import cmd_demo, cmd_explain, cmd_fit, cmd_predict
-from ecsel.cli._io import INTERNAL_ERROR, USAGE_ERROR, CLIError, one_line
-from ecsel.cli._stream import parse_bytes, stream_explain, stream_fit, stream_predict, streaming
+from ecsel.cli._errors import INTERNAL_ERROR, USAGE_ERROR, CLIError, one_line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,16 +67,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--random-state", type=int, default=0, metavar="N")
     fit.add_argument(
-        "--drop", action="append", metavar="COL", help="ignore this column (repeatable)"
+        "--drop", action="append", metavar="COL[,COL...]",
+        help="ignore these columns (comma-separated, repeatable), e.g. row ids or names",
     )
-    fit.add_argument("--dropna", action="store_true", help="drop rows with missing values")
+    fit.add_argument(
+        "--dropna", action="store_true",
+        help="drop rows with a missing value (by default a missing value is read as the "
+        "library reads it: a 'col[missing]' indicator and a neutral fill value)",
+    )
     fit.add_argument(
         "--top", type=_positive_int, default=10, metavar="N", help="number of top features to print"
     )
     fit.add_argument("--out", metavar="model.json", help="save the fitted model as JSON")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _stream_options(fit, timeout=True)
-    fit.set_defaults(func=streaming(cmd_fit, stream_fit))
+    fit.set_defaults(func=_command("fit"))
 
     pred = sub.add_parser(
         "predict",
@@ -88,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("data", metavar="DATA.csv")
     pred.add_argument("--out", metavar="predictions.csv", help="default: standard output")
     _stream_options(pred)
-    pred.set_defaults(func=streaming(cmd_predict, stream_predict))
+    pred.set_defaults(func=_command("predict"))
 
     exp = sub.add_parser(
         "explain",
@@ -107,7 +111,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--out", metavar="attributions.csv", help="default: standard output")
     _stream_options(exp)
-    exp.set_defaults(func=streaming(cmd_explain, stream_explain))
+    exp.set_defaults(func=_command("explain"))
+
+    export = sub.add_parser(
+        "export",
+        help="write a saved model as ONNX, SQL or a Python function",
+        description="Deploy the equation where the data are: an ONNX graph on the raw "
+        "columns, one SQL SELECT over a table, or one dependency-free Python function. "
+        "Each computes what the model computes, missing values and unseen levels included.",
+    )
+    export.add_argument("model", metavar="model.json")
+    export.add_argument("--format", required=True, choices=("onnx", "sql", "python"))
+    export.add_argument("--dialect", choices=("sqlite", "duckdb", "postgres"),
+                        help="SQL dialect (default sqlite)")
+    export.add_argument("--table", default="data", metavar="NAME",
+                        help="SQL: the table the SELECT reads (default: data)")
+    export.add_argument("--keep", action="append", metavar="COL",
+                        help="SQL: a column of the table to carry into the result, such "
+                        "as an id (repeatable)")
+    export.add_argument("--name", default="ecsel_predict", metavar="NAME",
+                        help="Python: the function's name (default ecsel_predict)")
+    export.add_argument("--out", metavar="FILE",
+                        help="output file (default: standard output; required for onnx)")
+    export.set_defaults(func=_command("export", streams=False))
+
+    rep = sub.add_parser(
+        "report",
+        help="write a self-contained interactive HTML report of a saved model",
+        description="One HTML file (no external URL): the equation, a what-if panel "
+        "scored in the browser from the closed form, exact Shapley values (per-row "
+        "waterfall, beeswarm), feature importance, partial dependence and the front.",
+    )
+    rep.add_argument("model", metavar="model.json")
+    rep.add_argument("data", metavar="DATA.csv", help="rows to explain (at most 200 are used)")
+    rep.add_argument("--out", metavar="report.html", default="report.html",
+                     help="default: report.html")
+    rep.add_argument("--title", default=None, help="page title (default: the model file name)")
+    rep.set_defaults(func=_command("report", streams=False))
 
     demo = sub.add_parser(
         "demo",
@@ -123,9 +163,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--fast", action="store_true", help="lighter ECSEL settings (fixed size, fewer restarts)"
     )
     demo.add_argument("--laws", metavar="A,B,...", help="feynman: comma-separated laws")
+    demo.add_argument(
+        "--html", action="store_true",
+        help="also write report.html, the interactive one-file report of the ECSEL model",
+    )
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    demo.set_defaults(func=cmd_demo)
+    demo.set_defaults(func=_command("demo", streams=False))
     return parser
+
+
+def _command(name: str, streams: bool = True):
+    """Sub-command ``name``, loaded when it runs: ``cmd_<name>`` in memory, or
+    ``stream_<name>`` through :mod:`ecsel.stream` for Parquet / folder / large-CSV input."""
+
+    def run(args) -> int:
+        in_memory = getattr(package.commands, f"cmd_{name}")
+        if not streams:
+            return in_memory(args)
+        streamed = getattr(package.streams, f"stream_{name}")
+        return package.streams.streaming(in_memory, streamed)(args)
+
+    return run
 
 
 def _stream_options(parser, timeout: bool = False) -> None:
@@ -144,7 +202,7 @@ def _stream_options(parser, timeout: bool = False) -> None:
 
 def _bytes(text: str) -> int:
     try:
-        return parse_bytes(text)
+        return package.streams.parse_bytes(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 

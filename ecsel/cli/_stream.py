@@ -18,9 +18,28 @@ from pathlib import Path
 
 import pandas as pd
 
+from ecsel import ECSELClassifier, ECSELRegressor
 from ecsel.casestudies import median_row
-from ecsel.cli._commands import _attributions
-from ecsel.cli._io import CLIError, check_columns, load_model, one_line, read_csv, save_text
+from ecsel.cli._commands import attribution_table
+from ecsel.cli._io import (
+    CLIError,
+    check_columns,
+    load_model,
+    one_line,
+    read_csv,
+    save_text,
+    split_columns,
+)
+from ecsel.stream import (
+    DistributedFitError,
+    InputError,
+    TableSource,
+    fit_stream,
+    init_from_env,
+    sample_frame,
+    write_stream,
+)
+from ecsel.stream._dist import Comm
 
 UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20,
          "mib": 2**20, "g": 2**30, "gb": 2**30, "gib": 2**30}
@@ -45,8 +64,6 @@ def wants_stream(path: str, budget: int) -> bool:
 
 
 def _source(path: str, **kw):
-    from ecsel.stream import TableSource
-
     try:
         return TableSource(path, **kw)
     except (ValueError, ImportError) as exc:
@@ -54,24 +71,20 @@ def _source(path: str, **kw):
 
 
 def stream_fit(args) -> int:
-    from ecsel import ECSELClassifier
-    from ecsel.stream import DistributedFitError, fit_stream, init_from_env
-    from ecsel.stream._dist import Comm
-
-    if args.task == "regress":
-        raise CLIError("streaming fits (Parquet, folders, large CSV, torchrun) support "
-                       "classification only; fit a regression on a sample in memory")
+    regress = args.task == "regress"
     init_from_env(device="auto", timeout_s=args.timeout)
     comm = Comm()
     params = {"random_state": args.random_state, "verbose": not args.quiet and comm.rank == 0}
     for name in ("n_terms", "n_restarts", "max_iter"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
-    source = _source(args.data, int_columns=[args.target])
+    source = _source(args.data, int_columns=[] if regress else [args.target])
     try:
-        features = [c for c in source.columns if c != args.target and c not in (args.drop or [])]
+        dropped = split_columns(args.drop)
+        features = [c for c in source.columns if c != args.target and c not in dropped]
         start = time.perf_counter()
-        est = fit_stream(ECSELClassifier(**params), source, target=args.target,
+        estimator = (ECSELRegressor if regress else ECSELClassifier)(**params)
+        est = fit_stream(estimator, source, target=args.target,
                          features=features)
     except (ValueError, DistributedFitError) as exc:
         raise CLIError(f"cannot fit {args.data}: {one_line(exc)}") from exc
@@ -81,12 +94,8 @@ def stream_fit(args) -> int:
         return 0
     print(f"ecsel fit (streamed, {comm.world} process(es)): {source.n_rows:,} rows, "
           f"{len(features)} features ({time.perf_counter() - start:.1f} s)")
-    print(f"\nequation ({est.n_terms_} term(s)):")
-    if len(est.classes_) == 2:
-        print(f"logit P({args.target} = {est.classes_[1]}) = {est.sympy(precision=4)}")
-    else:
-        for label, expr in zip(est.classes_[1:], est.sympy(precision=4)):
-            print(f"score[{label}] - score[{est.classes_[0]}] = {expr}")
+    print(f"\nequation ({est.n_terms_} term(s); y is the column {args.target!r}):")
+    print(est.signomial_)
     if args.out:
         save_text(args.out, est.to_json())
         print(f"\nsaved the model to {Path(args.out).resolve()}")
@@ -94,8 +103,6 @@ def stream_fit(args) -> int:
 
 
 def _write(args, est, fn, columns) -> int:
-    from ecsel.stream import InputError, write_stream
-
     source = _source(args.data, columns=None)
     try:
         missing = [c for c in columns if c not in source.columns]
@@ -133,8 +140,6 @@ def stream_predict(args) -> int:
 
 
 def stream_explain(args) -> int:
-    from ecsel.stream import sample_frame
-
     est = load_model(args.model)
     columns = list(est.signomial_.input_features)
     if args.background is not None:
@@ -146,7 +151,7 @@ def stream_explain(args) -> int:
             raise CLIError(f"cannot read {args.data}: {one_line(exc)}") from exc
     def fn(frame):
         X = frame[columns].reset_index(drop=True)
-        values, bases = _attributions(est, X, background)
+        values, bases = attribution_table(est, X, background)
         out = pd.concat([values, bases], axis=1)
         if hasattr(est, "classes_") and len(est.classes_) == 2:
             out["score"] = est.decision_function(X)

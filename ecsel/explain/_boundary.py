@@ -58,7 +58,7 @@ def predicted_index(est, frame: pd.DataFrame, level=None) -> np.ndarray:
     return (z[:, 0] >= score_level(est, level)).astype(int)
 
 
-def _with_values(row: pd.DataFrame, column: str, values) -> pd.DataFrame:
+def with_values(row: pd.DataFrame, column: str, values) -> pd.DataFrame:
     probe = row.iloc[np.zeros(len(values), dtype=int)].reset_index(drop=True)
     probe[column] = np.asarray(values, dtype=np.float64)
     return probe
@@ -121,7 +121,7 @@ def boundary_for_row(est, row: pd.DataFrame, column: str, bounds, level=None) ->
         method = "root finding"
         points = np.union1d(grid(est, column, {column: (lo, hi)}, SCAN_POINTS),
                             [np.clip(float(row[column].iloc[0]), lo, hi)])
-        roots = scan_roots(lambda v: class_margin(est, _with_values(row, column, v), current,
+        roots = scan_roots(lambda v: class_margin(est, with_values(row, column, v), current,
                                                   level), lo, hi, points)
     roots = [r for r in roots if lo <= r <= hi]
     x0 = float(row[column].iloc[0])
@@ -133,7 +133,7 @@ def boundary_for_row(est, row: pd.DataFrame, column: str, bounds, level=None) ->
 
 def _class_beyond(est, row, column, root, x0, level) -> int:
     step = np.sign(root - x0) or 1.0
-    probe = _with_values(row, column, [root + step * 1e-6 * max(1.0, abs(root))])
+    probe = with_values(row, column, [root + step * 1e-6 * max(1.0, abs(root))])
     return int(predicted_index(est, probe, level)[0])
 
 

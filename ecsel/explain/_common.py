@@ -6,12 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel._base import (  # noqa: F401 - remember_training_data: used by the tests
-    check_predict_input,
-    column_ranges,
-    remember_training_data,
-    sample_rows,
-)
+from ecsel._base import check_predict_input, column_ranges, sample_rows
 
 
 def is_multiclass(est) -> bool:
@@ -95,13 +90,44 @@ def is_numeric_column(est, column: str) -> bool:
 
 def column_position(est, feature) -> int:
     names = est.signomial_.input_features
+    if not isinstance(feature, (str, int, np.integer)) or isinstance(feature, bool):
+        # never print the object itself: a DataFrame passed by mistake fills a screen
+        raise ValueError(
+            f"A feature must be a column name or a column index, got a "
+            f"{type(feature).__name__}; the inputs are {shown_names(names)}.")
     if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
         if not 0 <= feature < len(names):
             raise ValueError(f"Feature index {feature} is out of range [0, {len(names)}).")
         return int(feature)
     if str(feature) not in names:
-        raise ValueError(f"Unknown feature {feature!r}; the inputs are {names}.")
+        raise ValueError(f"Unknown feature {feature!r}; the inputs are {shown_names(names)}.")
     return names.index(str(feature))
+
+
+def shown_names(names, limit: int = 12) -> str:
+    """At most ``limit`` names for an error message.
+
+    Examples
+    --------
+    >>> shown_names([f"x{i}" for i in range(20)], limit=3)
+    "['x0', 'x1', 'x2', ... 17 more]"
+    """
+    names = list(names)
+    if len(names) <= limit:
+        return repr(names)
+    return repr(names[:limit])[:-1] + f", ... {len(names) - limit} more]"
+
+
+def feature_and_rows(first, second):
+    """``(feature, rows)`` from either argument order.
+
+    scikit-learn writes ``partial_dependence(estimator, X, features)``; the methods
+    also take ``(feature, background)``. A name or an index is the feature, a table
+    the rows.
+    """
+    if isinstance(first, (str, int, np.integer)) and not isinstance(first, bool):
+        return first, second
+    return second, first
 
 
 def with_reference(est, values: np.ndarray, base: np.ndarray):

@@ -27,14 +27,14 @@ from scipy.special import expit, logit, softmax
 
 from ecsel.explain import _common as common
 from ecsel.explain._boundary import (
-    _with_values,
+    SCAN_POINTS,
     closed_form_root,
     decision_scores,
     scan_roots,
+    with_values,
 )
 from ecsel.explain._elasticity import grid
 
-SCAN_POINTS = 257
 MAX_LEVEL_COMBINATIONS = 512
 MARGIN = 1e-9
 
@@ -115,7 +115,7 @@ def _single(est, row, column, margin, bounds, scale) -> tuple[float, float] | No
     """(value, distance) of the nearest feasible value of one feature, or None."""
     lo, hi = bounds[column]
     x0 = float(row[column].iloc[0])
-    f = lambda v: margin(decision_scores(est, _with_values(row, column, v)))  # noqa: E731
+    f = lambda v: margin(decision_scores(est, with_values(row, column, v)))  # noqa: E731
     roots = None
     if not common.is_multiclass(est):
         z_root = _level_for_margin(est, margin, row)

@@ -21,7 +21,8 @@ import pandas as pd
 
 from ecsel._transform import EXP_CLAMP
 from ecsel.explain import _common as common
-from ecsel.explain._shapley import active_columns, column_index
+from ecsel.explain._local import explain
+from ecsel.explain._shapley import active_columns, column_index, column_log_factors
 
 GRID_POINTS = 64
 
@@ -75,8 +76,15 @@ def score_gradient(sig, frame: pd.DataFrame):
     return scores, grad, frame
 
 
-def elasticities(est, X, semi: bool = False) -> np.ndarray:
+def has_derivative(sig, column: str) -> bool:
+    """Whether ``column`` is a direction of change: not categorical, not a 0/1 switch."""
+    maps = [m for m in sig.transform.feature_maps if m.source == column and not m.missing]
+    return bool(maps) and not all(m.kind == "indicator" for m in maps)
+
+
+def elasticities(est, X, semi: bool = False) -> pd.DataFrame:
     """Elasticities ``d log z / d log x_j``; see :meth:`ExplainMixin.elasticities`."""
+    index = X.index if isinstance(X, pd.DataFrame) else None
     frame = common.rows(est, X)
     sig = est.signomial_
     scores, grad, _ = score_gradient(sig, frame)
@@ -88,7 +96,17 @@ def elasticities(est, X, semi: bool = False) -> np.ndarray:
                 else np.full(len(frame), np.nan) for c in sig.input_features
             ])
             out = out * raw[:, None, :]
-    return out if common.is_multiclass(est) else out[:, 0]
+    keep = [j for j, c in enumerate(sig.input_features) if has_derivative(sig, c)]
+    names = [sig.input_features[j] for j in keep]
+    out = out[:, :, keep]
+    if common.is_multiclass(est):
+        columns = pd.MultiIndex.from_product([list(sig.output_names), names],
+                                             names=["class", "feature"])
+        values = out.reshape(len(frame), -1)
+    else:
+        columns, values = pd.Index(names, name="feature"), out[:, 0]
+    return pd.DataFrame(values, index=index if index is not None else frame.index,
+                        columns=columns)
 
 
 def _sign_labels(sig) -> np.ndarray:
@@ -181,8 +199,6 @@ def partial_dependence(est, feature, values=None, background=None) -> pd.DataFra
         values = grid(est, column, common.feature_ranges(est, back))
     values = np.asarray(values)
     # PD(t) = b0 + sum_k c_k f_kj(t) * mean_b prod_{i != j} f_ki(b): a signomial in t.
-    from ecsel.explain._shapley import column_log_factors
-
     j = sig.input_features.index(column)
     others = column_log_factors(sig, sig.log_features(back))
     others[..., j] = 0.0
@@ -203,8 +219,6 @@ def importance(est, X=None, background=None) -> pd.DataFrame:
     rows_ = common.rows(est, X) if X is not None else getattr(est, "background_", None)
     if rows_ is None:
         raise ValueError("Pass X: the rows whose attributions define global importance.")
-    from ecsel.explain._local import explain
-
     expl = explain(est, rows_, background=background)
     mean_abs = expl.mean_abs()
     used = active_columns(sig)
@@ -215,10 +229,13 @@ def importance(est, X=None, background=None) -> pd.DataFrame:
     else:
         mono = mono["monotonicity"]
     elastic = elasticities(est, rows_)
-    elastic = elastic if elastic.ndim == 2 else elastic.reshape(-1, elastic.shape[-1])
+    if isinstance(elastic.columns, pd.MultiIndex):  # pool the classes per feature
+        elastic = pd.concat([elastic[o] for o in elastic.columns.levels[0]
+                             if o in elastic.columns.get_level_values(0)], ignore_index=True)
     with np.errstate(all="ignore"):
-        median_e = np.array([np.nanmedian(c) if np.isfinite(c).any() else np.nan
-                             for c in elastic.T])
+        median_e = np.array([
+            np.nanmedian(elastic[c]) if c in elastic and np.isfinite(elastic[c]).any()
+            else np.nan for c in sig.input_features])
     table = pd.DataFrame({
         "mean_abs_shapley": mean_abs.to_numpy(),
         "share": mean_abs.to_numpy() / max(mean_abs.sum(), np.finfo(float).tiny),

@@ -7,14 +7,15 @@ import numpy as np
 from ecsel.explain import _common as common
 from ecsel.explain._shapley import column_log_factors, signomial_shapley
 from ecsel.explain.explanation import Explanation
+from ecsel.export.sympy import term_expressions
 
-METHODS = ("shapley", "log-linear", "terms")
+EXPLANATION_METHODS = ("shapley", "log-linear", "terms")
 
 
 def explain(est, X, background=None, method: str = "shapley") -> Explanation:
     """Dispatch ``est.explain``; see :meth:`ExplainMixin.explain`."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if method not in EXPLANATION_METHODS:
+        raise ValueError(f"method must be one of {EXPLANATION_METHODS}, got {method!r}.")
     frame = common.rows(est, X)
     back = common.background_rows(est, background, frame)
     sig = est.signomial_
@@ -26,19 +27,35 @@ def explain(est, X, background=None, method: str = "shapley") -> Explanation:
         values, base = signomial_shapley(sig, log_x, log_b)
         base = np.broadcast_to(base, (len(frame), len(base)))
         values, base = common.with_reference(est, values, base)
-        return Explanation(values, base, data, names, _outputs(est, values), method, names)
+        return Explanation(values, base, data, names, _outputs(est, values), method, names,
+                           score_name(est))
     if method == "terms":
         values, base = term_contributions(sig, log_x, log_b)
-        values, base = common.with_reference(est, values, base)
-        term_names = [f"term {k}" for k in range(values.shape[-1])]
-        return Explanation(values, base, data, term_names, _outputs(est, values), method,
-                           names)
+        active = np.flatnonzero(np.any(sig.coef != 0, axis=0))  # no zero-length bars
+        values, base = common.with_reference(est, values[..., active], base)
+        return Explanation(values, base, data, term_labels(sig, active),
+                           _outputs(est, values), method, names, score_name(est))
     values, base = log_linear(sig, log_x, log_b)
     outputs = list(sig.output_names) if values.ndim == 3 else None
     if not common.is_multiclass(est):
         values, base = values[:, 0], base[:, 0]
         outputs = None
-    return Explanation(values, base, data, names, outputs, method, names)
+    return Explanation(values, base, data, names, outputs, method, names,
+                       "log |score - intercept|")
+
+
+def score_name(est) -> str:
+    """What the attributions add up to: a classifier's score is its log-odds."""
+    return "log-odds" if common.is_classifier(est) else "score"
+
+
+def term_labels(sig, active) -> list[str]:
+    """Each term as printed in ``str(signomial)`` (3 digits) for one output; ``term k``
+    (numbered from 1 in the order of ``coef``) when several outputs share the terms."""
+    if sig.n_outputs > 1:
+        return [f"term {k + 1}" for k in active]
+    texts = term_expressions(sig, 0, precision=3)
+    return [str(texts[k]) for k in active]
 
 
 def _outputs(est, values):

@@ -8,9 +8,18 @@ optimisation where stated) and need no sampling.
 
 from __future__ import annotations
 
+import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from ecsel.explain import _boundary, _common, _counterfactual, _elasticity, _local, _plots
+from ecsel.explain import (
+    _boundary,
+    _common,
+    _counterfactual,
+    _elasticity,
+    _front_plot,
+    _local,
+    _plots,
+)
 from ecsel.export.torch import SignomialModule
 
 
@@ -78,23 +87,32 @@ class ExplainMixin:
         For a power feature this is ``sum_k a_kj t_k(x) / z(x) * x_j / (x_j + shift_j)``;
         for a one-term model without intercept it is the exponent itself. Linear
         (signed) features give the same point elasticity ``x_j dz/dx_j / z``;
-        ``semi=True`` returns ``d log z / d x_j`` instead. Indicator and categorical
-        columns have no derivative (NaN).
+        ``semi=True`` returns ``d log z / d x_j`` instead.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        semi : bool, default=False
+            Semi-elasticities ``d log z / d x_j`` (per unit of ``x_j``).
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features), or (n_samples, n_classes - 1,
-        n_features) for a multiclass model (one per non-reference class).
+        DataFrame
+            One row per row of ``X`` (its index kept) and one column per numeric
+            input column: categorical and 0/1 columns have no derivative and are left
+            out. A multiclass model has a column level per non-reference class
+            (``(class, feature)``). A row where the column is missing gets NaN.
 
         Examples
         --------
         >>> import numpy as np
         >>> import pandas as pd
         >>> from ecsel._testing import example_estimator
-        >>> est, X = example_estimator()
-        >>> np.round(est.elasticities(X.iloc[:2]), 3)
-        array([[1., 2.],
-               [1., 2.]])
+        >>> est, X = example_estimator()  # y = 0.5 m v^2
+        >>> est.elasticities(X.iloc[:2]).round(3)
+        feature    m    v
+        0        1.0  2.0
+        1        1.0  2.0
         """
         return _elasticity.elasticities(self, X, semi=semi)
 
@@ -135,12 +153,31 @@ class ExplainMixin:
         """
         return _elasticity.importance(self, X, background=background)
 
-    def partial_dependence(self, feature, values=None, background=None):
+    def partial_dependence(self, X=None, features=None, *, values=None, background=None):
         """Closed-form partial dependence of the score(s) on one feature.
 
         ``PD(t) = b0 + sum_k c_k f_kj(t) mean_b prod_{i != j} f_ki(b)``: a signomial in
-        ``t``, averaged exactly over the background. Returns a DataFrame with the
-        feature's values and one column per output.
+        ``t``, averaged exactly over the rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like, optional
+            The rows to average over (scikit-learn's ``partial_dependence(est, X,
+            features)`` order); default: ``background_``, the stored sample of training
+            rows. ``est.partial_dependence("age")`` (the feature first) also works.
+        features : str or int
+            The column (name or index).
+        values : array-like, optional
+            Where to evaluate; default: 64 points over the column's range (its levels
+            for a categorical column).
+        background : DataFrame, optional
+            The old name of ``X``.
+
+        Returns
+        -------
+        DataFrame
+            The feature's values in the first column, then one column per output
+            (the score, or the log-odds of each non-reference class).
 
         Examples
         --------
@@ -148,11 +185,19 @@ class ExplainMixin:
         >>> import pandas as pd
         >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()
-        >>> pdp = est.partial_dependence("m", values=[1.0, 2.0])
+        >>> pdp = est.partial_dependence(X, "m", values=[1.0, 2.0])
         >>> bool(np.isclose(pdp["y"][1] / pdp["y"][0], 2.0))
         True
+        >>> est.partial_dependence("m", values=[1.0, 2.0]).columns.tolist()
+        ['m', 'y']
         """
-        return _elasticity.partial_dependence(self, feature, values=values, background=background)
+        feature, rows = _common.feature_and_rows(X, features)
+        if isinstance(values, pd.DataFrame) and rows is None:  # the old (feature, values) call
+            values, rows = None, values
+        rows = background if rows is None else rows
+        if feature is None:
+            raise ValueError("Pass features=: the column whose partial dependence to compute.")
+        return _elasticity.partial_dependence(self, feature, values=values, background=rows)
 
     # ---------------------------------------------------------- boundary
     def decision_boundary(self, classes=None, level=None, solve_for=None, precision=None):
@@ -245,8 +290,23 @@ class ExplainMixin:
             immutable=immutable)
 
     # ------------------------------------------------------------- plots
-    def plot_terms(self, X, background=None, ax=None):
+    def plot_terms(self, X=None, background=None, ax=None):
         """Bar chart of the term contributions (one sample, or mean |.| over rows).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like, optional
+            One row (its contributions) or several (mean absolute contribution);
+            default: ``background_``, the stored sample of training rows.
+        background : DataFrame, optional
+            Reference rows (see :meth:`explain`).
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        matplotlib Axes
+            One bar per term, labelled with the term as printed in
+            ``str(est.signomial_)``.
 
         Examples
         --------
@@ -257,26 +317,61 @@ class ExplainMixin:
         >>> terms = est.explain(X.iloc[:3], method="terms").values
         >>> bool(np.isclose(ax.patches[0].get_width(), np.abs(terms).mean()))  # mean |contribution|
         True
+        >>> est.plot_terms().get_xlabel()  # the stored training sample
+        'mean |term contribution|'
         """
+        if X is None:
+            X = getattr(self, "background_", None)
+            if X is None:
+                raise ValueError("Pass X: the rows whose term contributions to plot.")
         return _plots.terms(self.explain(X, background=background, method="terms"), ax=ax)
 
-    def plot_partial_dependence(self, feature, values=None, background=None, ax=None):
-        """Line plot of the closed-form partial dependence on ``feature``.
+    def plot_partial_dependence(self, X=None, features=None, *, values=None, background=None,
+                                ax=None):
+        """Line plot of the closed-form partial dependence (see :meth:`partial_dependence`).
+
+        Arguments in scikit-learn's order (``PartialDependenceDisplay.from_estimator(
+        est, X, features)``): ``est.plot_partial_dependence(X, "age")``; the feature
+        alone (``est.plot_partial_dependence("age")``) averages over ``background_``.
+
+        Returns
+        -------
+        matplotlib Axes
 
         Examples
         --------
         >>> import numpy as np
         >>> from ecsel._testing import example_estimator
         >>> est, X = example_estimator()  # y = 0.5 m v^2
-        >>> ax = est.plot_partial_dependence("v", values=[1.0, 2.0, 3.0])
+        >>> ax = est.plot_partial_dependence(X, "v", values=[1.0, 2.0, 3.0])
         >>> y = ax.lines[0].get_ydata()
         >>> bool(np.allclose(y / y[0], [1.0, 4.0, 9.0]))  # proportional to v^2
         True
         """
-        return _plots.partial_dependence(self.partial_dependence(feature, values, background),
-                                         ax=ax)
+        return _plots.partial_dependence(
+            self.partial_dependence(X, features, values=values, background=background), ax=ax)
 
     # ------------------------------------------------------------- torch
+    def plot_front(self, ax=None):
+        """Validation score against complexity, the selected equation marked.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from ecsel import ECSELRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame({"m": rng.uniform(1, 5, 100), "v": rng.uniform(1, 5, 100)})
+        >>> est = ECSELRegressor(n_restarts=4, random_state=0).fit(X, 0.5 * X.m * X.v**2)
+        >>> est.plot_front().get_xlabel()
+        'complexity (factors)'
+        """
+        return _front_plot.plot_front(self._front(), self.selected_index_, ax=ax,
+                                     score_name="validation R^2" if self._front_task == "regression"
+                                     else "validation ROC AUC")
+
     def to_torch(self):
         """A differentiable ``torch.nn.Module`` mapping encoded raw features to scores.
 

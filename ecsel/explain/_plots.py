@@ -34,7 +34,7 @@ def waterfall(expl, sample: int = 0, max_display: int = 10, ax=None):
     >>> ax.get_xlabel()
     'score'
     """
-    ax = _axes(ax)
+    ax = _axes(ax, (7.0, 4.0))
     values = expl.values[sample]
     base = float(expl.base_values[sample])
     order = _order(np.abs(values), max_display)
@@ -45,15 +45,21 @@ def waterfall(expl, sample: int = 0, max_display: int = 10, ax=None):
         labels.insert(0, f"{rest.size} other features")
         steps.insert(0, float(values[rest].sum()))
     start = base
+    ends = [base]
     for y, step in enumerate(steps):
         color = "#d62728" if step >= 0 else "#1f77b4"
         ax.barh(y, step, left=start, color=color)
-        ax.text(start + step, y, f" {step:+.3g}", va="center", fontsize=8)
+        ax.text(max(start, start + step), y, f" {step:+.3g}", va="center", fontsize=8)
         start += step
+        ends.append(start)
+    # room on the right for the value labels (they were cut off at the edge)
+    low, high = min(ends), max(ends)
+    span = (high - low) or 1.0
+    ax.set_xlim(low - 0.05 * span, high + 0.25 * span)
     ax.set_yticks(range(len(labels)), labels)
     ax.axvline(base, color="grey", lw=0.8, ls="--")
     ax.axvline(start, color="black", lw=0.8)
-    ax.set_xlabel("score")
+    ax.set_xlabel(getattr(expl, "score_name", "score"))
     ax.set_title(f"base {base:.3g} -> f(x) {start:.3g}")
     return ax
 
@@ -88,26 +94,30 @@ def beeswarm(expl, max_display: int = 15, ax=None):
     for y, j in enumerate(order):
         colour = _colour_values(frame, expl.feature_names[j], len(values))
         jitter = _jitter(values[:, j], rng)
+        if colour is None:  # unordered categories have no low or high: grey
+            ax.scatter(values[:, j], y + jitter, color="#888888", s=8)
+            continue
         scatter = ax.scatter(values[:, j], y + jitter, c=colour, cmap="coolwarm", s=8,
                              vmin=0.0, vmax=1.0)
     ax.set_yticks(range(len(order)), [expl.feature_names[j] for j in order])
     ax.axvline(0.0, color="grey", lw=0.8)
-    ax.set_xlabel("attribution")
+    ax.set_xlabel(f"attribution ({getattr(expl, 'score_name', 'score')})")
     if scatter is not None:
-        ax.figure.colorbar(scatter, ax=ax, label="feature value (rank)")
+        ax.figure.colorbar(scatter, ax=ax,
+                           label="numeric feature value (rank); grey: category")
     return ax
 
 
-def _colour_values(frame: pd.DataFrame, name: str, n: int) -> np.ndarray:
-    """Feature values mapped to [0, 1] by rank (grey mid-value for categoricals)."""
+def _colour_values(frame: pd.DataFrame, name: str, n: int) -> np.ndarray | None:
+    """Numeric feature values mapped to [0, 1] by rank; ``None`` for a categorical
+    column (its levels have no order to colour by)."""
     if name not in frame.columns:
         return np.full(n, 0.5)
     column = frame[name]
     try:
         numeric = column.to_numpy(dtype=np.float64)
     except (TypeError, ValueError):
-        codes = pd.Categorical(column.astype(str)).codes.astype(float)
-        return codes / max(codes.max(), 1.0)
+        return None
     ranks = pd.Series(numeric).rank(pct=True).to_numpy()
     return np.nan_to_num(ranks, nan=0.5)
 
@@ -148,7 +158,9 @@ def terms(expl, ax=None):
         heights, label = np.abs(values).mean(axis=0), "mean |term contribution|"
     colors = ["#d62728" if h >= 0 else "#1f77b4" for h in heights]
     ax.barh(range(len(heights)), heights, color=colors)
-    ax.set_yticks(range(len(heights)), names)
+    # a long printed term is cut (its full text is the explanation's feature name)
+    ax.set_yticks(range(len(heights)),
+                  [n if len(n) <= 48 else n[:46] + "..." for n in names])
     ax.set_xlabel(label)
     return ax
 

@@ -20,6 +20,11 @@ The engine clamps the exponent argument to ``[-60, 60]``; the product form holds
 no coalition reaches the clamp. Rows where one could are recomputed by enumerating
 the coalitions of the term's columns (exact as well), which is affordable up to
 ``MAX_ENUMERATED_PLAYERS`` columns per term.
+
+:func:`signomial_shapley` (NumPy, for explanations) and
+:func:`signomial_shapley_torch` (differentiable in the coefficients and exponents,
+for training against attributions) are published from :mod:`ecsel.explain`;
+:func:`column_index` maps each model feature to its raw column (its player).
 """
 
 from __future__ import annotations
@@ -39,7 +44,20 @@ _SAFE_LOG = 700.0
 
 
 def column_index(signomial) -> np.ndarray:
-    """Raw-column index (into ``input_features``) of every model feature."""
+    """Raw-column index (into ``input_features``) of every model feature.
+
+    The one-hot levels of a categorical column share their column's index: they are
+    one player of the game.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ecsel import PositivityTransform, Signomial
+    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": ["u", "v", "w"]})
+    >>> t = PositivityTransform.fit(X)
+    >>> column_index(Signomial([0.0], [[1.0]], [[[1.0, 0.0, 0.0]]], t)).tolist()
+    [0, 1, 1]
+    """
     position = {name: i for i, name in enumerate(signomial.input_features)}
     return np.array([position[m.source] for m in signomial.transform.feature_maps], dtype=int)
 
@@ -195,6 +213,22 @@ def signomial_shapley(signomial, log_u_x: np.ndarray, log_u_b: np.ndarray):
     values : ndarray of shape (n, n_outputs, n_columns)
     base : ndarray of shape (n_outputs,)
         Mean score over the background.
+
+    Examples
+    --------
+    One product term against one background row; the values add up to
+    ``z(x) - z(background)``:
+
+    >>> import pandas as pd
+    >>> from ecsel import PositivityTransform, Signomial
+    >>> t = PositivityTransform.fit(pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, 3.0]}))
+    >>> s = Signomial([1.0], [[2.0]], [[[1.0, 1.0]]], t)
+    >>> x, b = pd.DataFrame({"a": [2.0], "b": [3.0]}), pd.DataFrame({"a": [1.0], "b": [1.0]})
+    >>> values, base = signomial_shapley(s, s.log_features(x), s.log_features(b))
+    >>> values.round(10).tolist(), base.round(10).tolist() == s.evaluate(b)[0].round(10).tolist()
+    ([[[6.3890560989, 6.3890560989]]], True)
+    >>> bool(abs(values.sum() + base[0] - s.evaluate(x)[0, 0]) < 1e-12)
+    True
     """
     fx = column_log_factors(signomial, log_u_x)
     fb = column_log_factors(signomial, log_u_b)
@@ -210,3 +244,60 @@ def signomial_shapley(signomial, log_u_x: np.ndarray, log_u_b: np.ndarray):
             values[:, o, cols] += signomial.coef[o, k] * phi
     base = signomial.term_values_from_log(log_u_b).sum(axis=2).mean(axis=0)
     return values, base + signomial.intercept
+
+
+def signomial_shapley_torch(
+    coef: torch.Tensor, exponents: torch.Tensor, log_u_x: torch.Tensor,
+    log_u_b: torch.Tensor, groups: torch.Tensor, n_columns: int,
+) -> torch.Tensor:
+    r"""Exact interventional Shapley values of a signomial, differentiable in torch.
+
+    The torch form of :func:`signomial_shapley` for parameters being trained: the same
+    product game per term (Owen's multilinear extension, module docstring), integrated
+    by Gauss-Legendre with ``ceil(n_columns / 2)`` nodes in log space (no factor
+    overflows), averaged over the background rows and summed over terms. The clamp of
+    the exponent argument is not applied: the values are exact when no coalition
+    reaches it (:func:`signomial_shapley` enumerates the coalitions where one could).
+
+    Parameters
+    ----------
+    coef : Tensor of shape (n_outputs, n_terms)
+    exponents : Tensor of shape (n_outputs, n_terms, n_model_features)
+    log_u_x : Tensor of shape (n, n_model_features)
+        ``log u`` of the explained rows (``Signomial.log_features``).
+    log_u_b : Tensor of shape (B, n_model_features)
+        ``log u`` of the background rows.
+    groups : LongTensor of shape (n_model_features,)
+        Raw column of each model feature (:func:`column_index`).
+    n_columns : int
+        Number of raw columns (players).
+
+    Returns
+    -------
+    Tensor of shape (n, n_outputs, n_columns)
+        ``values.sum(-1) = z(x) - mean_b z(b)`` (intercept excluded on both sides).
+
+    Examples
+    --------
+    >>> c = torch.tensor([[1.0]], dtype=torch.float64)
+    >>> a = torch.tensor([[[1.0, 1.0]]], dtype=torch.float64)
+    >>> lx = torch.log(torch.tensor([[2.0, 3.0]], dtype=torch.float64))
+    >>> lb = torch.zeros(1, 2, dtype=torch.float64)
+    >>> phi = signomial_shapley_torch(c, a, lx, lb, torch.tensor([0, 1]), 2)  # v: 1, 2, 3, 6
+    >>> phi.round(decimals=10).tolist()
+    [[[2.0, 3.0]]]
+    """
+    one_hot = torch.nn.functional.one_hot(groups.long(), n_columns).to(exponents.dtype)
+    weighted = exponents[..., None] * one_hot  # (O, K, M, p)
+    lfx = torch.einsum("nm,okmp->nokp", log_u_x, weighted)  # (n, O, K, p)
+    lfb = torch.einsum("nm,okmp->nokp", log_u_b, weighted)  # (B, O, K, p)
+    nodes, weights = _gauss_legendre(n_columns)
+    lx, lb = lfx[:, None], lfb[None]  # (n, 1, O, K, p), (1, B, O, K, p)
+    diff = torch.exp(lx) - torch.exp(lb)
+    integral = torch.zeros_like(diff)
+    for q, w in zip(nodes.tolist(), weights.tolist()):
+        log_path = torch.logaddexp(lb + math.log1p(-q), lx + math.log(q))
+        others = log_path.sum(dim=-1, keepdim=True) - log_path
+        integral = integral + w * torch.exp(others)
+    phi = (diff * integral).mean(dim=1)  # (n, O, K, p)
+    return (coef[None, :, :, None] * phi).sum(dim=2)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ecsel.explain._plots import bar, beeswarm, waterfall
+
 
 class Explanation:
     """Attributions of a set of samples, in the layout ``shap`` users expect.
@@ -26,6 +28,9 @@ class Explanation:
     method : str, default="shapley"
     data_names : list of str, optional
         Column names of ``data`` (defaults to ``feature_names``).
+    score_name : str, default="score"
+        What the values add up to, for the plots' axes (``"log-odds"`` for a
+        classifier's explanation).
 
     Examples
     --------
@@ -39,7 +44,7 @@ class Explanation:
     """
 
     def __init__(self, values, base_values, data, feature_names, output_names=None,
-                 method: str = "shapley", data_names=None):
+                 method: str = "shapley", data_names=None, score_name: str = "score"):
         self.values = np.asarray(values, dtype=np.float64)
         self.base_values = np.asarray(base_values, dtype=np.float64)
         self.data = np.asarray(data)
@@ -47,6 +52,7 @@ class Explanation:
         self.output_names = None if output_names is None else list(output_names)
         self.method = method
         self.data_names = list(data_names) if data_names is not None else list(feature_names)
+        self.score_name = score_name
         if self.values.shape[-1] != len(self.feature_names):
             raise ValueError("values must have one column per feature name.")
         if self.values.shape[:-1] != self.base_values.shape:
@@ -69,7 +75,7 @@ class Explanation:
         rows = np.atleast_1d(rows)
         return Explanation(self.values[rows], self.base_values[rows], self.data[rows],
                            self.feature_names, self.output_names, self.method,
-                           self.data_names)
+                           self.data_names, self.score_name)
 
     def output(self, name) -> Explanation:
         """The single-output explanation of one output (class) of a multi-output one.
@@ -92,7 +98,8 @@ class Explanation:
             raise ValueError(f"Unknown output {name!r}; choose from {labels}.")
         o = labels.index(str(name))
         return Explanation(self.values[:, o], self.base_values[:, o], self.data,
-                           self.feature_names, None, self.method, self.data_names)
+                           self.feature_names, None, self.method, self.data_names,
+                           self.score_name)
 
     def __repr__(self) -> str:
         return (f"Explanation(method={self.method!r}, values shape={self.values.shape}, "
@@ -174,7 +181,6 @@ class Explanation:
         >>> ax.get_title(), [float(p.get_width()) for p in ax.patches]  # 0.5 + 1 - 3 = -1.5
         ('base 0.5 -> f(x) -1.5', [1.0, -3.0])
         """
-        from ecsel.explain._plots import waterfall
 
         return waterfall(self._single(output), sample, max_display=max_display, ax=ax)
 
@@ -191,7 +197,6 @@ class Explanation:
         >>> [c.get_offsets()[:, 0].tolist() for c in ax.collections]  # a dot per sample and feature
         [[1.0, -1.0], [-3.0, 1.0]]
         """
-        from ecsel.explain._plots import beeswarm
 
         return beeswarm(self._single(output), max_display=max_display, ax=ax)
 
@@ -208,7 +213,6 @@ class Explanation:
         >>> [float(p.get_width()) for p in ax.patches], ax.get_xlabel()  # the mean |attribution|
         ([1.0, 2.0], 'mean_abs')
         """
-        from ecsel.explain._plots import bar
 
         return bar(self.mean_abs(), max_display=max_display, ax=ax)
 

@@ -36,6 +36,8 @@ def signomial_to_dict(signomial) -> dict:
         "coef": signomial.coef.tolist(),
         "exponents": signomial.exponents.tolist(),
         "output_names": list(signomial.output_names),
+        "link": signomial.link,
+        "reference_class": signomial.reference_class,
         "transform": signomial.transform.to_dict(),
     }
 

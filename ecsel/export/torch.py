@@ -1,8 +1,50 @@
-"""A differentiable ``torch.nn.Module`` view of a signomial."""
+"""A differentiable ``torch.nn.Module`` view of a signomial, and its torch scores.
+
+:func:`signomial_scores_torch` is the signomial's score on log-features with the
+parameters as tensors (for code that trains them, e.g.
+``attribution.compress.EquationStudent``); it applies the same exponent clamp as
+:meth:`ecsel.Signomial.evaluate`; :meth:`ecsel.Signomial.evaluate_encoded_torch` is
+this function on the signomial's own parameters.
+"""
 
 from __future__ import annotations
 
 import torch
+
+from ecsel._transform import EXP_CLAMP
+
+
+def signomial_scores_torch(log_u: torch.Tensor, intercept: torch.Tensor, coef: torch.Tensor,
+                           exponents: torch.Tensor) -> torch.Tensor:
+    """Scores ``intercept + sum_k coef_k exp(clamp(log_u @ exponents_k))``, differentiable.
+
+    Parameters
+    ----------
+    log_u : Tensor of shape (n, n_model_features)
+        Log-features (``Signomial.log_features`` of the raw rows).
+    intercept : Tensor of shape (n_outputs,)
+    coef : Tensor of shape (n_outputs, n_terms)
+    exponents : Tensor of shape (n_outputs, n_terms, n_model_features)
+
+    Returns
+    -------
+    Tensor of shape (n, n_outputs)
+        The same values as ``Signomial.evaluate`` for these parameters, the clamp of
+        the exponent argument at ``+-EXP_CLAMP`` included.
+
+    Examples
+    --------
+    >>> log_u = torch.tensor([[0.0], [1.0], [1e3]], dtype=torch.float64)
+    >>> z = signomial_scores_torch(log_u, torch.tensor([1.0], dtype=torch.float64),
+    ...                            torch.tensor([[2.0]], dtype=torch.float64),
+    ...                            torch.tensor([[[1.0]]], dtype=torch.float64))
+    >>> z[:2, 0].tolist()  # 1 + 2 u
+    [3.0, 6.43656365691809]
+    >>> round(float(torch.log((z[2, 0] - 1) / 2)), 9)  # the argument 1000 is clamped to 60
+    60.0
+    """
+    power = torch.einsum("nm,okm->nok", log_u, exponents).clamp(-EXP_CLAMP, EXP_CLAMP)
+    return intercept + (coef * torch.exp(power)).sum(dim=2)
 
 
 class SignomialModule(torch.nn.Module):

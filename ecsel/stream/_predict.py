@@ -20,7 +20,7 @@ import pandas as pd
 from ecsel.stream._source import PARQUET_SUFFIXES, TableSource, row_uniform
 
 SALT_PREDICT_SAMPLE = 29
-METHODS = ("predict", "predict_proba", "decision_function", "explain")
+STREAM_METHODS = ("predict", "predict_proba", "decision_function", "explain")
 
 
 def _open(source, columns=None, chunk_rows: int = 1 << 17) -> tuple[TableSource, bool]:
@@ -133,8 +133,8 @@ def scores_frame(est, X: pd.DataFrame, method: str, background=None) -> pd.DataF
     >>> list(scores_frame(est, X.head(2), "predict").columns)
     ['prediction']
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if method not in STREAM_METHODS:
+        raise ValueError(f"method must be one of {STREAM_METHODS}, got {method!r}.")
     classes = getattr(est, "classes_", None)
     if method == "predict":
         return pd.DataFrame({"prediction": est.predict(X)})
@@ -186,8 +186,8 @@ def predict_stream(est, source, out, *, method: str = "predict", background=None
     ...                os.path.join(folder, "p.parquet")) == len(X)
     True
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if method not in STREAM_METHODS:
+        raise ValueError(f"method must be one of {STREAM_METHODS}, got {method!r}.")
     columns = list(est.signomial_.input_features)
     table, own = _open(source, None, chunk_rows)
     try:

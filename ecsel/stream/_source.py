@@ -54,32 +54,9 @@ def require_pyarrow():
     return pq
 
 
-# ------------------------------------------------------------------ row hashing
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-def row_uniform(rows: np.ndarray, salt: int) -> np.ndarray:
-    """A uniform number in [0, 1) per global row index (splitmix64 of index and salt).
-
-    The same row always gets the same number, in any process and for any chunking,
-    which makes the held-out split and every sample deterministic per row.
-
-    Examples
-    --------
-    >>> u = row_uniform(np.arange(5), salt=1)
-    >>> bool(((0 <= u) & (u < 1)).all()), bool((u == row_uniform(np.arange(5), 1)).all())
-    (True, True)
-    """
-    with np.errstate(over="ignore"):
-        x = np.asarray(rows, dtype=np.uint64) ^ np.uint64((salt * 0x632BE59BD9B4E019)
-                                                          & 0xFFFFFFFFFFFFFFFF)
-        x = x + _GOLDEN
-        x = (x ^ (x >> np.uint64(30))) * _MIX1
-        x = (x ^ (x >> np.uint64(27))) * _MIX2
-        x = x ^ (x >> np.uint64(31))
-    return (x >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+# The row hash is the fit's own (one split rule in memory and streamed); re-exported
+# here for the samples of the streaming passes.
+from ecsel._fit.source import row_uniform  # noqa: E402,F401
 
 
 @dataclass(frozen=True)

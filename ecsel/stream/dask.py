@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from ecsel.stream._predict import scores_frame
@@ -61,6 +62,8 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
     >>> bool(np.allclose(lazy.compute(scheduler="sync").to_numpy(), est.predict(X)))
     True
     """
+
+    _parameter_constraints: dict = {"estimator": [HasMethods(["fit", "predict"])]}
 
     def __init__(self, estimator):
         self.estimator = estimator

@@ -43,7 +43,7 @@ def _exact_ig(signomial, x, base):
 
 def test_ig_matches_the_closed_form_on_an_ecsel_module():
     signomial, frame = _signed_signomial()
-    est = ECSELRegressor()._set_fitted(signomial, n_features_in=4, feature_names_in=list("abcd"))
+    est = ECSELRegressor.from_signomial(signomial)
     module = est.to_torch()
     x = frame.head(16).to_numpy()
     base = np.tile(frame.median().to_numpy(), (16, 1))

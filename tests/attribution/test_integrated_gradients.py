@@ -26,7 +26,7 @@ def test_matches_captum_for_every_method(digits_cnn, digits_batch, method, n_ste
     baselines = torch.rand(images.shape, generator=torch.Generator().manual_seed(1)) * 0.2
     ours, our_delta = IntegratedGradients(digits_cnn).attribute(
         images,
-        baselines,
+        baselines=baselines,
         target=labels,
         n_steps=n_steps,
         method=method,
@@ -86,7 +86,7 @@ def test_linear_model_is_exact(method):
     model = torch.nn.Linear(6, 3).double()
     x, b = torch.randn(4, 6, dtype=torch.float64), torch.randn(4, 6, dtype=torch.float64)
     attr, delta = IntegratedGradients(model).attribute(
-        x, b, target=2, n_steps=5, method=method, return_convergence_delta=True
+        x, baselines=b, target=2, n_steps=5, method=method, return_convergence_delta=True
     )
     torch.testing.assert_close(attr, model.weight[2].detach() * (x - b), rtol=1e-12, atol=1e-12)
     assert float(delta.abs().max()) < 1e-12
@@ -172,13 +172,15 @@ def test_target_none_explains_the_predicted_class(digits_cnn, digits_batch):
 def test_baseline_forms_agree(digits_cnn, digits_batch):
     images, labels = digits_batch
     ig = IntegratedGradients(digits_cnn)
-    full = ig.attribute(images, torch.full_like(images, 0.25), target=labels, n_steps=8)
+    full = ig.attribute(images, baselines=torch.full_like(images, 0.25), target=labels,
+                        n_steps=8)
     for baseline in (
         0.25,
         torch.full(images.shape[1:], 0.25),
         torch.full((1, *images.shape[1:]), 0.25),
     ):
-        torch.testing.assert_close(ig.attribute(images, baseline, target=labels, n_steps=8), full)
+        torch.testing.assert_close(
+            ig.attribute(images, baselines=baseline, target=labels, n_steps=8), full)
 
 
 def test_multiply_by_inputs_false_returns_the_averaged_gradient():

@@ -68,7 +68,7 @@ def test_fit_output_text(data, tmp_path, capsys):
     code = main(["fit", str(data), "--target", "bought", "--drop", "amount", *FAST])
     out = capsys.readouterr().out
     assert code == 0
-    assert "logit P(bought = yes) =" in out
+    assert "logit P(y = yes) =" in out
     assert "roc_auc" in out and "top features" in out
     assert not list(tmp_path.iterdir())  # no --out: nothing written
 
@@ -151,7 +151,7 @@ def test_console_script_runs_as_subprocess(model, data):
         (["predict", "{bad_json}", "{data}"], "not a valid ecsel model"),
         (["predict", "{other_json}", "{data}"], "not a valid ecsel model"),
         (["predict", "{model}", "{wrong_columns}"], "lacks 2 column(s) the model needs"),
-        (["predict", "{model}", "{nan_data}"], "missing values"),
+        (["fit", "{data}", "--target", "bought", "--drop", "amount,nope"], "--drop: no column"),
         (["explain", "{model}", "missing.csv"], "no such file"),
         (["explain", "missing.json", "{data}"], "no such file"),
         (["explain", "{model}", "{empty}"], "no data rows"),
@@ -181,16 +181,45 @@ def test_bad_input_is_one_line_and_exit_2(args, message, model, data, tmp_path, 
     assert message in _error_line(capsys)
 
 
-def test_fit_dropna_flag(data, tmp_path, capsys):
+def test_missing_values_are_read_as_the_library_reads_them(data, tmp_path, capsys):
     frame = pd.read_csv(data)
-    frame.loc[[1, 5], "size"] = np.nan
-    path = tmp_path / "nan.csv"
+    frame.loc[[1, 5, 9], "size"] = np.nan
+    frame.loc[[2], "colour"] = np.nan
+    frame.loc[[7], "bought"] = np.nan
+    path, model = tmp_path / "nan.csv", tmp_path / "nan.json"
     frame.to_csv(path, index=False)
-    assert main(["fit", str(path), "--target", "bought", "--drop", "amount", *FAST]) == 2
-    assert "missing values in 2 row(s)" in _error_line(capsys)
-    assert (
-        main(["fit", str(path), "--target", "bought", "--drop", "amount", "--dropna", *FAST]) == 0
-    )
+    argv = ["fit", str(path), "--target", "bought", "--drop", "amount", "--out", str(model)]
+    assert main([*argv, *FAST]) == 0
+    captured = capsys.readouterr()
+    assert "dropped 1 row(s) whose target 'bought' is missing" in captured.err
+    assert "--dropna" not in captured.err + captured.out
+    est = load_json(model)
+    assert "size[missing]" in est.signomial_.feature_names
+    # predict reads NaN too, and agrees with the library on the same rows
+    assert main(["predict", str(model), str(path), "--out", str(tmp_path / "p.csv")]) == 0
+    written = pd.read_csv(tmp_path / "p.csv")
+    X = pd.read_csv(path)[list(est.feature_names_in_)]
+    np.testing.assert_allclose(written["proba_yes"], est.predict_proba(X)[:, 1], rtol=1e-12)
+    assert written["proba_yes"].notna().all()
+    # --dropna still drops the incomplete rows when asked
+    assert main(["fit", str(path), "--target", "bought", "--drop", "amount", "--dropna",
+                 *FAST]) == 0
+    assert "dropped 5 row(s) with missing values" in capsys.readouterr().err
+
+
+def test_drop_takes_a_comma_list_and_id_columns_are_named(data, tmp_path, capsys):
+    frame = pd.read_csv(data)
+    frame.insert(0, "rownames", np.arange(1, len(frame) + 1))
+    frame["name"] = [f"car {i}" for i in range(len(frame))]
+    path = tmp_path / "ids.csv"
+    frame.to_csv(path, index=False)
+    assert main(["fit", str(path), "--target", "bought", "--drop", "amount,name", *FAST]) == 0
+    err = capsys.readouterr().err.splitlines()
+    warned = [line for line in err if line.startswith("ecsel: warning: ")]
+    assert len(warned) == 1 and "'rownames' looks like a row identifier" in warned[0]
+    assert main(["fit", str(path), "--target", "bought", "--drop", "amount,rownames",
+                 "--drop", "name", *FAST]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_failed_fit_leaves_no_output(data, tmp_path, capsys):
@@ -266,7 +295,7 @@ def test_multiclass_fit_predict_explain(tmp_path, capsys):
     data, model = tmp_path / "multi.csv", tmp_path / "multi.json"
     frame.to_csv(data, index=False)
     assert main(["fit", str(data), "--target", "kind", "--out", str(model), *FAST]) == 0
-    assert "score[y] - score[x] =" in capsys.readouterr().out
+    assert "log P(y = y)/P(y = x) =" in capsys.readouterr().out
     assert main(["predict", str(model), str(data)]) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert header == "prediction,proba_x,proba_y,proba_z"
@@ -275,3 +304,13 @@ def test_multiclass_fit_predict_explain(tmp_path, capsys):
     attr = pd.read_csv(out)
     assert {"y:a", "z:b", "y:base_value"} <= set(attr.columns)
     assert len(attr) == n
+
+
+def test_report_writes_one_self_contained_html_file(model, data, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", str(model), str(data), "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert out.stat().st_size < 2_000_000 and "http" not in page
+    assert "window.ecsel" in page and "logit P(y = yes)" in page
+    assert main(["report", str(model), str(tmp_path / "nope.csv")]) == 2

@@ -12,7 +12,6 @@ import pytest
 from ecsel import ECSELClassifier, ECSELRegressor, Signomial
 from ecsel._transform import PositivityTransform
 from ecsel.explain import Explanation
-from ecsel.explain._common import remember_training_data
 
 
 # --------------------------------------------------------------------- helpers
@@ -30,10 +29,7 @@ def mixed_frame(n: int, seed: int = 0) -> pd.DataFrame:
 def install(est, frame, intercept, coef, exponents, classes=None, names=None):
     transform = PositivityTransform.fit(frame)
     sig = Signomial(intercept, coef, exponents, transform, names)
-    est._set_fitted(sig, n_features_in=frame.shape[1], feature_names_in=list(frame.columns),
-                    classes=classes)
-    remember_training_data(est, frame)
-    return est
+    return type(est).from_signomial(sig, frame, classes=classes, **est.get_params())
 
 
 def random_model(frame, n_out=1, n_terms=3, seed=0, scale=0.7):
@@ -220,7 +216,10 @@ def test_term_contributions_add_up():
     frame = mixed_frame(40, seed=11)
     est = install(ECSELRegressor(), frame, *random_model(frame, n_terms=3, seed=11))
     expl = est.explain(frame.iloc[:9], method="terms")
-    assert expl.feature_names == ["term 0", "term 1", "term 2"]
+    # each term is labelled as it is printed in the equation
+    printed = str(est.signomial_.to_sympy(precision=3, reference="auto"))
+    assert len(expl.feature_names) == 3
+    assert all(name in printed or name.lstrip("-") in printed for name in expl.feature_names)
     np.testing.assert_allclose(expl.values.sum(-1) + expl.base_values,
                                est.predict(frame.iloc[:9]), rtol=1e-12)
     terms = est.signomial_.term_values(frame.iloc[:9])[:, 0]

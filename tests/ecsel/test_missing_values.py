@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from ecsel import ECSELClassifier, ECSELRegressor, Signomial
-from ecsel._base import remember_training_data
 from ecsel._transform import MissingValueWarning, PositivityTransform
 
 FAST = {"max_iter": 40, "n_restarts": 2, "n_terms": 1, "random_state": 0}
@@ -34,9 +33,7 @@ def holey_frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
 
 def install(est, frame, intercept, coef, exponents, names=None):
     sig = Signomial(intercept, coef, exponents, PositivityTransform.fit(frame), names)
-    est._set_fitted(sig, n_features_in=frame.shape[1], feature_names_in=list(frame.columns))
-    remember_training_data(est, frame)
-    return est
+    return type(est).from_signomial(sig, frame, **est.get_params())
 
 
 def random_exponents(frame, n_terms=2, seed=0, scale=0.6):
@@ -305,11 +302,8 @@ def test_counterfactual_never_proposes_missing_and_holds_missing_entries():
     a[0, 0, names.index("clean")] = 2.0
     a[0, 0, names.index("pos")] = 1.0
     a[0, 0, names.index("colour[missing]")] = 3.0  # missing colour would help a lot
-    est = ECSELClassifier()
     sig = Signomial([-1.3], [[1.0]], a, PositivityTransform.fit(frame), ["1"])
-    est._set_fitted(sig, n_features_in=4, feature_names_in=list(frame.columns),
-                    classes=np.array([0, 1]))
-    remember_training_data(est, frame)
+    est = ECSELClassifier.from_signomial(sig, frame, classes=np.array([0, 1]))
     assert set(y) == {0, 1}
     row = frame.iloc[[1]].assign(clean=1.1)  # pos is missing in this row
     assert row.pos.isna().all() and est.predict(row)[0] == 0
@@ -345,6 +339,6 @@ def test_partial_dependence_and_monotonicity_ignore_the_indicator():
     # the training range of pos ignores the missing entries
     assert est.feature_range_["pos"] == (frame.pos.min(), frame.pos.max())
     assert "missing" not in est.feature_range_["colour"]
-    el = est.elasticities(frame.iloc[:6])
+    el = est.elasticities(frame.iloc[:6]).to_numpy()
     assert np.isnan(el[1, 0]) and np.isnan(el[4, 0])  # pos missing: no elasticity
     assert el[0, 0] == pytest.approx(1.5, rel=1e-12)  # one term, shift 0: the exponent

@@ -61,7 +61,14 @@ def _edit(doc, path, value):
     return out
 
 
-_DELETE = object()
+class _Deleted:
+    """Marks a field to delete; its repr is stable, so test ids agree across workers."""
+
+    def __repr__(self):
+        return "<deleted>"
+
+
+_DELETE = _Deleted()
 FMAP = ("signomial", "transform", "feature_maps", 0)
 BAD_CLASSIFIER = [
     (("version",), 99, "version"),

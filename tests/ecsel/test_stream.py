@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from ecsel import ECSELClassifier, ECSELRegressor, load_json
@@ -125,12 +127,59 @@ def test_fit_stream_parquet_csv_and_folder_give_one_model(tmp_path):
     assert len(a.background_) == 100
 
 
-def test_fit_stream_recovers_the_in_memory_equation(tmp_path):
+def _two_term_law(n=2000, seed=5):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.lognormal(0, 0.5, n), "b": rng.lognormal(0, 0.5, n),
+                      "c": rng.lognormal(0, 0.5, n)})
+    z = 3 * X.a ** 1.5 - 2 * X.b - 1
+    return X, z, (rng.random(n) < expit(z)).astype(int)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+@pytest.mark.parametrize("n_terms", [1, "auto"])
+def test_fit_stream_in_memory_table_gives_the_fit_of_fit(tmp_path, kind, n_terms):
+    # Both fits hold out the same rows (a hash of the row index) and run one search,
+    # so on a table that fits in memory they find the same equation and front.
+    X, z, labels = _two_term_law()
+    if kind == "classifier":
+        y = labels
+        est = ECSELClassifier(n_terms=n_terms, n_restarts=4, max_iter=150, random_state=0)
+    else:
+        y = z + 0.05 * np.random.default_rng(1).normal(size=len(z))
+        est = ECSELRegressor(n_terms=n_terms, n_restarts=8, max_iter=200, random_state=0)
+    X.assign(y=y).to_parquet(tmp_path / "t.parquet", row_group_size=500)
+    memory = clone(est).fit(X, y)
+    streamed = fit_stream(clone(est), tmp_path / "t.parquet", target="y", chunk_rows=500)
+    s_m, s_s = memory.signomial_, streamed.signomial_
+    assert s_s.n_terms == s_m.n_terms and memory.selected_index_ == streamed.selected_index_
+    # The same monomials (zero pattern, term by term in canonical order) ...
+    np.testing.assert_array_equal(s_s.exponents != 0, s_m.exponents != 0)
+    # ... with the same exponents.
+    np.testing.assert_allclose(s_s.exponents, s_m.exponents, atol=5e-3)
+    front_m, front_s = memory.equations_, streamed.equations_
+    assert list(front_s.columns) == list(front_m.columns)
+    assert front_s.complexity.tolist() == front_m.complexity.tolist()
+    # The front is usable after a streamed fit: select, model_selection, max_complexity.
+    simplest = int(front_s.index[0])
+    assert streamed.select(simplest).selected_index_ == simplest
+    assert streamed.select(model_selection="accuracy").selected_index_ == \
+        memory.select(model_selection="accuracy").selected_index_
+    limit = int(front_s.complexity.iloc[0])
+    assert streamed.select(max_complexity=limit).selected_index_ == \
+        memory.select(max_complexity=limit).selected_index_
+    assert streamed.n_iter_ > 0 and streamed.n_features_in_ == 3
+
+
+@pytest.mark.parametrize("batch_size", [8192, 1024])
+def test_fit_stream_recovers_the_in_memory_equation(tmp_path, batch_size):
+    # polish_rows below the training rows: Adam streams the chunks (one full batch of
+    # all chunks, or minibatches of 1024 rows) while the polish uses a sample.
     data = _binary(n=8000, seed=3)
     data.to_parquet(tmp_path / "t.parquet", row_group_size=2000)
-    params = dict(n_terms=1, max_iter=200, n_restarts=4, alpha=1e-3, random_state=0)
+    params = dict(n_terms=1, max_iter=200, n_restarts=4, alpha=1e-3, random_state=0,
+                  batch_size=batch_size)
     streamed = fit_stream(ECSELClassifier(**params), tmp_path / "t.parquet", target="y",
-                          chunk_rows=2000)
+                          chunk_rows=2000, polish_rows=3000, val_rows=1000)
     X, y = data.drop(columns="y"), data.y
     memory = ECSELClassifier(**params).fit(X, y)
     e_s, e_m = streamed.signomial_.exponents[0, 0], memory.signomial_.exponents[0, 0]
@@ -166,8 +215,13 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     data.to_parquet(tmp_path / "t.parquet")
     with pytest.raises(ValueError, match="Target column 'nope' is not in"):
         fit_stream(ECSELClassifier(**FAST), tmp_path / "t.parquet", target="nope")
-    with pytest.raises(ValueError, match="fits an ECSELClassifier"):
-        fit_stream(ECSELRegressor(), tmp_path / "t.parquet", target="y")
+    with pytest.raises(ValueError, match="fits an ECSELClassifier or an ECSELRegressor"):
+        fit_stream(LogisticRegression(), tmp_path / "t.parquet", target="y")
+    data.assign(y=np.where(np.arange(500) == 7, np.nan, 1.0)).to_parquet(tmp_path / "r.parquet")
+    reg = ECSELRegressor(n_terms=1, n_restarts=2, max_iter=20)
+    with pytest.raises(ValueError, match="target column 'y' has missing"):
+        fit_stream(reg, tmp_path / "r.parquet", target="y")
+    assert not hasattr(reg, "signomial_")
     with pytest.raises(ValueError, match="No such file"):
         TableSource(tmp_path / "missing.parquet")
     (tmp_path / "empty").mkdir()

@@ -54,7 +54,18 @@ def test_cli_stream_errors_are_one_line_and_leave_no_file(table, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("ecsel: error: cannot fit") and "'nope'" in err
     assert "\n" not in err and not out.exists()
-    assert main(["fit", str(folder / "parts"), "--target", "y", "--task", "regress"]) == 2
     assert main(["fit", str(folder / "parts"), "--target", "y",
                  "--memory-budget", "lots"]) == 2
     assert "invalid size" in capsys.readouterr().err
+
+
+def test_cli_streamed_regression(table, capsys):
+    folder, X = table
+    X.assign(y=2.0 * X.a * X.b ** 2).to_parquet(folder / "r.parquet", row_group_size=1000)
+    model = folder / "r.json"
+    code = main(["fit", str(folder / "r.parquet"), "--target", "y", "--task", "regress",
+                 "--n-terms", "1", "--out", str(model), "-q"])
+    assert code == 0, capsys.readouterr().err
+    assert "y = 2.0*a*b**2" in capsys.readouterr().out
+    est = load_json(model.read_text())
+    np.testing.assert_allclose(est.predict(X[["a", "b"]]), 2.0 * X.a * X.b ** 2, rtol=1e-6)

@@ -22,7 +22,9 @@ from ecsel._io import atomic_write_text
 
 pytest.importorskip("pyarrow")
 
-PARAMS = dict(n_terms=1, max_iter=200, n_restarts=4, alpha=1e-3, random_state=0)
+# batch_size below the ~4800 training rows: the minibatch path, one all-reduce per step.
+PARAMS = dict(n_terms=1, max_iter=200, n_restarts=4, alpha=1e-3, batch_size=1024,
+              random_state=0)
 
 
 def _free_port() -> int:
@@ -68,7 +70,9 @@ def _rank(rank, world, port, path, out, die_after):
         if rank == 0:
             atomic_write_text(out, clf.to_json())
         with open(report, "w") as f:
-            f.write("ok " + json.dumps(clf.signomial_.exponents.tolist()))
+            f.write("ok " + json.dumps([clf.signomial_.exponents.tolist(),
+                                        clf.equations_.complexity.tolist(),
+                                        int(clf.selected_index_)]))
     except Exception as exc:
         with open(report, "w") as f:
             f.write(f"{type(exc).__name__}: {exc}")
@@ -111,9 +115,13 @@ def test_two_gloo_ranks_equal_one_process(tmp_path):
                              for r in range(2) if (tmp_path / f"model.json.rank{r}.txt").exists()]
     two = load_json(out.read_text())
     reports = [(tmp_path / f"model.json.rank{r}.txt").read_text() for r in range(2)]
-    assert reports[0] == reports[1]  # every rank ends with the same model
+    assert reports[0] == reports[1]  # every rank ends with the same model and front
     one = fit_stream(ECSELClassifier(**PARAMS), tmp_path / "t.parquet", target="y",
                      chunk_rows=750, val_rows=2_000, polish_rows=2_000)
+    # The distributed fit installs a front like any fit (here read back from rank 0's
+    # report: JSON keeps only the selected equation).
+    front = json.loads(reports[0][3:])[1]
+    assert front == one.equations_.complexity.tolist()
     t1, t2 = _terms(one), _terms(two)
     assert set(t1) == set(t2) and len(t1) >= 1
     for key in t1:

@@ -10,22 +10,17 @@ import pandas as pd
 import pytest
 import torch
 
-from attribution.compress import (
-    EquationStudent,
-    column_groups,
-    normalized_distance,
-    signomial_shapley_torch,
-    teacher_attributions,
-)
-from ecsel import ECSELRegressor, Signomial
+from attribution.compress import EquationStudent, normalized_distance, teacher_attributions
+from ecsel import ECSELRegressor, PositivityTransform, Signomial
+from ecsel.explain import column_index, signomial_shapley_torch
 
 
 @pytest.fixture(scope="module")
 def fitted():
-    """A fitted regressor whose equation is replaced by a dense random 3-term one.
+    """A regressor built around a dense random 3-term equation (no fit).
 
-    The fit itself is a few cheap steps: only the closed forms are compared, so the
-    equation need not fit anything. Every column (numeric, categorical, linear) is used.
+    Only the closed forms are compared, so the equation need not fit anything. Every
+    column (numeric, categorical, linear) is used.
     """
     rng = np.random.default_rng(0)
     X = pd.DataFrame({
@@ -34,13 +29,10 @@ def fitted():
         "g": rng.choice(["a", "b", "c"], 120),
         "t": rng.normal(0, 1, 120),
     })
-    y = X["m"] * X["v"]
-    est = ECSELRegressor(n_terms=1, n_restarts=1, max_iter=5, random_state=0).fit(X, y)
-    sig = est.signomial_
-    dense = Signomial([0.3], [[1.0, -0.5, 2.0]], rng.uniform(-1, 1, (1, 3, len(sig.feature_names))),
-                      sig.transform, sig.output_names)
-    est.signomial_ = dense
-    return est, X
+    transform = PositivityTransform.fit(X)
+    dense = Signomial([0.3], [[1.0, -0.5, 2.0]],
+                      rng.uniform(-1, 1, (1, 3, len(transform.feature_maps))), transform, ["y"])
+    return ECSELRegressor.from_signomial(dense, X), X
 
 
 def _params(sig):
@@ -55,7 +47,7 @@ def test_torch_shapley_equals_ecsel_explain(fitted):
     rows, back = X.iloc[:25], X.iloc[80:110]
     phi = signomial_shapley_torch(
         coef, expo, torch.tensor(sig.log_features(rows)), torch.tensor(sig.log_features(back)),
-        torch.as_tensor(column_groups(sig)), X.shape[1])
+        torch.as_tensor(column_index(sig)), X.shape[1])
     ref = est.explain(rows, background=back).values
     np.testing.assert_allclose(phi[:, 0].numpy(), ref, rtol=1e-9, atol=1e-10)
 
@@ -92,7 +84,7 @@ def test_attribution_term_gradient_equals_finite_differences(fitted):
     coef, expo = _params(sig)
     log_x = torch.tensor(sig.log_features(X.iloc[:6]))
     log_b = torch.tensor(sig.log_features(X.iloc[100:104]))
-    groups = torch.as_tensor(column_groups(sig))
+    groups = torch.as_tensor(column_index(sig))
     target = torch.randn(6, X.shape[1], generator=torch.Generator().manual_seed(0),
                          dtype=torch.float64)
 
@@ -109,7 +101,7 @@ def test_teacher_attributions_of_a_linear_teacher_are_exact():
     teacher = lambda z: (z @ w)[:, None]  # noqa: E731
     x = torch.rand(5, 3, dtype=torch.float64)
     b = torch.rand(4, 3, dtype=torch.float64)
-    got = teacher_attributions(teacher, x, b, [0, 1, 1], 2, batch_rows=6)
+    got = teacher_attributions(teacher, x, b, [0, 1, 1], 2, batch_size=6)
     per_input = w * (x - b.mean(0))
     expected = torch.stack([per_input[:, 0], per_input[:, 1:].sum(1)], dim=1)
     torch.testing.assert_close(got, expected)
@@ -127,6 +119,12 @@ def test_equation_student_end_to_end(single_thread):
     matched = EquationStudent(teacher, beta=10.0, **kw).fit(X)
     assert len(matched.history_) == 15 and matched.history_[-1]["attribution"] > 0
     assert matched.signomial_ != matched.initial_estimator_.signomial_
+    # the tuned equation is a new estimator whose front row is the deployed equation;
+    # the initial fit still describes its own selected row
+    tuned, initial = matched.estimator_, matched.initial_estimator_
+    assert tuned.equations_.loc[tuned.selected_index_, "signomial"] == tuned.signomial_
+    assert initial.equations_.loc[initial.selected_index_, "signomial"] == initial.signomial_
+    assert tuned.get_params() == initial.get_params()
     # the student's explanation is ecsel's exact Shapley, and adds up to its prediction
     e = matched.explain(X.iloc[:10])
     np.testing.assert_allclose(e.values.sum(-1) + e.base_values, matched.predict(X.iloc[:10]))

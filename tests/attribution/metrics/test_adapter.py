@@ -11,7 +11,8 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from attribution.metrics import ForwardAdapter, completeness_error, deletion, insertion, to_tensor
+from attribution.metrics import completeness_error, deletion, insertion
+from attribution.metrics._adapter import ForwardAdapter, to_tensor
 
 
 def _data():

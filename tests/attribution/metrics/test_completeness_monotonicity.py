@@ -34,10 +34,11 @@ def test_completeness_with_baseline_and_softmax() -> None:
     x = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
     base = torch.tensor([0.5, 0.5], dtype=torch.float64)
     attr = (x - base) * w
-    assert completeness_error(LinearScore(w), x, attr, 1, baselines=base).item() < 1e-12
+    assert completeness_error(LinearScore(w), x, attr, target=1, baselines=base).item() < 1e-12
     p = torch.sigmoid(torch.tensor(3.0, dtype=torch.float64)) - torch.sigmoid(
         torch.tensor(1.5, dtype=torch.float64))
-    got = completeness_error(LinearScore(w), x, attr, 1, baselines=base, softmax=True)
+    got = completeness_error(LinearScore(w), x, attr, target=1, baselines=base,
+                             softmax=True)
     assert got.item() == pytest.approx(abs(1.5 - p.item()), abs=1e-12)
 
 

@@ -39,12 +39,12 @@ def test_tidy_frame_matches_direct_calls() -> None:
                                 "attribution_time_s", "metric_time_s"]
     assert len(df) == 4 * 3 * 5
     ins = df[(df.method == "pre") & (df.metric == "insertion")]["score"].to_numpy()
-    np.testing.assert_allclose(ins, insertion(f, x, precomputed, 1).numpy())
+    np.testing.assert_allclose(ins, insertion(f, x, precomputed, target=1).numpy())
     for name in ("gxi", "obj", "fn"):
         sub = df[(df.method == name) & (df.metric == "completeness_error")]["score"]
         assert sub.max() < 1e-12  # grad x input is exact for a linear model, zero baseline
         dele = df[(df.method == name) & (df.metric == "deletion")]["score"].to_numpy()
-        np.testing.assert_allclose(dele, deletion(f, x, x * w, 1).numpy())
+        np.testing.assert_allclose(dele, deletion(f, x, x * w, target=1).numpy())
     assert df[df.method == "pre"]["attribution_time_s"].isna().all()
     times = df[df.method == "gxi"]["attribution_time_s"]
     assert times.notna().all() and (times > 0).all() and times.nunique() == 1  # one call

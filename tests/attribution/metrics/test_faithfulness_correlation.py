@@ -26,7 +26,7 @@ def test_matches_a_loop_reference_with_the_same_subsets() -> None:
     model = small_cnn(2)
     x, a = torch.rand(3, 1, 4, 4), torch.randn(3, 1, 4, 4)
     got = faithfulness_correlation(model, x, a, target=[0, 1, 2], subset_size=5, n_runs=12,
-                                   random_state=7, max_examples_per_batch=5)
+                                   random_state=7, batch_size=5)
     g = torch.Generator().manual_seed(7)
     idx = torch.rand(3, 12, 16, generator=g).topk(5, dim=-1).indices
     for i in range(3):
@@ -68,7 +68,7 @@ def test_seed_determinism_and_validation() -> None:
     x, a = torch.rand(40, 1, 4, 4), torch.randn(40, 1, 4, 4)
     r1 = faithfulness_correlation(model, x, a, n_runs=10, random_state=3)
     r2 = faithfulness_correlation(model, x, a, n_runs=10, random_state=3,
-                                  max_examples_per_batch=33)
+                                  batch_size=33)
     torch.testing.assert_close(r1, r2, rtol=0, atol=1e-6)
     assert not torch.equal(r1, faithfulness_correlation(model, x, a, n_runs=10, random_state=4))
     with pytest.raises(ValueError, match="subset_size"):

@@ -33,7 +33,7 @@ def test_infidelity_matches_captum(normalize: bool) -> None:
     x = torch.rand(4, 1, 4, 4)
     target = torch.tensor([0, 1, 2, 3])
     attr = _gradient(model, x, target) * x
-    ours = infidelity(model, x, attr, target, perturb_func=_fixed_noise(5),
+    ours = infidelity(model, x, attr, target=target, perturb_func=_fixed_noise(5),
                       n_perturb_samples=7, normalize=normalize)
     theirs = captum_metrics.infidelity(model, _fixed_noise(5), x, attr, target=target,
                                        n_perturb_samples=7, normalize=normalize)
@@ -45,9 +45,9 @@ def test_infidelity_is_zero_for_gradients_of_a_linear_model_and_scale_invariant(
     x = torch.rand(3, 6, dtype=torch.float64)
     f = LinearScore(w)
     grad = w.double().expand(3, 6)
-    assert infidelity(f, x, grad, 1, random_state=0).abs().max().item() < 1e-20
-    assert infidelity(f, x, 5 * grad, 1, random_state=0).abs().max().item() < 1e-20
-    raw = infidelity(f, x, 5 * grad, 1, normalize=False, random_state=0)
+    assert infidelity(f, x, grad, target=1, random_state=0).abs().max().item() < 1e-20
+    assert infidelity(f, x, 5 * grad, target=1, random_state=0).abs().max().item() < 1e-20
+    raw = infidelity(f, x, 5 * grad, target=1, normalize=False, random_state=0)
     noise = torch.randn(30, 6, generator=torch.Generator().manual_seed(0),
                         dtype=torch.float64) * 0.1
     expected = ((4 * noise @ w.double()) ** 2).view(3, 10).mean(1)
@@ -59,7 +59,7 @@ def test_infidelity_seed_and_chunks() -> None:
     x, a = torch.rand(5, 1, 4, 4), torch.randn(5, 1, 4, 4)
     r1 = infidelity(model, x, a, random_state=1)
     torch.testing.assert_close(r1, infidelity(model, x, a, random_state=1))
-    r3 = infidelity(model, x, a, random_state=1, max_examples_per_batch=4)
+    r3 = infidelity(model, x, a, random_state=1, batch_size=4)
     assert r3.shape == (5,) and torch.isfinite(r3).all()
     with pytest.raises(ValueError, match="same shape"):
         infidelity(model, x, a[:, :, :2])

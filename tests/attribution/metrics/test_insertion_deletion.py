@@ -10,7 +10,8 @@ import pytest
 import torch
 from _metric_models import LinearScore, small_cnn
 
-from attribution.metrics import CurveResult, Deletion, Insertion, deletion, gaussian_blur, insertion
+from attribution.metrics import CurveResult, Deletion, Insertion, deletion, insertion
+from attribution.metrics._curves import gaussian_blur
 
 W = torch.tensor([3.0, 1.0, 2.0, -1.0])
 X = torch.ones(1, 4, dtype=torch.float64)
@@ -111,10 +112,10 @@ def test_batching_and_skipping_do_not_change_results() -> None:
     x[:, :, :2] = 0.0  # black rows: deletion steps there change nothing
     attr = torch.randn(6, 1, 4, 4)
     ref = deletion(model, x, attr, return_curves=True, skip_unchanged=False)
-    for kwargs in ({"max_examples_per_batch": 7}, {"max_examples_per_batch": 1}, {}):
+    for kwargs in ({"batch_size": 7}, {"batch_size": 1}, {}):
         got = deletion(model, x, attr, return_curves=True, **kwargs)
         torch.testing.assert_close(got.curves, ref.curves, rtol=0, atol=1e-6)
-    got = insertion(model, x, attr, max_examples_per_batch=5)
+    got = insertion(model, x, attr, batch_size=5)
     torch.testing.assert_close(got, insertion(model, x, attr, skip_unchanged=False),
                                rtol=0, atol=1e-6)
 
@@ -170,12 +171,12 @@ def test_bad_inputs_raise_clear_errors() -> None:
 def test_class_form_accumulates() -> None:
     f = LinearScore(W)
     metric = Deletion(f, softmax=False)
-    metric.update(X, X * W, 1)
-    metric.update(X, X * W, 1)
+    assert metric.update(X, X * W, target=1) is None
+    assert metric(X, X * W, target=1).shape == (1,)
     assert metric.compute().item() == pytest.approx(0.875)
     assert len(metric.curves) == 2 and metric.curves[0].shape == (1, 5)
     assert Deletion.higher_is_better is False and Insertion.higher_is_better is True
-    assert Insertion.name() == "insertion"
+    assert Insertion.get_name() == "insertion"
     out = insertion(f, X, X * W, return_curves=True)
     assert isinstance(out, CurveResult)
 

@@ -222,11 +222,11 @@ def test_mnist_cnn_hidden_units_direct_is_exact_logit_change(single_thread):
             torch.testing.assert_close(scores[:, 0, k], clean - changed, rtol=1e-4, atol=1e-5)
     # deleting the top direct units lowers the logit faster than deleting by activation
     target = torch.tensor([0, 3, 5, 9])
-    d_auc = neuron_deletion(na, x, target, n_steps=8, n_ranked=32, score="logit")
+    d_auc = neuron_deletion(na, x, target=target, n_steps=8, n_ranked=32, score="logit")
     act = NeuronAttribution(model, layers=[head], method="activation").attribute(
         x, target=target, keep_batch=True
     )
-    a_auc = neuron_deletion(na, x, target, act, n_steps=8, n_ranked=32, score="logit")
+    a_auc = neuron_deletion(na, x, act, target=target, n_steps=8, n_ranked=32, score="logit")
     assert bool((d_auc < a_auc).all())
 
 

@@ -51,7 +51,7 @@ def test_top50_direct_neurons_matter_far_more_than_random(smollm2):
     clean = _log_prob(model, inputs, targets)
     gen = torch.Generator().manual_seed(0)
     for i, prompt in enumerate(PROMPTS):
-        top = find_concept_neurons(na, [prompt], int(targets[i]), k=50)
+        top = find_concept_neurons(na, [prompt], target=int(targets[i]), k=50)
         one = {k: v[i : i + 1] for k, v in inputs.items()}
         with ablate(model, top):
             direct_drop = float(clean[i] - _log_prob(model, one, targets[i : i + 1])[0])

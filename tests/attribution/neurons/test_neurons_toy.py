@@ -268,17 +268,17 @@ def test_deletion_and_insertion_curves_are_exact_for_one_layer(single_thread):
     na = NeuronAttribution(model, layers=[model.blocks[1].down_proj], unembedding=model.unembed)
     s = na.attribute(ids, target=3, keep_batch=True)  # (3, 1, H)
     clean = _logit(model, ids, 3)
-    res = neuron_deletion(na, ids, 3, n_steps=H, score="logit", return_curves=True)
+    res = neuron_deletion(na, ids, target=3, n_steps=H, score="logit", return_curves=True)
     srt = s[:, 0].sort(1, descending=True).values
     expected = clean.unsqueeze(1) - torch.cat([torch.zeros(3, 1, dtype=s.dtype), srt.cumsum(1)], 1)
     torch.testing.assert_close(res.curves, expected.float())
     area = (expected.sum(1) - 0.5 * (expected[:, 0] + expected[:, -1])) / H
     torch.testing.assert_close(res.scores, area.float())
-    ins = neuron_insertion(na, ids, 3, n_steps=H, score="logit", return_curves=True)
+    ins = neuron_insertion(na, ids, target=3, n_steps=H, score="logit", return_curves=True)
     # all ranked neurons off, then the top-j restored: clean - total + cumsum_j
     inserted = expected[:, -1:] + clean.unsqueeze(1) - expected
     torch.testing.assert_close(ins.curves, inserted.float())
-    lp = neuron_deletion(na, ids, 3, n_steps=H, return_curves=True)
+    lp = neuron_deletion(na, ids, target=3, n_steps=H, return_curves=True)
     torch.testing.assert_close(
         lp.curves[:, 0], torch.log_softmax(model(ids)[:, -1], -1)[:, 3].float()
     )
@@ -302,7 +302,7 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="tokenizer"):
         na.attribute("text", target=1)
     with pytest.raises(ValueError, match="k"):
-        find_concept_neurons(na, ids, 1, k=0)
+        find_concept_neurons(na, ids, target=1, k=0)
     with pytest.raises(ValueError, match="outside"):
         with ablate(na, [(2, 0)]):
             pass
@@ -314,7 +314,7 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="readout width"):
         NeuronAttribution(model, readout=torch.ones(D + 1), **kw).attribute(ids, target=0)
     with pytest.raises(ValueError, match="n_ranked"):
-        neuron_deletion(na, ids, 1, n_ranked=0)
+        neuron_deletion(na, ids, target=1, n_ranked=0)
 
 
 def test_load_smollm2_names_the_packages_when_absent(monkeypatch):
