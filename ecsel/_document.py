@@ -34,6 +34,17 @@ def fail(field: str, problem: str):
     raise ValueError(f"Invalid model field {field!r}: {problem}.")
 
 
+def json_type(value) -> str:
+    """The JSON name of a parsed value's type (what the user sees in the file)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), "a value")
+
+
 def _shown(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -50,7 +61,7 @@ def mapping(value, field: str, *, required=(), optional=()) -> dict:
     ValueError: Invalid model field 'doc.b': unknown field (expected one of ['a']).
     """
     if not isinstance(value, dict):
-        fail(field, f"expected an object, got {type(value).__name__}")
+        fail(field, f"expected an object, got {json_type(value)}")
     missing = [k for k in required if k not in value]
     if missing:
         fail(f"{field}.{missing[0]}", "missing (a model file must state every field)")
@@ -113,7 +124,7 @@ def string_list(value, field: str, *, unique: bool = True) -> list[str]:
     ValueError: Invalid model field 'names': duplicate entry 'a'.
     """
     if not isinstance(value, list):
-        fail(field, f"expected a list, got {type(value).__name__}")
+        fail(field, f"expected a list, got {json_type(value)}")
     out = [string(v, f"{field}[{i}]") for i, v in enumerate(value)]
     if unique and len(set(out)) != len(out):
         seen = set()

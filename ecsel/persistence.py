@@ -129,7 +129,7 @@ _OPTIONAL = {"ECSELClassifier": ("constraints",), "ECSELRegressor": ("y_scale", 
 def _with_params(estimator, params):
     """``estimator`` with the document's parameters, each checked as ``fit`` checks it."""
     if not isinstance(params, dict):
-        _document.fail("params", f"expected an object, got {type(params).__name__}")
+        _document.fail("params", f"expected an object, got {_document.json_type(params)}")
     known = estimator.get_params()
     for key, value in params.items():
         if key not in known:
@@ -147,7 +147,7 @@ def _with_params(estimator, params):
 def _classes(value, n_outputs: int) -> np.ndarray:
     """The class labels: 2 or more, unique, all strings or all numbers, one per output + 1."""
     if not isinstance(value, list):
-        _document.fail("classes", f"expected a list, got {type(value).__name__}")
+        _document.fail("classes", f"expected a list, got {_document.json_type(value)}")
     if len(value) < 2:
         _document.fail("classes", f"a classifier has at least 2 classes, got {value!r}")
     if all(isinstance(c, str) for c in value):

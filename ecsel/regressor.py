@@ -19,6 +19,7 @@ from ecsel.signomial import Signomial
 from ecsel.uncertainty import UncertaintyMixin, calibration_rows
 
 MAX_AUTO_TERMS = 10
+MAX_ABS_TARGET = 1e150
 
 
 class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, RegressorMixin,
@@ -163,6 +164,11 @@ class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, Regr
         transform, log_u = self._fit_transform(frame)
         constraints, space, documented = self._constraints(transform)
         y = np.asarray(y, dtype=np.float64)
+        if np.abs(y).max() > MAX_ABS_TARGET:  # its squared errors overflow float64
+            raise ValueError(
+                f"y has values up to {np.abs(y).max():.3g}, beyond {MAX_ABS_TARGET:g}: "
+                "squared errors of such a target overflow. Divide y by a constant and "
+                "multiply the predictions back.")
         y_scale = float(np.sqrt(np.mean(y**2)))
         y_scale = y_scale if y_scale > 0 else 1.0
         held = holdout_mask(np.arange(len(y)), self.validation_fraction, salt)

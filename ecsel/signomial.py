@@ -23,10 +23,11 @@ from ecsel.export.torch import signomial_scores_torch
 _SIGNOMIAL_FIELDS = ("format", "version", "intercept", "coef", "exponents", "output_names",
                      "transform")
 _SIGNOMIAL_OPTIONAL = ("link", "reference_class")
-#: Largest |exponent| a document may hold. Fits bound the exponents in each feature's
-#: standardised log units, so a raw exponent is large only for a column of tiny
-#: relative spread; beyond this a file was edited or corrupted.
-MAX_ABS_EXPONENT = 1e4
+#: Largest |exponent| a document may hold: with |log u| <= 1e150 (the transform's
+#: clips) every ``log u @ a`` stays finite, so no +inf - inf = NaN. Not a plausibility
+#: bound: a fit on a column of tiny relative spread (1e10 + small integers) has
+#: legitimate exponents near 1e9, and its file must load.
+MAX_ABS_EXPONENT = 1e150
 
 #: What a signomial's scores are (see the ``link`` parameter of :class:`Signomial`).
 LINKS = ("identity", "logit", "softmax")

@@ -88,6 +88,7 @@ ROOMS: tuple[tuple[str, ...], ...] = (
     ("ecsel.signomial",),
     ("ecsel.export",),
     ("ecsel.recovery", "ecsel._transform", "ecsel._io"),
+    ("ecsel._document",),
 )
 
 #: Cross-module private calls owned by another lane (the streamed fit, being unified

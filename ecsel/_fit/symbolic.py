@@ -169,7 +169,8 @@ class SymbolicSearch:
         free = (fit.expo - snap_targets(fit.expo)).abs() > 1e-12
         n_params = int(free.sum()) + int((fit.coef != 0).sum()) + fit.use_intercept
         mse = fit.val_mse if np.isfinite(fit.val_mse) else np.inf
-        return self.n_val * np.log(mse + self.floor) + n_params * np.log(self.n_val)
+        with np.errstate(divide="ignore"):  # an exact fit of a zero target: log 0 = -inf
+            return self.n_val * np.log(mse + self.floor) + n_params * np.log(self.n_val)
 
     # ----------------------------------------------------------- initialising
     def log_linear_start(self) -> torch.Tensor | None:

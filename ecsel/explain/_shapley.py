@@ -116,8 +116,9 @@ def product_game_shapley(lx: np.ndarray, lb: np.ndarray) -> np.ndarray:
     n, p = lx.shape
     n_back = lb.shape[0]
     nodes, weights = _gauss_legendre(p)
-    fx = torch.from_numpy(np.ascontiguousarray(np.exp(lx).T))  # (p, n)
-    fb = torch.from_numpy(np.ascontiguousarray(np.exp(lb).T))  # (p, B)
+    with np.errstate(over="ignore"):  # rows beyond exp's range: term_shapley enumerates them
+        fx = torch.from_numpy(np.ascontiguousarray(np.exp(lx).T))  # (p, n)
+        fb = torch.from_numpy(np.ascontiguousarray(np.exp(lb).T))  # (p, B)
     out = torch.empty((p, n), dtype=torch.float64)
     # Pairs (sample, background row) are flattened into long rows, in chunks small
     # enough to stay in cache; per node: one fused interpolation for the path, one

@@ -106,7 +106,7 @@ BAD_CLASSIFIER = [
     (("signomial", "coef"), [[1, 2, 3]], "signomial"),
     (("signomial", "intercept"), [None], "signomial.intercept[0]"),
     (("signomial", "intercept"), [], "signomial.intercept"),
-    (("signomial", "exponents"), [[[1e6, 0.0, 0.0]]], "signomial.exponents"),
+    (("signomial", "exponents"), [[[1e200, -1e200, 0.0]]], "signomial.exponents"),
     (("signomial", "exponents"), [[[0.5, 0.0]]], "signomial"),
     (("signomial", "exponents"), [[[0.5, 0.0, [1]]]], "signomial.exponents[0][0][2]"),
     (("signomial", "output_names"), "1", "signomial.output_names"),
@@ -186,3 +186,30 @@ def test_cli_refuses_a_hand_edited_model_with_exit_2(tmp_path, classifier_doc, c
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "feature_maps[0].scale" in err
     assert not out.exists()
+
+
+def test_large_fitted_exponents_of_a_narrow_column_round_trip():
+    # 1e10 + small integers: log u spans ~5e-9, so the fitted exponent is ~1e8-1e9;
+    # a plausibility bound on exponents (first tried: 1e4) refused the library's own file
+    rng = np.random.default_rng(0)
+    x = 1e10 + rng.integers(0, 50, 200).astype(float)
+    X = pd.DataFrame({"x": x, "z": rng.normal(size=200)})
+    clf = ECSELClassifier(n_terms=1, n_restarts=2, max_iter=50, random_state=0).fit(
+        X, (x > 1e10 + 25).astype(int))
+    assert np.abs(clf.signomial_.exponents).max() > 1e6
+    assert load_json(clf.to_json()).to_json() == clf.to_json()
+
+
+@pytest.mark.parametrize("values", [[0.0, 5e-324, 0.0], [0.0, 5e-324, -5e-324, 0.0],
+                                    [-1e308, 1e308, -1e308]])
+def test_transforms_of_extreme_columns_round_trip(values):
+    # found by the long fuzz run: a subnormal spread gave scale 0, which the reader
+    # (rightly) refuses, so the fitted transform could not be read back
+    t = PositivityTransform.fit(pd.DataFrame({"x": values}))
+    assert all(m.scale > 0 for m in t.feature_maps)
+    assert PositivityTransform.from_dict(t.to_dict()).to_dict() == t.to_dict()
+
+
+def test_wrong_json_types_are_named_in_json_terms(classifier_doc):
+    with pytest.raises(ValueError, match=r"feature_maps\[0\]': expected an object, got null"):
+        load_json(json.dumps(_edit(classifier_doc, FMAP, None)))

@@ -95,15 +95,15 @@ def test_methods_give_finite_attributions_of_the_input_shape(problem, method):
 
 
 METRICS = {
-    "completeness_error": lambda f, x, a, t: M.completeness_error(f, x, a, t),
+    "completeness_error": lambda f, x, a, t: M.completeness_error(f, x, a, target=t),
     "faithfulness_correlation": lambda f, x, a, t: M.faithfulness_correlation(
-        f, x, a, t, n_runs=5, random_state=0),
-    "infidelity": lambda f, x, a, t: M.infidelity(f, x, a, t, n_perturb_samples=4,
+        f, x, a, target=t, n_runs=5, random_state=0),
+    "infidelity": lambda f, x, a, t: M.infidelity(f, x, a, target=t, n_perturb_samples=4,
                                                   random_state=0),
-    "deletion": lambda f, x, a, t: M.deletion(f, x, a, t),
-    "insertion": lambda f, x, a, t: M.insertion(f, x, a, t),
-    "monotonicity": lambda f, x, a, t: M.monotonicity(f, x, a, t),
-    "pixel_flipping": lambda f, x, a, t: M.pixel_flipping(f, x, a, t),
+    "deletion": lambda f, x, a, t: M.deletion(f, x, a, target=t),
+    "insertion": lambda f, x, a, t: M.insertion(f, x, a, target=t),
+    "monotonicity": lambda f, x, a, t: M.monotonicity(f, x, a, target=t),
+    "pixel_flipping": lambda f, x, a, t: M.pixel_flipping(f, x, a, target=t),
     "sensitivity_max": lambda f, x, a, t: M.sensitivity_max(
         lambda inp, target=None: Saliency(f).attribute(inp, target=target), x, target=t,
         n_perturb_samples=3, random_state=0),
