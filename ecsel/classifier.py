@@ -20,7 +20,7 @@ from ecsel._fit.classify import (
     ClassifierSearch,
     class_subsample,
 )
-from ecsel._fit.front import FrontMixin
+from ecsel._fit.front import FrontMixin, install_fit
 from ecsel._fit.primitives import thread_budget
 from ecsel._fit.source import holdout_mask, split_salt
 from ecsel.explain._mixin import ExplainMixin
@@ -366,9 +366,8 @@ def fit_search(estimator: ECSELClassifier, train: engine.Data, val: engine.Data,
             constraint=engine_constraint, refit=refit)
     cst.check_front(candidates, constraints)
     estimator.constraints_ = dict(constraints.columns)
-    estimator._install_fit(candidates, n_features_in=n_features_in,
-                           feature_names_in=feature_names_in, classes=classes,
-                           n_val=len(search_val))
+    install_fit(estimator, candidates, n_features_in=n_features_in,
+                feature_names_in=feature_names_in, classes=classes, n_val=len(search_val))
     if len(search_train) < len(train):
         estimator._refit_selected(spread, train, val, task, to_signomial, search)
     return estimator

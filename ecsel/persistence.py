@@ -100,12 +100,14 @@ def load_json(source):
         _document.fail("signomial.intercept", f"a regressor has one output, got "
                        f"{signomial.n_outputs}")
     if "constraints" in doc:  # the fit's constraints: parameters and certificate
-        _document.mapping(doc["constraints"], "constraints",
-                          optional=("monotonic", "exponent_bounds", "units", "target_units"))
+        _check_constraints(doc["constraints"], signomial.transform.input_features)
         try:
             estimator.set_params(**parameters_from_document(doc["constraints"]))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            estimator._validate_params()
+        except ValueError as exc:
             _document.fail("constraints", str(exc).rstrip("."))
+    if "intervals" in doc:
+        _check_intervals(doc["intervals"])
     # The one door that sets every fitted attribute (a one-row front included).
     loaded = ESTIMATORS[name].from_signomial(signomial, classes=classes, threshold=threshold,
                                              **estimator.get_params())
@@ -123,7 +125,68 @@ _COMMON = ("format", "version", "estimator", "params", "signomial", "n_features_
            "feature_names_in")
 _FIELDS = {"ECSELClassifier": _COMMON + ("classes", "threshold"),
            "ECSELRegressor": _COMMON}
-_OPTIONAL = {"ECSELClassifier": ("constraints",), "ECSELRegressor": ("y_scale", "constraints")}
+_OPTIONAL = {"ECSELClassifier": ("constraints", "intervals"),
+             "ECSELRegressor": ("y_scale", "constraints", "intervals")}
+
+
+def _column_map(value, field: str, columns) -> dict:
+    """An object whose keys are input columns."""
+    if not isinstance(value, dict):
+        _document.fail(field, f"expected an object, got {_document.json_type(value)}")
+    for key in value:
+        if key not in columns:
+            _document.fail(f"{field}.{key}", f"not an input column (expected one of {columns})")
+    return value
+
+
+def _check_constraints(value, columns) -> None:
+    """The ``constraints`` record: monotonic signs, exponent boxes, units."""
+    _document.mapping(value, "constraints",
+                      optional=("monotonic", "exponent_bounds", "units", "target_units"))
+    for column, sign in _column_map(value.get("monotonic", {}), "constraints.monotonic",
+                                    columns).items():
+        if isinstance(sign, bool) or sign not in (-1, 0, 1):
+            _document.fail(f"constraints.monotonic.{column}", f"expected -1, 0 or 1, got "
+                           f"{_document.json_type(sign)} {sign!r}"[:200])
+    for column, box in _column_map(value.get("exponent_bounds", {}),
+                                   "constraints.exponent_bounds", columns).items():
+        field = f"constraints.exponent_bounds.{column}"
+        if not isinstance(box, list) or len(box) != 2:
+            _document.fail(field, "expected [low, high] (null for no bound)")
+        low, high = (None if b is None else _document.finite_number(b, field) for b in box)
+        if (low is not None and low > 0) or (high is not None and high < 0):
+            _document.fail(field, f"the box [{low}, {high}] must contain 0")
+    if ("units" in value) != ("target_units" in value):
+        _document.fail("constraints.units", "units and target_units come together")
+    if "units" in value:
+        for column, dims in _column_map(value["units"], "constraints.units", columns).items():
+            _dimensions(dims, f"constraints.units.{column}")
+        _dimensions(value["target_units"], "constraints.target_units")
+
+
+def _dimensions(value, field: str) -> None:
+    if not isinstance(value, dict):
+        _document.fail(field, f"expected an object, got {_document.json_type(value)}")
+    for base, power in value.items():
+        _document.finite_number(power, f"{field}.{base}")
+
+
+def _check_intervals(value) -> None:
+    """The optional ``intervals`` record of :meth:`confidence_intervals` (not used to
+    predict; checked so that a loaded file holds what it says)."""
+    _document.mapping(value, "intervals", required=("level", "n_resamples", "method",
+                                                    "parameters"))
+    _document.finite_number(value["level"], "intervals.level", low=0.0, high=1.0)
+    _document.integer(value["n_resamples"], "intervals.n_resamples", low=0)
+    _document.string(value["method"], "intervals.method")
+    if not isinstance(value["parameters"], list):
+        _document.fail("intervals.parameters", "expected a list")
+    for i, row in enumerate(value["parameters"]):
+        field = f"intervals.parameters[{i}]"
+        _document.mapping(row, field, required=("parameter", "estimate", "lower", "upper"))
+        _document.string(row["parameter"], f"{field}.parameter")
+        for key in ("estimate", "lower", "upper"):
+            _document.finite_number(row[key], f"{field}.{key}")
 
 
 def _with_params(estimator, params):

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ecsel._base import ECSELBase, atomic_fit
 from ecsel._fit import constraints as cst
 from ecsel._fit import sparsify
-from ecsel._fit.front import FrontMixin
+from ecsel._fit.front import FrontMixin, install_fit
 from ecsel._fit.primitives import thread_budget
 from ecsel._fit.source import holdout_mask, split_salt
 from ecsel._fit.symbolic import SymbolicSearch
@@ -300,8 +300,7 @@ def fit_search(estimator: ECSELRegressor, train, val, *, transform, y_scale: flo
         _, fits = estimator._search_sizes(search)
         candidates = sparsify.regressor_candidates(fits, search, to_signomial, y_scale)
     cst.check_front(candidates, constraints if space is None else None, space)
-    return estimator._install_fit(candidates, n_features_in=n_features_in,
-                                  feature_names_in=feature_names_in, n_val=search.n_val,
-                                  y_scale_=y_scale, n_iter_=search.n_steps,
-                                  constraints_=documented,
-                                  calibration_=calibration_rows(*val, y_scale))
+    return install_fit(estimator, candidates, n_features_in=n_features_in,
+                       feature_names_in=feature_names_in, n_val=search.n_val,
+                       y_scale_=y_scale, n_iter_=search.n_steps, constraints_=documented,
+                       calibration_=calibration_rows(*val, y_scale))

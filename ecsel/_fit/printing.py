@@ -21,7 +21,10 @@ class _RoundedPrinter(StrPrinter):
         self.digits = precision
 
     def _print_Float(self, expr):
-        rounded = sp.Float(float(f"{float(expr):.{self.digits}g}"), self.digits)
+        value = float(expr)
+        if value == 0.0 or abs(value) == float("inf"):  # beyond a double: mpmath rounds
+            return super()._print_Float(sp.Float(expr, self.digits))
+        rounded = sp.Float(float(f"{value:.{self.digits}g}"), self.digits)
         return super()._print_Float(rounded)
 
 

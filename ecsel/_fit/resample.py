@@ -394,6 +394,14 @@ def unpenalised(params: Params, data: Data, task: str, *,
     """
     if params.intercept.shape[0] != 1:
         raise ValueError("unpenalised refits one model (batch dimension 1).")
-    fitted, converged = refit(params.to(torch.float64), data.to(torch.float64), task,
-                              expo_bound=expo_bound, max_iter=FRONT_REFIT_ITER)
-    return fitted if bool(converged[0]) else params
+    start, data64 = params.to(torch.float64), data.to(torch.float64)
+    fitted, converged = refit(start, data64, task, expo_bound=expo_bound,
+                              max_iter=FRONT_REFIT_ITER)
+    if not bool(converged[0]):
+        return params
+    # A maximum-likelihood refit never fits the training rows worse than its start;
+    # one that does stopped at another stationary point (a term's coefficient driven
+    # to 0 on a column of tiny relative spread), so the start is kept.
+    if float(data64.loss(fitted, task)[0]) > float(data64.loss(start, task)[0]) + 1e-9:
+        return params
+    return fitted

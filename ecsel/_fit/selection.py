@@ -1,5 +1,6 @@
-"""How a classifier's front row is chosen: the penalised validation log-loss and
-the threshold guard (see :func:`ecsel._fit.front.select_row`).
+"""How a classifier's front row is chosen and scored: the penalised validation
+log-loss, the threshold guard (see :func:`ecsel._fit.front.select_row`) and the
+validation ROC AUC (``validation_score``, weighted and one-vs-rest).
 
 ``COMPLEXITY_PENALTY`` is the log-loss, summed over the validation rows, that one
 factor must buy to be deployed.
@@ -7,12 +8,17 @@ factor must buy to be deployed.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import torch
+from scipy.special import softmax
 
 from ecsel._fit import engine
 
 COMPLEXITY_PENALTY = 0.05
+#: The regressor's "best": the simplest row whose validation MSE is within this share
+#: of the lowest (see :func:`ecsel._fit.front.select_row`).
+BEST_MSE_TOLERANCE = 0.02
 
 
 def selection_criterion(table: pd.DataFrame) -> pd.Series:
@@ -87,3 +93,97 @@ def predicted_classes(params: engine.Params, val: engine.Data, task: str) -> int
             logits = torch.cat([scores.new_zeros((scores.shape[0], 1)), scores], dim=1)
             labels = logits.argmax(dim=1)
     return int(torch.unique(labels).numel())
+
+
+def weighted_auc(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> float:
+    """Binary ROC AUC with sample weights, ties counted one half (NaN with one class).
+
+    The weighted Mann-Whitney statistic, equal to the area under the weighted ROC
+    curve that ``sklearn.metrics.roc_auc_score`` integrates, in one sort. The
+    front scores every candidate, and sklearn's input validation cost more than
+    the statistic on the small validation splits.
+
+    Examples
+    --------
+    >>> weighted_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]), np.ones(4))
+    0.75
+    >>> weighted_auc(np.array([0, 1]), np.array([0.5, 0.5]), np.ones(2))
+    0.5
+    """
+    positive = y == 1
+    total_pos, total_neg = weights[positive].sum(), weights[~positive].sum()
+    if not (total_pos > 0 and total_neg > 0):
+        return float("nan")
+    levels, group = np.unique(scores, return_inverse=True)
+    pos = np.bincount(group, weights=np.where(positive, weights, 0.0), minlength=len(levels))
+    neg = np.bincount(group, weights=np.where(positive, 0.0, weights), minlength=len(levels))
+    below = np.cumsum(neg) - neg
+    return float((pos * (below + 0.5 * neg)).sum() / (total_pos * total_neg))
+
+
+def validation_score(params: engine.Params, val: engine.Data, task: str) -> float:
+    """ROC AUC on the validation rows (one-vs-rest macro for multiclass; NaN if undefined)."""
+
+    with torch.no_grad():
+        scores = engine.batched_scores(val.log_u, *params.tensors())[0].cpu().numpy()
+    y = val.y.cpu().numpy().astype(int)
+    w = val.weights.cpu().numpy()
+    try:
+        if task == "binary":
+            return weighted_auc(y, scores[:, 0], w)
+        logits = np.hstack([np.zeros((len(y), 1)), scores])
+        return ovr_auc(y, softmax(logits, axis=1), w)
+    except ValueError:
+        return float("nan")
+
+
+def ovr_auc(y: np.ndarray, proba: np.ndarray, weights: np.ndarray) -> float:
+    """One-vs-rest macro ROC AUC, as ``roc_auc_score(multi_class="ovr")`` computes it.
+
+    Written out because sklearn's argument validation cost more than the sort on
+    the sparsity path's small validation splits (31 calls: 0.16 s of a 0.9 s wine
+    fit). NaN when a class is absent from ``y``.
+
+    Examples
+    --------
+    >>> y = np.array([0, 1, 2, 2])
+    >>> proba = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.3, 0.3, 0.4]])
+    >>> ovr_auc(y, proba, np.ones(4))
+    1.0
+    """
+    return float(np.mean([weighted_auc((y == c).astype(int), proba[:, c], weights)
+                          for c in range(proba.shape[1])]))
+
+
+def choice_sentence(table: pd.DataFrame, selected: int, rule: str,
+                    max_complexity: int | None, task: str = "classification") -> str:
+    """One sentence that explains why the selected row was chosen.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"complexity": [0, 2, 5], "loss": [0.6, 0.31, 0.3],
+    ...                   "score": [0.5, 0.90, 0.902]})
+    >>> print(choice_sentence(t, 1, "best", None))  # doctest: +NORMALIZE_WHITESPACE
+    Selected the complexity-2 equation (validation score 0.9000): the lowest penalised
+    validation log-loss (log-loss 0.3100 + 0.05 x complexity / validation rows; column
+    criterion).
+    """
+    row = table.loc[selected]
+    if table["loss"].isna().all():
+        return ("The equation was installed without a validation split "
+                "(from_signomial): it is the only row.")
+    head = (f"Selected the complexity-{int(row['complexity'])} equation "
+            f"(validation score {row['score']:.4f})")
+    limit = "" if max_complexity is None else f" among those with complexity <= {max_complexity}"
+    if rule == "accuracy":
+        return f"{head}: the lowest validation loss{limit}."
+    eligible = table if max_complexity is None else table[table["complexity"] <= max_complexity]
+    top = eligible.loc[eligible["loss"].idxmin()]
+    ref = f"the most accurate ({top['score']:.4f}, complexity {int(top['complexity'])})"
+    if task == "regression":
+        return (f"{head}: the simplest whose validation MSE is within "
+                f"{BEST_MSE_TOLERANCE:.0%} of {ref}{limit}.")
+    return (f"{head}: the lowest penalised validation log-loss\n"
+            f"(log-loss {row['loss']:.4f} + {COMPLEXITY_PENALTY} x complexity / validation "
+            f"rows; column\ncriterion){limit}.")

@@ -24,12 +24,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.special import softmax
 
 from ecsel._fit import engine, primitives
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 from ecsel._fit.objective import penalised_grad
-from ecsel._fit.selection import predicted_classes
+from ecsel._fit.selection import predicted_classes, validation_score
 from ecsel._fit.symbolic import QUICK_POLISH, Fit, snap_targets
 from ecsel._transform import EXP_CLAMP
 
@@ -330,66 +329,6 @@ def per_row_loss(params: engine.Params, data: engine.Data, task: str) -> np.ndar
             loss = -torch.log_softmax(logits, dim=1).gather(1, data.y.long()[:, None])[:, 0]
         loss = loss * data.weights / data.weights.mean()
     return loss.cpu().numpy().astype(np.float64)
-
-
-def weighted_auc(y: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> float:
-    """Binary ROC AUC with sample weights, ties counted one half (NaN with one class).
-
-    The weighted Mann-Whitney statistic, equal to the area under the weighted ROC
-    curve that ``sklearn.metrics.roc_auc_score`` integrates, in one sort. The
-    front scores every candidate, and sklearn's input validation cost more than
-    the statistic on the small validation splits.
-
-    Examples
-    --------
-    >>> weighted_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]), np.ones(4))
-    0.75
-    >>> weighted_auc(np.array([0, 1]), np.array([0.5, 0.5]), np.ones(2))
-    0.5
-    """
-    positive = y == 1
-    total_pos, total_neg = weights[positive].sum(), weights[~positive].sum()
-    if not (total_pos > 0 and total_neg > 0):
-        return float("nan")
-    levels, group = np.unique(scores, return_inverse=True)
-    pos = np.bincount(group, weights=np.where(positive, weights, 0.0), minlength=len(levels))
-    neg = np.bincount(group, weights=np.where(positive, 0.0, weights), minlength=len(levels))
-    below = np.cumsum(neg) - neg
-    return float((pos * (below + 0.5 * neg)).sum() / (total_pos * total_neg))
-
-
-def validation_score(params: engine.Params, val: engine.Data, task: str) -> float:
-    """ROC AUC on the validation rows (one-vs-rest macro for multiclass; NaN if undefined)."""
-
-    with torch.no_grad():
-        scores = engine.batched_scores(val.log_u, *params.tensors())[0].cpu().numpy()
-    y = val.y.cpu().numpy().astype(int)
-    w = val.weights.cpu().numpy()
-    try:
-        if task == "binary":
-            return weighted_auc(y, scores[:, 0], w)
-        logits = np.hstack([np.zeros((len(y), 1)), scores])
-        return ovr_auc(y, softmax(logits, axis=1), w)
-    except ValueError:
-        return float("nan")
-
-
-def ovr_auc(y: np.ndarray, proba: np.ndarray, weights: np.ndarray) -> float:
-    """One-vs-rest macro ROC AUC, as ``roc_auc_score(multi_class="ovr")`` computes it.
-
-    Written out because sklearn's argument validation cost more than the sort on
-    the sparsity path's small validation splits (31 calls: 0.16 s of a 0.9 s wine
-    fit). NaN when a class is absent from ``y``.
-
-    Examples
-    --------
-    >>> y = np.array([0, 1, 2, 2])
-    >>> proba = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.3, 0.3, 0.4]])
-    >>> ovr_auc(y, proba, np.ones(4))
-    1.0
-    """
-    return float(np.mean([weighted_auc((y == c).astype(int), proba[:, c], weights)
-                          for c in range(proba.shape[1])]))
 
 
 def classifier_candidates(fits: Sequence[engine.Params], train: engine.Data, val: engine.Data,

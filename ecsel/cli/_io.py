@@ -138,7 +138,7 @@ def parse_monotonic(text: str) -> dict[str, int]:
     >>> parse_monotonic("PageValues=up")
     Traceback (most recent call last):
     ...
-    ecsel.cli._io.CLIError: --monotonic: 'PageValues=up' is not COLUMN=+1, COLUMN=-1 or COLUMN=0
+    ecsel.cli._errors.CLIError: --monotonic: 'PageValues=up' is not COLUMN=+1, COLUMN=-1 or COLUMN=0
     """
     signs = {}
     for item in (part.strip() for part in text.split(",")):

@@ -248,7 +248,17 @@ _OUTPUTS = {"scores": ("scores",), "regression": ("prediction",),
 
 
 def program_to_onnx(program: Program, name: str = "ecsel"):
-    """An ``onnx.ModelProto`` computing ``program`` (see the module docstring)."""
+    """An ``onnx.ModelProto`` computing ``program`` (see the module docstring).
+
+    Examples
+    --------
+    >>> from ecsel._testing import example_estimator
+    >>> from ecsel.export._program import build_program
+    >>> est, X = example_estimator()
+    >>> model = program_to_onnx(build_program(est.signomial_, est))
+    >>> [o.name for o in model.graph.output]
+    ['prediction']
+    """
     onnx = _onnx()
     T = onnx.TensorProto
     for column in program.columns:

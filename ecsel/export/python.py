@@ -132,7 +132,16 @@ def _docstring(program: Program, name: str) -> list[str]:
 
 
 def program_to_python(program: Program, name: str = "ecsel_predict") -> str:
-    """The source of a module with one function ``name(row)`` computing ``program``."""
+    """The source of a module with one function ``name(row)`` computing ``program``.
+
+    Examples
+    --------
+    >>> from ecsel._testing import example_estimator
+    >>> from ecsel.export._program import build_program
+    >>> est, X = example_estimator()
+    >>> print(program_to_python(build_program(est.signomial_, est)).splitlines()[3])
+    def ecsel_predict(row):
+    """
     if not name.isidentifier():
         raise ValueError(f"name must be a Python identifier, got {name!r}.")
     lines = ["import math", "", "", f"def {name}(row):"]

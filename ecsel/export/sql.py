@@ -240,7 +240,16 @@ def _head(program: Program, d: _Dialect, keep: list[str], source: str) -> str:
 
 
 def program_to_sql(program: Program, table: str, dialect: str = "sqlite", keep=()) -> str:
-    """The ``SELECT`` of ``program`` over ``table`` (see :func:`signomial_to_sql`)."""
+    """The ``SELECT`` of ``program`` over ``table`` (see :func:`signomial_to_sql`).
+
+    Examples
+    --------
+    >>> from ecsel._testing import example_estimator
+    >>> from ecsel.export._program import build_program
+    >>> est, X = example_estimator()
+    >>> program_to_sql(build_program(est.signomial_, est), "rows").startswith("SELECT")
+    True
+    """
     d = _Dialect(dialect)
     if not isinstance(table, str) or not table:
         raise ValueError(f"table must be a non-empty string, got {table!r}.")

@@ -84,7 +84,14 @@ def _raw_term(signomial, out: int, k: int, symbols, precision) -> sp.Expr:
             # linear / indicator: exp(a * (x - center) / scale)
             log_const -= a * fmap.center / fmap.scale
             factors.append(sp.exp(_constant(a / fmap.scale, precision) * x))
-    coefficient = float(signomial.coef[out, k]) * float(np.exp(log_const))
+    c = float(signomial.coef[out, k])
+    with np.errstate(over="ignore", under="ignore"):
+        coefficient = c * float(np.exp(log_const))
+    if not np.isfinite(coefficient) or (coefficient == 0.0 and c != 0.0):
+        # The folded constant leaves the float range (an exponent of ~1e9 on a column
+        # like 1e10 + small integers): write this term around its reference point,
+        # which states the same function without folding.
+        return _reference_term(signomial, out, k, symbols, precision)
     return sp.Mul(_constant(coefficient, precision), *factors)
 
 

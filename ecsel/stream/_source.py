@@ -28,7 +28,13 @@ DEFAULT_CHUNK_ROWS = 1 << 17
 
 class InputError(ValueError):
     """Input data that cannot be read (a corrupt page, files that disagree): it names
-    the file and, for a corrupt page, the row group."""
+    the file and, for a corrupt page, the row group.
+
+    Examples
+    --------
+    >>> issubclass(InputError, ValueError)  # callers that catch ValueError see it
+    True
+    """
 
 
 def _kind(arrow_type) -> str:

@@ -13,9 +13,8 @@ import torch
 
 import ecsel
 from ecsel import ECSELClassifier, ECSELRegressor
-from ecsel._fit import engine, sparsify
+from ecsel._fit import engine, selection, sparsify
 from ecsel._fit.front import (
-    COMPLEXITY_PENALTY,
     MAX_TERM_RATIO,
     Candidate,
     cancellation_ratio,
@@ -24,6 +23,7 @@ from ecsel._fit.front import (
     select_row,
     signomial_complexity,
 )
+from ecsel._fit.selection import COMPLEXITY_PENALTY
 from ecsel._transform import EXP_CLAMP, PositivityTransform
 from ecsel.signomial import Signomial
 
@@ -370,9 +370,9 @@ def test_weighted_auc_equals_sklearn_with_ties_and_weights():
         scores = np.round(rng.normal(size=n), int(rng.integers(0, 3)))  # many ties
         w = rng.uniform(0.1, 3.0, n) if trial % 2 else np.ones(n)
         if y.min() == y.max():
-            assert np.isnan(sparsify.weighted_auc(y, scores, w))
+            assert np.isnan(selection.weighted_auc(y, scores, w))
             continue
-        assert sparsify.weighted_auc(y, scores, w) == pytest.approx(
+        assert selection.weighted_auc(y, scores, w) == pytest.approx(
             roc_auc_score(y, scores, sample_weight=w), abs=1e-12)
 
 
@@ -388,8 +388,8 @@ def test_ovr_auc_equals_sklearn_macro_ovr():
         w = rng.uniform(0.1, 3.0, n) if trial % 2 else np.ones(n)
         expected = roc_auc_score(y, proba, multi_class="ovr", sample_weight=w,
                                  labels=np.arange(k))
-        assert sparsify.ovr_auc(y, proba, w) == pytest.approx(expected, abs=1e-12)
-    assert np.isnan(sparsify.ovr_auc(np.array([0, 0, 1]), np.full((3, 3), 1 / 3), np.ones(3)))
+        assert selection.ovr_auc(y, proba, w) == pytest.approx(expected, abs=1e-12)
+    assert np.isnan(selection.ovr_auc(np.array([0, 0, 1]), np.full((3, 3), 1 / 3), np.ones(3)))
 
 
 def test_regression_best_rule_uses_the_bic_bar_when_n_val_is_known():
