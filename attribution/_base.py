@@ -20,6 +20,7 @@ registered.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar, Union  # Union: aliases must run on Python 3.10
 
@@ -30,6 +31,7 @@ from ._utils import (
     BaselineType,
     TargetType,
     check_inputs,
+    fill_doc,
     format_baselines,
     format_target,
     row_chunks,
@@ -74,7 +76,10 @@ class GradientAttribution:
 
     Notes
     -----
-    Subclasses implement :meth:`attribute`.  The class attribute
+    Subclasses implement :meth:`attribute`.  Their docstrings (the class's and
+    its own methods') may hold :func:`attribution._utils.fill_doc` placeholders
+    for the parameters every method documents alike; they are filled when the
+    subclass is defined.  The class attribute
     ``has_convergence_delta`` says whether ``attribute`` accepts
     ``return_convergence_delta``: the path methods do, and their delta is
     ``sum(attributions) - (F(path start) - F(path end))`` per example, in the
@@ -100,6 +105,13 @@ class GradientAttribution:
         if not callable(forward_func):
             raise TypeError(f"forward_func must be callable, got {type(forward_func).__name__}")
         self.forward_func = forward_func
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fill_doc(cls)
+        for member in vars(cls).values():
+            if inspect.isfunction(member):
+                fill_doc(member)
 
     @classmethod
     def get_name(cls) -> str:

@@ -17,8 +17,9 @@ The methods and the metrics follow one rule (``docs/architecture.md``, "Conventi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Union  # Union: aliases must run on Python 3.10
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, Union  # Union: aliases must run on Python 3.10
 
 import numpy as np
 import torch
@@ -30,7 +31,9 @@ __all__ = [
     "BaselineType",
     "TargetType",
     "batch_view",
+    "DOC_FRAGMENTS",
     "check_inputs",
+    "fill_doc",
     "format_baselines",
     "format_target",
     "make_generator",
@@ -54,6 +57,70 @@ CAPTUM_METHODS = (
 #: whose weights sum to one (Captum's ``"riemann_trapezoid"`` weights sum to
 #: ``1 - 1/n``, see :func:`quadrature`).
 QUADRATURE_METHODS = (*CAPTUM_METHODS, "trapezoid")
+
+
+#: Numpydoc text that every method documents the same way, written once here and
+#: filled into docstrings by :func:`fill_doc` (a line holding only ``%(name)s``).
+DOC_FRAGMENTS = {
+    "forward_func": (
+        "forward_func : callable\n"
+        "    Model returning ``(N, C)`` class scores or ``(N,)`` scores."
+    ),
+    "target": (
+        "target : int, sequence of int or Tensor, optional\n"
+        "    Explained class per example; ``None`` means the predicted class."
+    ),
+    "additional_forward_args": (
+        "additional_forward_args : optional\n"
+        "    Extra positional arguments for ``forward_func``."
+    ),
+    "returns_attributions": (
+        "Returns\n-------\nTensor\n    Attributions shaped like ``inputs``."
+    ),
+    "returns_attributions_and_delta": (
+        "Returns\n-------\n"
+        "attributions : Tensor\n    Shaped like ``inputs``.\n"
+        "delta : Tensor, optional\n    ``(N,)``, when ``return_convergence_delta``."
+    ),
+}
+
+_Documented = TypeVar("_Documented", bound=Callable[..., Any])
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
+
+
+def fill_doc(obj: _Documented) -> _Documented:
+    """Fill the ``%(name)s`` lines of ``obj.__doc__`` from :data:`DOC_FRAGMENTS`.
+
+    A placeholder stands alone on its line; every line of the fragment gets that
+    line's indentation.  Only whole-line placeholders are replaced, so other ``%``
+    signs in a docstring stay as they are.
+
+    Examples
+    --------
+    >>> def f():
+    ...     '''Do nothing.
+    ...
+    ...     Parameters
+    ...     ----------
+    ...     %(target)s
+    ...     '''
+    >>> print(fill_doc(f).__doc__.splitlines()[4].strip())
+    target : int, sequence of int or Tensor, optional
+    >>> fill_doc(type("Odd", (), {"__doc__": "%(unknown)s"}))
+    Traceback (most recent call last):
+    ...
+    KeyError: "no docstring fragment 'unknown'"
+    """
+
+    def fragment(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in DOC_FRAGMENTS:
+            raise KeyError(f"no docstring fragment {name!r}")
+        return "\n".join(match["indent"] + line for line in DOC_FRAGMENTS[name].splitlines())
+
+    if obj.__doc__:
+        obj.__doc__ = _PLACEHOLDER.sub(fragment, obj.__doc__)
+    return obj
 
 
 def quadrature(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
