@@ -74,6 +74,11 @@ DOC_FRAGMENTS = {
         "additional_forward_args : optional\n"
         "    Extra positional arguments for ``forward_func``."
     ),
+    "batch_size": (
+        "batch_size : int, optional\n"
+        "    Most perturbed inputs per forward call (bounds memory). ``None``: chunks of\n"
+        "    about 4M input elements (``AUTO_CHUNK_ELEMENTS``)."
+    ),
     "returns_attributions": (
         "Returns\n-------\nTensor\n    Attributions shaped like ``inputs``."
     ),

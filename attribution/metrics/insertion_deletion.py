@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from .._utils import fill_doc
 from ._adapter import ArrayLike
 from ._base import Metric
 from ._curves import (
@@ -66,6 +67,7 @@ def _normalize(curves: Tensor, insert: bool) -> Tensor:
     return (curves - base) / span.masked_fill(tiny, float("nan"))
 
 
+@fill_doc
 def deletion(
     forward_func: object,
     inputs: ArrayLike,
@@ -125,9 +127,7 @@ def deletion(
         Side of the squares for ``ordering="patch"``.
     return_curves : bool, default False
         Return a :class:`CurveResult` ``(scores, curves, fractions)`` for plotting.
-    batch_size : int, optional
-        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
-        about 4M input elements (``AUTO_CHUNK_ELEMENTS``).
+    %(batch_size)s
     skip_unchanged : bool, default True
         Reuse the previous score for steps that change no element (same result, fewer
         forward passes).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .._utils import fill_doc
 from ._adapter import ArrayLike
 from ._base import Metric
 from ._curves import (
@@ -16,6 +17,7 @@ from ._curves import (
 __all__ = ["Monotonicity", "monotonicity"]
 
 
+@fill_doc
 def monotonicity(
     forward_func: object,
     inputs: ArrayLike,
@@ -54,9 +56,7 @@ def monotonicity(
         Minimum increase that counts as an increase.
     return_curves : bool, default False
         Return a :class:`CurveResult` whose ``scores`` is the boolean result.
-    batch_size : int, optional
-        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
-        about 4M input elements.
+    %(batch_size)s
 
     Returns
     -------
