@@ -20,7 +20,6 @@ registered.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar, Union  # Union: aliases must run on Python 3.10
 
@@ -29,9 +28,9 @@ from torch import Tensor
 
 from ._utils import (
     BaselineType,
+    FilledDocstrings,
     TargetType,
     check_inputs,
-    fill_doc,
     format_baselines,
     format_target,
     row_chunks,
@@ -63,7 +62,7 @@ def select_scores(outputs: Tensor, targets: Tensor) -> Tensor:
     return outputs.gather(1, targets.view(-1, 1)).squeeze(1)
 
 
-class GradientAttribution:
+class GradientAttribution(FilledDocstrings):
     """Base class of all gradient-based attribution methods.
 
     Parameters
@@ -105,13 +104,6 @@ class GradientAttribution:
         if not callable(forward_func):
             raise TypeError(f"forward_func must be callable, got {type(forward_func).__name__}")
         self.forward_func = forward_func
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        fill_doc(cls)
-        for member in vars(cls).values():
-            if inspect.isfunction(member):
-                fill_doc(member)
 
     @classmethod
     def get_name(cls) -> str:

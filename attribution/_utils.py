@@ -17,6 +17,7 @@ The methods and the metrics follow one rule (``docs/architecture.md``, "Conventi
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, Union  # Union: aliases must run on Python 3.10
@@ -32,6 +33,7 @@ __all__ = [
     "TargetType",
     "batch_view",
     "DOC_FRAGMENTS",
+    "FilledDocstrings",
     "check_inputs",
     "fill_doc",
     "format_baselines",
@@ -79,6 +81,14 @@ DOC_FRAGMENTS = {
         "    Most perturbed inputs per forward call (bounds memory). ``None``: chunks of\n"
         "    about 4M input elements (``AUTO_CHUNK_ELEMENTS``)."
     ),
+    "detector_model": (
+        "model : nn.Module\n"
+        "    Classifier returning logits ``(N, C)``."
+    ),
+    "detector_batch_size": (
+        "batch_size : int, default 256\n"
+        "    Rows per forward/backward pass.  Scores do not depend on it."
+    ),
     "returns_attributions": (
         "Returns\n-------\nTensor\n    Attributions shaped like ``inputs``."
     ),
@@ -96,7 +106,8 @@ _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.M
 def fill_doc(obj: _Documented) -> _Documented:
     """Fill the ``%(name)s`` lines of ``obj.__doc__`` from :data:`DOC_FRAGMENTS`.
 
-    A placeholder stands alone on its line; every line of the fragment gets that
+    For a class, the docstrings of the functions it defines are filled too.  A
+    placeholder stands alone on its line; every line of the fragment gets that
     line's indentation.  Only whole-line placeholders are replaced, so other ``%``
     signs in a docstring stay as they are.
 
@@ -125,7 +136,35 @@ def fill_doc(obj: _Documented) -> _Documented:
 
     if obj.__doc__:
         obj.__doc__ = _PLACEHOLDER.sub(fragment, obj.__doc__)
+    if isinstance(obj, type):  # and the docstrings of the functions the class defines
+        for member in vars(obj).values():
+            if inspect.isfunction(member):
+                fill_doc(member)
     return obj
+
+
+class FilledDocstrings:
+    """Mixin whose subclasses get their docstrings filled by :func:`fill_doc` when defined.
+
+    The base classes of the methods and of the detectors derive from it, so a method's
+    or a detector's docstrings may use the :data:`DOC_FRAGMENTS` placeholders.
+
+    Examples
+    --------
+    >>> class Explainer(FilledDocstrings):
+    ...     '''Explain something.
+    ...
+    ...     Parameters
+    ...     ----------
+    ...     %(forward_func)s
+    ...     '''
+    >>> Explainer.__doc__.splitlines()[4].strip()
+    'forward_func : callable'
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fill_doc(cls)
 
 
 def quadrature(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
