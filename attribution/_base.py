@@ -28,6 +28,7 @@ from torch import Tensor
 
 from ._utils import (
     BaselineType,
+    FilledDocstrings,
     TargetType,
     check_inputs,
     format_baselines,
@@ -61,7 +62,7 @@ def select_scores(outputs: Tensor, targets: Tensor) -> Tensor:
     return outputs.gather(1, targets.view(-1, 1)).squeeze(1)
 
 
-class GradientAttribution:
+class GradientAttribution(FilledDocstrings):
     """Base class of all gradient-based attribution methods.
 
     Parameters
@@ -74,7 +75,10 @@ class GradientAttribution:
 
     Notes
     -----
-    Subclasses implement :meth:`attribute`.  The class attribute
+    Subclasses implement :meth:`attribute`.  Their docstrings (the class's and
+    its own methods') may hold :func:`attribution._utils.fill_doc` placeholders
+    for the parameters every method documents alike; they are filled when the
+    subclass is defined.  The class attribute
     ``has_convergence_delta`` says whether ``attribute`` accepts
     ``return_convergence_delta``: the path methods do, and their delta is
     ``sum(attributions) - (F(path start) - F(path end))`` per example, in the

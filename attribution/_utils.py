@@ -17,8 +17,10 @@ The methods and the metrics follow one rule (``docs/architecture.md``, "Conventi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Union  # Union: aliases must run on Python 3.10
+import inspect
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, Union  # Union: aliases must run on Python 3.10
 
 import numpy as np
 import torch
@@ -30,7 +32,10 @@ __all__ = [
     "BaselineType",
     "TargetType",
     "batch_view",
+    "DOC_FRAGMENTS",
+    "FilledDocstrings",
     "check_inputs",
+    "fill_doc",
     "format_baselines",
     "format_target",
     "make_generator",
@@ -54,6 +59,112 @@ CAPTUM_METHODS = (
 #: whose weights sum to one (Captum's ``"riemann_trapezoid"`` weights sum to
 #: ``1 - 1/n``, see :func:`quadrature`).
 QUADRATURE_METHODS = (*CAPTUM_METHODS, "trapezoid")
+
+
+#: Numpydoc text that every method documents the same way, written once here and
+#: filled into docstrings by :func:`fill_doc` (a line holding only ``%(name)s``).
+DOC_FRAGMENTS = {
+    "forward_func": (
+        "forward_func : callable\n"
+        "    Model returning ``(N, C)`` class scores or ``(N,)`` scores."
+    ),
+    "target": (
+        "target : int, sequence of int or Tensor, optional\n"
+        "    Explained class per example; ``None`` means the predicted class."
+    ),
+    "additional_forward_args": (
+        "additional_forward_args : optional\n"
+        "    Extra positional arguments for ``forward_func``."
+    ),
+    "batch_size": (
+        "batch_size : int, optional\n"
+        "    Most perturbed inputs per forward call (bounds memory). ``None``: chunks of\n"
+        "    about 4M input elements (``AUTO_CHUNK_ELEMENTS``)."
+    ),
+    "detector_model": (
+        "model : nn.Module\n"
+        "    Classifier returning logits ``(N, C)``."
+    ),
+    "detector_batch_size": (
+        "batch_size : int, default 256\n"
+        "    Rows per forward/backward pass.  Scores do not depend on it."
+    ),
+    "returns_attributions": (
+        "Returns\n-------\nTensor\n    Attributions shaped like ``inputs``."
+    ),
+    "returns_attributions_and_delta": (
+        "Returns\n-------\n"
+        "attributions : Tensor\n    Shaped like ``inputs``.\n"
+        "delta : Tensor, optional\n    ``(N,)``, when ``return_convergence_delta``."
+    ),
+}
+
+_Documented = TypeVar("_Documented", bound=Callable[..., Any])
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
+
+
+def fill_doc(obj: _Documented) -> _Documented:
+    """Fill the ``%(name)s`` lines of ``obj.__doc__`` from :data:`DOC_FRAGMENTS`.
+
+    For a class, the docstrings of the functions it defines are filled too.  A
+    placeholder stands alone on its line; every line of the fragment gets that
+    line's indentation.  Only whole-line placeholders are replaced, so other ``%``
+    signs in a docstring stay as they are.
+
+    Examples
+    --------
+    >>> def f():
+    ...     '''Do nothing.
+    ...
+    ...     Parameters
+    ...     ----------
+    ...     %(target)s
+    ...     '''
+    >>> print(fill_doc(f).__doc__.splitlines()[4].strip())
+    target : int, sequence of int or Tensor, optional
+    >>> fill_doc(type("Odd", (), {"__doc__": "%(unknown)s"}))
+    Traceback (most recent call last):
+    ...
+    KeyError: "no docstring fragment 'unknown'"
+    """
+
+    def fragment(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in DOC_FRAGMENTS:
+            raise KeyError(f"no docstring fragment {name!r}")
+        return "\n".join(match["indent"] + line for line in DOC_FRAGMENTS[name].splitlines())
+
+    if obj.__doc__:
+        obj.__doc__ = _PLACEHOLDER.sub(fragment, obj.__doc__)
+    if isinstance(obj, type):  # and the docstrings of the functions the class defines
+        for member in vars(obj).values():
+            if inspect.isfunction(member):
+                fill_doc(member)
+    return obj
+
+
+class FilledDocstrings:
+    """Mixin whose subclasses get their docstrings filled by :func:`fill_doc` when defined.
+
+    The base classes of the methods and of the detectors derive from it, so a method's
+    or a detector's docstrings may use the :data:`DOC_FRAGMENTS` placeholders.
+
+    Examples
+    --------
+    >>> class Explainer(FilledDocstrings):
+    ...     '''Explain something.
+    ...
+    ...     Parameters
+    ...     ----------
+    ...     %(forward_func)s
+    ...     '''
+    >>> Explainer.__doc__.splitlines()[4].strip()
+    'forward_func : callable'
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fill_doc(cls)
 
 
 def quadrature(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:

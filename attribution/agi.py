@@ -92,8 +92,7 @@ class AGI(GradientAttribution):
         ----------
         inputs : Tensor
             ``(N, ...)`` batch of examples, in ``input_range``.
-        target : int, sequence of int or Tensor, optional
-            Explained class per example; ``None`` means the predicted class.
+        %(target)s
         internal_batch_size : int, optional
             Maximum number of paths per forward/backward pass.
         epsilon : float, default 0.05
@@ -110,18 +109,12 @@ class AGI(GradientAttribution):
             Accumulate the path (paper); ``False`` reproduces the reference.
         input_range : (float, float) or None, default (0, 1)
             Valid input range the paths are clipped to.
-        additional_forward_args : optional
-            Extra positional arguments for ``forward_func``.
+        %(additional_forward_args)s
         return_convergence_delta : bool, default False
             Also return ``sum(attr) - sum_t (F(x) - F(x_end, t))`` per example
             (needs ``accumulate=True``; costs one extra forward pass).
 
-        Returns
-        -------
-        attributions : Tensor
-            Shaped like ``inputs``.
-        delta : Tensor, optional
-            ``(N,)``, when ``return_convergence_delta``.
+        %(returns_attributions_and_delta)s
 
         Examples
         --------

@@ -114,17 +114,11 @@ class BIG(GradientAttribution):
             IG steps and rule (see :func:`attribution._utils.quadrature`).
         input_range : (float, float) or None, default (0, 1)
             Valid input range that attacks are clipped to.
-        additional_forward_args : optional
-            Extra positional arguments for ``forward_func``.
+        %(additional_forward_args)s
         return_convergence_delta : bool, default False
             Also return ``sum(attr) - (F(inputs) - F(boundary point))``.
 
-        Returns
-        -------
-        attributions : Tensor
-            Shaped like ``inputs``.
-        delta : Tensor, optional
-            ``(N,)``, when ``return_convergence_delta``.
+        %(returns_attributions_and_delta)s
 
         Examples
         --------

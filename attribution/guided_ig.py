@@ -38,8 +38,7 @@ class GuidedIG(GradientAttribution):
 
     Parameters
     ----------
-    forward_func : callable
-        Model returning ``(N, C)`` class scores or ``(N,)`` scores.
+    %(forward_func)s
 
     Notes
     -----
@@ -84,8 +83,7 @@ class GuidedIG(GradientAttribution):
         ----------
         inputs : Tensor
             ``(N, ...)`` batch of examples.
-        target : int, sequence of int or Tensor, optional
-            Explained class per example; ``None`` means the predicted class.
+        %(target)s
         baselines : None, number or Tensor, optional
             Path start (zeros when ``None``).
         internal_batch_size : int, optional
@@ -97,17 +95,11 @@ class GuidedIG(GradientAttribution):
         max_dist : float, default 0.02
             Maximum deviation from the straight-line schedule, in units of
             the path fraction.
-        additional_forward_args : optional
-            Extra positional arguments for ``forward_func``.
+        %(additional_forward_args)s
         return_convergence_delta : bool, default False
             Also return ``sum(attr) - (F(inputs) - F(baselines))`` per example.
 
-        Returns
-        -------
-        attributions : Tensor
-            Shaped like ``inputs``.
-        delta : Tensor, optional
-            ``(N,)``, when ``return_convergence_delta``.
+        %(returns_attributions_and_delta)s
 
         Examples
         --------

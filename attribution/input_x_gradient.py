@@ -48,17 +48,12 @@ class InputXGradient(GradientAttribution):
         ----------
         inputs : Tensor
             ``(N, ...)`` batch of examples.
-        target : int, sequence of int or Tensor, optional
-            Explained class per example; ``None`` means the predicted class.
+        %(target)s
         internal_batch_size : int, optional
             Maximum number of examples per forward/backward pass.
-        additional_forward_args : optional
-            Extra positional arguments for ``forward_func``.
+        %(additional_forward_args)s
 
-        Returns
-        -------
-        Tensor
-            Attributions shaped like ``inputs``.
+        %(returns_attributions)s
 
         Examples
         --------

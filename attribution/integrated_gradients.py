@@ -28,8 +28,7 @@ class IntegratedGradients(GradientAttribution):
 
     Parameters
     ----------
-    forward_func : callable
-        Model returning ``(N, C)`` class scores or ``(N,)`` scores.
+    %(forward_func)s
     multiply_by_inputs : bool, default True
         Multiply the path-averaged gradient by ``inputs - baselines`` ("global"
         attribution, as in Captum).  With ``False`` the result is the averaged
@@ -252,12 +251,7 @@ class IntegratedGradients(GradientAttribution):
         atol : float, default 1e-6
             Absolute slack, so that examples with ``F(x) = F(x')`` terminate.
 
-        Returns
-        -------
-        attributions : Tensor
-            Shaped like ``inputs``.
-        delta : Tensor, optional
-            ``(N,)``, when ``return_convergence_delta``.
+        %(returns_attributions_and_delta)s
         n_steps : Tensor, optional
             ``(N,)`` gradient evaluations per example, when ``return_n_steps``.
 

@@ -128,8 +128,7 @@ class ISA(GradientAttribution):
             Standard deviation of the Gaussian noise added at every forward pass.
         random_state : int or torch.Generator, optional
             Seed for the noise.
-        additional_forward_args : optional
-            Extra positional arguments for ``forward_func``.
+        %(additional_forward_args)s
 
         Returns
         -------

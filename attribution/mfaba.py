@@ -100,8 +100,7 @@ class MFABA(GradientAttribution):
         ----------
         inputs : Tensor
             ``(N, ...)`` batch of examples, in ``input_range``.
-        target : int, sequence of int or Tensor, optional
-            Explained class per example; ``None`` means the predicted class.
+        %(target)s
         internal_batch_size : int, optional
             Maximum number of examples per forward/backward pass.
         n_steps : int, default 50
@@ -120,17 +119,11 @@ class MFABA(GradientAttribution):
             Stop an example once its predicted class differs from ``target``.
         input_range : (float, float) or None, default (0, 1)
             Valid input range the path is clipped to.
-        additional_forward_args : optional
-            Extra positional arguments for ``forward_func``.
+        %(additional_forward_args)s
         return_convergence_delta : bool, default False
             Also return ``sum(attr) - (F(x_0) - F(x_T))`` per example.
 
-        Returns
-        -------
-        attributions : Tensor
-            Shaped like ``inputs``.
-        delta : Tensor, optional
-            ``(N,)``, when ``return_convergence_delta``.
+        %(returns_attributions_and_delta)s
 
         Examples
         --------

@@ -16,8 +16,7 @@ class Saliency(GradientAttribution):
 
     Parameters
     ----------
-    forward_func : callable
-        Model returning ``(N, C)`` class scores or ``(N,)`` scores.
+    %(forward_func)s
 
     Notes
     -----
@@ -58,19 +57,14 @@ class Saliency(GradientAttribution):
         ----------
         inputs : Tensor
             ``(N, ...)`` batch of examples.
-        target : int, sequence of int or Tensor, optional
-            Explained class per example; ``None`` means the predicted class.
+        %(target)s
         internal_batch_size : int, optional
             Maximum number of examples per forward/backward pass.
         abs : bool, default True
             Return the absolute value of the gradient (Captum's default).
-        additional_forward_args : optional
-            Extra positional arguments for ``forward_func``.
+        %(additional_forward_args)s
 
-        Returns
-        -------
-        Tensor
-            Attributions shaped like ``inputs``.
+        %(returns_attributions)s
 
         Examples
         --------

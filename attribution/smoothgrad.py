@@ -30,8 +30,7 @@ class SmoothGrad(GradientAttribution):
 
     Parameters
     ----------
-    forward_func : callable
-        Model returning ``(N, C)`` class scores or ``(N,)`` scores.
+    %(forward_func)s
 
     Notes
     -----
@@ -91,13 +90,9 @@ class SmoothGrad(GradientAttribution):
         random_state : int or torch.Generator, optional
             Seed for the noise (on the inputs' device); ``None`` uses torch's
             global generator.
-        additional_forward_args : optional
-            Extra positional arguments for ``forward_func``.
+        %(additional_forward_args)s
 
-        Returns
-        -------
-        Tensor
-            Attributions shaped like ``inputs``.
+        %(returns_attributions)s
 
         Examples
         --------

@@ -1,4 +1,5 @@
-"""Bundled tabular data sets and the test-AUC helper shared by the classifier benchmarks.
+"""Bundled tabular data sets, the test-AUC helper and the CPU name shared by the classifier
+benchmarks.
 
 ``benchmarks/`` is on ``sys.path`` when a script runs, so scripts import this as
 ``from _tabular import ...``.
@@ -6,6 +7,7 @@
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterator
 
 import numpy as np
@@ -42,3 +44,15 @@ def proba_auc(y, proba: np.ndarray) -> float:
 def model_auc(model, X, y) -> float:
     """:func:`proba_auc` of ``model.predict_proba(X)``."""
     return proba_auc(y, model.predict_proba(X))
+
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo``, else what :mod:`platform` knows."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            model = next(line.split(":", 1)[1].strip() for line in handle
+                         if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return model

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _tabular import cpu_model  # benchmarks/ is on sys.path
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import (
     average_precision_score,
@@ -145,13 +146,7 @@ def ecsel_row(X_train, y_train, X_test, y_test) -> dict:
 
 
 def machine() -> str:
-    model = platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            model = next(line.split(":", 1)[1].strip() for line in handle
-                         if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    model = cpu_model()
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     return (f"{platform.platform()}, {model}, {os.cpu_count()} cores, load average {load}; "
             f"torch {torch.__version__}, one thread per model")

@@ -33,9 +33,9 @@ import pandas as pd
 import torch
 from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.model_selection import train_test_split
-from torch import nn
 
 from attribution.compress import EquationStudent, spearman
+from attribution.testing import train_binary_mlp
 from ecsel import ECSELRegressor
 from ecsel.datasets import load_credit_card_fraud, load_online_shoppers
 
@@ -85,22 +85,7 @@ class TabularEncoder:
 
 
 def train_teacher(encoder: TabularEncoder, X: pd.DataFrame, y: np.ndarray, seed: int = 0):
-    torch.manual_seed(seed)
-    x = encoder(X)
-    t = torch.tensor(y, dtype=torch.float32)
-    model = nn.Sequential(nn.Linear(x.shape[1], 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(),
-                          nn.Linear(32, 1))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    pos_weight = torch.tensor((1 - y.mean()) / y.mean())
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(30):
-        for idx in torch.randperm(len(x), generator=g).split(256):
-            loss = nn.functional.binary_cross_entropy_with_logits(
-                model(x[idx])[:, 0], t[idx], pos_weight=pos_weight)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return model.eval()
+    return train_binary_mlp(encoder(X), y, epochs=30, seed=seed)
 
 
 def load(name: str):

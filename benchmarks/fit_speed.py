@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import torch
-from _tabular import four_datasets, model_auc  # benchmarks/ is on sys.path
+from _tabular import cpu_model, four_datasets, model_auc  # benchmarks/ is on sys.path
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
@@ -44,13 +44,7 @@ def timed_fit(model, X, y, repeats: int) -> tuple[float, float]:
 
 def machine() -> str:
     """CPU model, core count and load average: the numbers only compare within one run."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            model = next(line.split(":", 1)[1].strip() for line in handle
-                         if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    model = cpu_model()
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return (f"{platform.platform()}, {model}, {os.cpu_count()} cores, load average {load} "
             f"at the start; torch {torch.__version__}, one thread per model")

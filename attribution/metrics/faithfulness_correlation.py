@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .._utils import fill_doc
 from ._adapter import ArrayLike, auto_rows, check_attributions, chunks, make_generator, prepare
 from ._base import Metric
 from ._curves import resolve_substrate
@@ -22,6 +23,7 @@ def _pearson(u: Tensor, v: Tensor) -> Tensor:
     return (u * v).sum(1) / den.where(den > 0, torch.nan)
 
 
+@fill_doc
 def faithfulness_correlation(
     forward_func: object,
     inputs: ArrayLike,
@@ -57,9 +59,7 @@ def faithfulness_correlation(
         Use probabilities instead of raw outputs.
     random_state : int or torch.Generator, optional
         Seed for the subsets (deterministic when given).
-    batch_size : int, optional
-        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
-        about 4M input elements.
+    %(batch_size)s
 
     Returns
     -------

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from .._utils import fill_doc
 from ._adapter import (
     ArrayLike,
     auto_rows,
@@ -41,6 +42,7 @@ def gaussian_perturbation(
     return perturb
 
 
+@fill_doc
 def infidelity(
     forward_func: object,
     inputs: ArrayLike,
@@ -83,9 +85,7 @@ def infidelity(
     random_state : int or torch.Generator, optional
         Seed for the default perturbation (the noise is drawn chunk by chunk, so results
         are reproducible for a given seed and ``batch_size``).
-    batch_size : int, optional
-        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
-        about 4M input elements.
+    %(batch_size)s
 
     Returns
     -------

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from ._adapter import ArrayLike, check_attributions, prepare
+from .._utils import fill_doc
+from ._adapter import ArrayLike
 from ._base import Metric
 from ._curves import (
     CurveResult,
     equal_counts,
-    group_ranks,
-    perturbation_curves,
-    resolve_ordering,
-    resolve_substrate,
+    ranked_curves,
     trapezoid_auc,
 )
 
@@ -45,23 +43,18 @@ def _insertion_deletion(
     skip_unchanged: bool,
     normalize: bool,
 ) -> Tensor | CurveResult:
-    f, x, t, _ = prepare(
-        forward_func, inputs, target, softmax=softmax, batch_size=batch_size
-    )
-    a = check_attributions(attributions, x)
-    ordering = resolve_ordering(ordering, x)
-    substrate = resolve_substrate(baselines, x)
-    ranks, n_groups = group_ranks(a, ordering, abs=abs, patch_size=patch_size)
-    counts = equal_counts(n_groups, n_steps, x.device)
-    curves, _ = perturbation_curves(
-        f, x, substrate, t, ranks, counts, insert=insert, softmax=softmax,
+    res = ranked_curves(
+        forward_func, inputs, attributions, target, baselines=baselines, ordering=ordering,
+        counts_for=lambda n_groups, device: equal_counts(n_groups, n_steps, device),
+        insert=insert, abs=abs, patch_size=patch_size, softmax=softmax,
         batch_size=batch_size, skip_unchanged=skip_unchanged,
     )
+    curves, counts = res.curves, res.counts
     if normalize:
         curves = _normalize(curves, insert)
     auc = trapezoid_auc(curves)
     if return_curves:
-        fractions = counts.new_tensor(range(len(counts))).to(x.dtype) / (len(counts) - 1)
+        fractions = counts.new_tensor(range(len(counts))).to(res.inputs.dtype) / (len(counts) - 1)
         return CurveResult(auc, curves, fractions)
     return auc
 
@@ -74,6 +67,7 @@ def _normalize(curves: Tensor, insert: bool) -> Tensor:
     return (curves - base) / span.masked_fill(tiny, float("nan"))
 
 
+@fill_doc
 def deletion(
     forward_func: object,
     inputs: ArrayLike,
@@ -133,9 +127,7 @@ def deletion(
         Side of the squares for ``ordering="patch"``.
     return_curves : bool, default False
         Return a :class:`CurveResult` ``(scores, curves, fractions)`` for plotting.
-    batch_size : int, optional
-        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
-        about 4M input elements (``AUTO_CHUNK_ELEMENTS``).
+    %(batch_size)s
     skip_unchanged : bool, default True
         Reuse the previous score for steps that change no element (same result, fewer
         forward passes).

@@ -5,20 +5,19 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._adapter import ArrayLike, check_attributions, prepare
+from .._utils import fill_doc
+from ._adapter import ArrayLike
 from ._base import Metric
 from ._curves import (
     CurveResult,
     equal_counts,
-    group_ranks,
-    perturbation_curves,
-    resolve_ordering,
-    resolve_substrate,
+    ranked_curves,
 )
 
 __all__ = ["Monotonicity", "monotonicity"]
 
 
+@fill_doc
 def monotonicity(
     forward_func: object,
     inputs: ArrayLike,
@@ -57,9 +56,7 @@ def monotonicity(
         Minimum increase that counts as an increase.
     return_curves : bool, default False
         Return a :class:`CurveResult` whose ``scores`` is the boolean result.
-    batch_size : int, optional
-        Most perturbed inputs per forward call (bounds memory). ``None``: chunks of
-        about 4M input elements.
+    %(batch_size)s
 
     Returns
     -------
@@ -81,20 +78,17 @@ def monotonicity(
     >>> monotonicity(model, x, x * model.weight.detach(), softmax=False).tolist()
     [True]
     """
-    f, x, t, _ = prepare(forward_func, inputs, target, softmax=softmax,
-                         batch_size=batch_size)
-    a = check_attributions(attributions, x)
-    ranks, n_groups = group_ranks(a, resolve_ordering(ordering, x), descending=False, abs=abs)
-    counts = equal_counts(n_groups, n_steps, x.device)
-    curves, changed = perturbation_curves(
-        f, x, resolve_substrate(baselines, x), t, ranks, counts, insert=True,
-        softmax=softmax, batch_size=batch_size,
+    res = ranked_curves(
+        forward_func, inputs, attributions, target, baselines=baselines, ordering=ordering,
+        counts_for=lambda n_groups, device: equal_counts(n_groups, n_steps, device),
+        insert=True, descending=False, abs=abs, softmax=softmax, batch_size=batch_size,
     )
+    curves, changed, counts = res.curves, res.changed, res.counts
     steps = changed[:, 1:]
     rises = (curves[:, 1:] - curves[:, :-1]) > tol
     ok = (rises | ~steps).all(1) & steps.any(1)
     if return_curves:
-        fractions = torch.arange(len(counts), device=x.device) / (len(counts) - 1)
+        fractions = torch.arange(len(counts), device=res.inputs.device) / (len(counts) - 1)
         return CurveResult(ok, curves, fractions)
     return ok
 

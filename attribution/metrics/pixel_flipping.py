@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from ._adapter import ArrayLike, check_attributions, prepare
+from ._adapter import ArrayLike
 from ._base import Metric
 from ._curves import (
     CurveResult,
     fixed_counts,
-    group_ranks,
-    perturbation_curves,
-    resolve_ordering,
-    resolve_substrate,
+    ranked_curves,
     trapezoid_auc,
 )
 
@@ -86,20 +83,16 @@ def pixel_flipping(
     >>> res.curves.shape
     torch.Size([2, 3])
     """
-    descending = _check_order(order)
-    f, x, t, _ = prepare(forward_func, inputs, target, softmax=softmax,
-                         batch_size=batch_size)
-    a = check_attributions(attributions, x)
-    ranks, n_groups = group_ranks(a, resolve_ordering(ordering, x), descending=descending, abs=abs)
-    counts = fixed_counts(n_groups, features_in_step, None, x.device)
-    curves, _ = perturbation_curves(
-        f, x, resolve_substrate(baselines, x), t, ranks, counts, insert=False,
-        softmax=softmax, batch_size=batch_size,
+    res = ranked_curves(
+        forward_func, inputs, attributions, target, baselines=baselines, ordering=ordering,
+        counts_for=lambda n_groups, device: fixed_counts(n_groups, features_in_step, None, device),
+        descending=_check_order(order), abs=abs, softmax=softmax, batch_size=batch_size,
         skip_unchanged=skip_unchanged,
     )
+    curves = res.curves
     auc = trapezoid_auc(curves)
     if return_curves:
-        return CurveResult(auc, curves, counts.to(x.dtype) / n_groups)
+        return CurveResult(auc, curves, res.counts.to(res.inputs.dtype) / res.n_groups)
     return auc
 
 
@@ -161,21 +154,18 @@ def region_perturbation(
     >>> region_perturbation(model, x, x, patch_size=4, n_regions=4).shape
     torch.Size([2])
     """
-    descending = _check_order(order)
-    f, x, t, _ = prepare(forward_func, inputs, target, softmax=softmax,
-                         batch_size=batch_size)
-    a = check_attributions(attributions, x)
-    resolve_ordering("patch", x)
-    ranks, n_groups = group_ranks(a, "patch", descending=descending, abs=abs, patch_size=patch_size)
-    counts = fixed_counts(n_groups, 1, min(n_regions, n_groups), x.device)
-    curves, _ = perturbation_curves(
-        f, x, resolve_substrate(baselines, x), t, ranks, counts, insert=False,
-        softmax=softmax, batch_size=batch_size,
-        skip_unchanged=skip_unchanged,
+    res = ranked_curves(
+        forward_func, inputs, attributions, target, baselines=baselines, ordering="patch",
+        counts_for=lambda n_groups, device: fixed_counts(
+            n_groups, 1, min(n_regions, n_groups), device
+        ),
+        descending=_check_order(order), abs=abs, patch_size=patch_size, softmax=softmax,
+        batch_size=batch_size, skip_unchanged=skip_unchanged,
     )
+    curves = res.curves
     aopc = (curves[:, :1] - curves).mean(1)
     if return_curves:
-        return CurveResult(aopc, curves, counts.to(x.dtype) / n_groups)
+        return CurveResult(aopc, curves, res.counts.to(res.inputs.dtype) / res.n_groups)
     return aopc
 
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from .._utils import check_inputs, row_chunks
+from .._utils import FilledDocstrings, check_inputs, fill_doc, row_chunks
 
 __all__ = ["OODDetector", "last_linear", "model_device_dtype"]
 
@@ -62,20 +62,22 @@ def last_linear(model: nn.Module) -> nn.Linear:
     return heads[-1]
 
 
-class OODDetector:
+@fill_doc
+class OODDetector(FilledDocstrings):
     """Base class of the out-of-distribution detectors.
 
     Parameters
     ----------
     model : nn.Module
         Classifier returning logits of shape ``(N, C)``, ``C >= 2``.
-    batch_size : int, default 256
-        Rows per forward/backward pass.  Scores do not depend on it.
+    %(detector_batch_size)s
 
     Notes
     -----
     Subclasses implement ``_score_batch(x) -> Tensor (n,)``; those that need
     in-distribution statistics set ``requires_fit = True`` and implement ``_fit``.
+    Their docstrings may hold :func:`attribution._utils.fill_doc` placeholders,
+    filled when the subclass is defined.
 
     Examples
     --------

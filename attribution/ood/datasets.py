@@ -12,7 +12,6 @@ All images are float32 tensors of shape ``(N, 1, 28, 28)`` in [0, 1], white on b
 from __future__ import annotations
 
 import gzip
-import importlib.metadata
 import pickle
 from pathlib import Path
 
@@ -21,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import Tensor
+
+from ..testing import wheel_file
 
 __all__ = ["OOD_SETS", "animal_mnist_path", "load_animal_mnist", "load_mnist_5k", "mnist_split",
            "ood_sets"]
@@ -80,16 +81,12 @@ def animal_mnist_path() -> Path:
     >>> folder.name, (folder / "animal_data_version_3.gz").is_file()
     ('Animal_MNIST', True)
     """
-    try:
-        distribution = importlib.metadata.distribution("animal-mnist")
-    except importlib.metadata.PackageNotFoundError as error:
-        raise ImportError(
-            "Animal-MNIST ships in a wheel: pip install --no-deps animal-mnist==0.4"
-        ) from error
-    for file in distribution.files or ():
-        if str(file).replace("\\", "/").endswith("Animal_MNIST/animal_data_version_3.gz"):
-            return Path(distribution.locate_file(file)).parent
-    raise FileNotFoundError("animal-mnist is installed but its data files are missing")
+    return wheel_file(
+        "animal-mnist",
+        "Animal_MNIST/animal_data_version_3.gz",
+        not_installed="Animal-MNIST ships in a wheel: pip install --no-deps animal-mnist==0.4",
+        not_found="animal-mnist is installed but its data files are missing",
+    ).parent
 
 
 def load_animal_mnist() -> tuple[Tensor, Tensor]:

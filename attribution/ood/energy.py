@@ -32,10 +32,9 @@ class Energy(OODDetector):
 
     Parameters
     ----------
-    model : nn.Module
-        Classifier returning logits ``(N, C)``.
+    %(detector_model)s
     temperature : float, default 1.0
-    batch_size : int, default 256
+    %(detector_batch_size)s
 
     References
     ----------

@@ -25,8 +25,7 @@ class GAIA(OODDetector):
 
     Parameters
     ----------
-    model : nn.Module
-        Classifier returning logits ``(N, C)``.
+    %(detector_model)s
     variant : {"zero", "average"}, default "zero"
         ``"zero"`` (GAIA-Z): one backward pass of :math:`S=\sum_n \max_c z_{n,c}`; for
         every channel :math:`k` of every hooked layer :math:`l` the fraction of non-zero
@@ -56,7 +55,7 @@ class GAIA(OODDetector):
         pooling this is :math:`h` itself, treated as ``C x 1 x 1``, which changes
         :math:`O` by the constant :math:`\sqrt{1/HW}` only and so ranks samples exactly
         as the pre-pooling map does.
-    batch_size : int, default 256
+    %(detector_batch_size)s
 
     Notes
     -----

@@ -22,8 +22,7 @@ class GradNorm(OODDetector):
 
     Parameters
     ----------
-    model : nn.Module
-        Classifier returning logits ``(N, C)``.
+    %(detector_model)s
     head : nn.Module or str, optional
         The layer whose weight gradient is measured; default the last ``nn.Linear``.
     temperature : float, default 1.0
@@ -36,7 +35,7 @@ class GradNorm(OODDetector):
         sample to ``head.weight`` (as the reference code, which forces batch size 1).
         ``"auto"`` uses the closed form whenever the model returns the head's output
         unchanged and the head is an ``nn.Linear`` on ``(N, D)`` inputs.
-    batch_size : int, default 256
+    %(detector_batch_size)s
 
     References
     ----------

@@ -14,9 +14,8 @@ class MaxLogit(OODDetector):
 
     Parameters
     ----------
-    model : nn.Module
-        Classifier returning logits ``(N, C)``.
-    batch_size : int, default 256
+    %(detector_model)s
+    %(detector_batch_size)s
 
     References
     ----------

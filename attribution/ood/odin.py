@@ -20,14 +20,13 @@ class ODIN(OODDetector):
 
     Parameters
     ----------
-    model : nn.Module
-        Classifier returning logits ``(N, C)``.
+    %(detector_model)s
     temperature : float, default 1000.0
     epsilon : float, default 0.0014
         Step size in the model's **input** space (the reference code divides the step by
         the normalisation std; for a model that normalises inside, as
         :func:`attribution.testing.load_mnist_cnn`, the step is in pixel units).
-    batch_size : int, default 256
+    %(detector_batch_size)s
 
     References
     ----------

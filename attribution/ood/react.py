@@ -24,13 +24,12 @@ class ReAct(OODDetector):
 
     Parameters
     ----------
-    model : nn.Module
-        Classifier returning logits ``(N, C)``.
+    %(detector_model)s
     head : nn.Module or str, optional
         The layer whose input is rectified; default the last ``nn.Linear``.
     percentile : float, default 90.0
     temperature : float, default 1.0
-    batch_size : int, default 256
+    %(detector_batch_size)s
 
     Attributes
     ----------

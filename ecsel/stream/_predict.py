@@ -7,16 +7,14 @@ leaves a partial file.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ecsel._io import atomic_path
 from ecsel.stream._source import PARQUET_SUFFIXES, TableSource, row_uniform
 
 SALT_PREDICT_SAMPLE = 29
@@ -75,21 +73,13 @@ def write_stream(source, out, fn: Callable[[pd.DataFrame], pd.DataFrame], *,
     try:
         if out is None or str(out) == "-":
             return _write_csv(table, fn, sys.stdout)
-        path = Path(out).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            if path.name.lower().endswith(PARQUET_SUFFIXES):
-                n = _write_parquet(table, fn, tmp)
+        parquet = Path(out).resolve().name.lower().endswith(PARQUET_SUFFIXES)
+        with atomic_path(out) as tmp:
+            if parquet:
+                n = _write_parquet(table, fn, str(tmp))
             else:
                 with open(tmp, "w", encoding="utf-8", newline="") as handle:
                     n = _write_csv(table, fn, handle)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
         return n
     finally:
         if own:

@@ -51,20 +51,14 @@ def test_matches_captum_with_additional_forward_args_and_chunks(digits_cnn, digi
     def scaled(x, t):
         return digits_cnn(x) / t[:, None]
 
-    ours = IntegratedGradients(scaled).attribute(
-        images,
-        target=labels,
-        additional_forward_args=(temperature,),
-        n_steps=10,
-        internal_batch_size=17,
-    )
-    theirs = CaptumIG(scaled).attribute(
-        images,
-        target=labels,
-        additional_forward_args=(temperature,),
-        n_steps=10,
-        internal_batch_size=17,
-    )
+    same = {  # one set of arguments for both implementations
+        "target": labels,
+        "additional_forward_args": (temperature,),
+        "n_steps": 10,
+        "internal_batch_size": 17,
+    }
+    ours = IntegratedGradients(scaled).attribute(images, **same)
+    theirs = CaptumIG(scaled).attribute(images, **same)
     assert _relative_error(ours, theirs) < 1e-5
 
 

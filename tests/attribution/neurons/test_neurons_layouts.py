@@ -35,19 +35,21 @@ def _grab_input(module: nn.Module, ids) -> tuple[torch.Tensor, torch.Tensor]:
     return store, h
 
 
+#: The size of every tiny Llama-style decoder here (2 layers of 16 units, grouped-query).
+TINY_DECODER = {
+    "hidden_size": 16,
+    "intermediate_size": 24,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 1,
+    "max_position_embeddings": 32,
+}
+
+
 def _tiny(kind: str):
     torch.manual_seed(0)
     if kind == "llama":
-        cfg = transformers.LlamaConfig(
-            vocab_size=50,
-            hidden_size=16,
-            intermediate_size=24,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-            max_position_embeddings=32,
-            tie_word_embeddings=True,
-        )
+        cfg = transformers.LlamaConfig(vocab_size=50, tie_word_embeddings=True, **TINY_DECODER)
         model = transformers.LlamaForCausalLM(cfg)
         with torch.no_grad():
             model.model.norm.weight.uniform_(0.5, 1.5)
@@ -235,15 +237,10 @@ def test_gemma2_post_feedforward_norm_is_folded(single_thread):
     torch.manual_seed(0)
     cfg = transformers.Gemma2Config(
         vocab_size=40,
-        hidden_size=16,
-        intermediate_size=24,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
         head_dim=8,
-        max_position_embeddings=32,
         final_logit_softcapping=None,
         attn_logit_softcapping=None,
+        **TINY_DECODER,
     )
     model = transformers.Gemma2ForCausalLM(cfg).eval()
     with torch.no_grad():

