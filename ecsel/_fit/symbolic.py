@@ -256,7 +256,7 @@ class SymbolicSearch:
 
         (best,), _, steps = primitives.adam_prox(
             [expo0], batch_loss, lambda: [None], validate, prox,
-            lr=lr, max_iter=self.max_iter, patience=8, eval_every=10, rel_tol=1e-6,
+            lr=lr, max_iter=self.budget.adam_iter, patience=8, eval_every=10, rel_tol=1e-6,
             score_start=False, eval_last=False,
         )
         self.n_steps += steps
