@@ -38,15 +38,23 @@ class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, Regr
     Parameters
     ----------
     n_terms : int or "auto", default="auto"
-        Number of terms. ``"auto"`` grows the model one term at a time (up to 10),
-        each size seeded by the previous one plus the best simple monomial, and
-        stops as soon as the validation BIC does not improve or the fit is exact.
+        Number of terms. ``"auto"`` grows the model one term at a time (up to 10,
+        and fewer on small data: a size must fit fewer numbers than there are
+        training rows, see :func:`auto_size_limit`), each size seeded by the
+        previous one plus the best simple monomial, and stops as soon as the
+        validation BIC does not improve or the fit is exact.
     alpha : float, default=1e-3
         L1 strength on the exponents during the Adam stage.
     n_restarts : int, default=32
-        Random restarts, optimised together as one batch.
+        Random restarts, optimised together as one batch. It also bounds the
+        lattice stage: at most ``n_restarts`` lattice term sets are polished per
+        model size, and the exhaustive subset search solves at most
+        ``64 * n_restarts`` (and 2,000) term sets.
     max_iter : int, default=400
-        Adam iterations per model size.
+        Adam iterations per model size; every L-BFGS polish runs at most
+        ``max(30, min(200, max_iter // 2))`` iterations. With the budgets, the
+        work of a fit grows with ``n_restarts`` and ``max_iter`` (see
+        :class:`~ecsel._fit.symbolic.SearchBudget`).
     validation_fraction : float, default=0.2
         Share of the data held out for early stopping and model selection: the rows
         whose hashed position (salted by ``random_state``) falls below it, the same
@@ -83,7 +91,9 @@ class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, Regr
         Torch device; ``"auto"`` uses CUDA when it is present.
     random_state : int, RandomState or None, default=None
     verbose : bool, default=False
-        Show a progress bar over model sizes.
+        Show a progress bar over model sizes; when the search stops early (a
+        size did not improve the validation BIC) the bar ends at the sizes
+        actually fitted.
 
     Attributes
     ----------
@@ -206,7 +216,8 @@ class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, Regr
 
     def _search_sizes(self, search: SymbolicSearch):
         anchor = search.log_linear_start()
-        sizes = [self.n_terms] if self.n_terms != "auto" else list(range(1, MAX_AUTO_TERMS + 1))
+        sizes = [self.n_terms] if self.n_terms != "auto" else list(
+            range(1, auto_size_limit(*search.train_log_u.shape) + 1))
         progress = self._progress(len(sizes), "ECSEL model sizes")
         best, fits, misses = None, [], 0
         for size in sizes:
@@ -226,6 +237,11 @@ class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, Regr
             if search.is_exact_law(fit):
                 break
         if progress is not None:
+            # The search stops once a size no longer helps: the bar ends at the
+            # sizes actually fitted (2/2, not 2/10).
+            progress.total = len(fits)
+            progress.set_postfix_str(f"{len(fits)} of up to {len(sizes)} sizes fitted")
+            progress.refresh()
             progress.close()
         return best, fits
 
@@ -250,6 +266,21 @@ class ECSELRegressor(FrontMixin, ExplainMixin, UncertaintyMixin, ECSELBase, Regr
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         return tags
+
+
+def auto_size_limit(n_rows: int, n_features: int) -> int:
+    """Largest model size ``n_terms="auto"`` tries on ``n_rows`` training rows.
+
+    The polish moves every exponent of every term, so a ``K``-term model fits
+    ``K * (n_features + 1) + 1`` numbers; with as many as there are training rows
+    it interpolates them (its BIC cannot win, and its polish never converges).
+    Sizes stop below that, at ``MAX_AUTO_TERMS``, and never below 1.
+
+    >>> auto_size_limit(19, 10), auto_size_limit(19, 2), auto_size_limit(1600, 9)
+    (1, 5, 10)
+    """
+    fitted_per_term = n_features + 1
+    return int(np.clip((n_rows - 2) // fitted_per_term, 1, MAX_AUTO_TERMS))
 
 
 def fit_search(estimator: ECSELRegressor, train, val, *, transform, y_scale: float,

@@ -26,10 +26,11 @@ import torch
 import torch.nn.functional as F
 
 from ecsel._fit import engine, primitives
+from ecsel._fit.budget import QUICK_POLISH
 from ecsel._fit.front import MAX_TERM_RATIO, Candidate, cancellation_ratio
 from ecsel._fit.objective import penalised_grad
 from ecsel._fit.selection import predicted_classes, validation_score
-from ecsel._fit.symbolic import QUICK_POLISH, Fit, snap_targets
+from ecsel._fit.symbolic import Fit, snap_targets
 from ecsel._transform import EXP_CLAMP
 
 MAX_PATH_ROWS = 20_000

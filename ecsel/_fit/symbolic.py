@@ -11,6 +11,14 @@ the optimiser only moves the exponents ("variable projection"). Stages:
 3. L-BFGS polish of the best restarts.
 4. Clean-up, each step kept only when the validation BIC does not get worse:
    snap exponents to simple rationals, drop terms, drop the intercept.
+
+Budgets. ``n_restarts`` and ``max_iter`` bound every stage, the lattice stage
+included (:class:`SearchBudget`): the L-BFGS polishes run at most ``max_iter // 2``
+iterations (200 at the default 400), at most ``min(3, n_restarts)`` Adam restarts
+are polished, at most ``n_restarts`` lattice term sets are polished per model size,
+and the exhaustive subset search solves at most ``64 * n_restarts`` term sets
+(2,000 at the default 32). The defaults reproduce the search as it was before the
+budgets were enforced.
 """
 
 from __future__ import annotations
@@ -25,21 +33,19 @@ import torch
 
 from ecsel._fit import constraints as signed
 from ecsel._fit import primitives
+from ecsel._fit.budget import QUICK_POLISH, SearchBudget
 from ecsel._fit.primitives import clamped_exp, soft_threshold_
 from ecsel.export.sympy import SNAP_DENOMINATORS
 
 SNAP_RADIUS = 0.12
 LSTSQ_RIDGE = 1e-12
 ADAM_ROWS = 512
-# L-BFGS iterations for the many small refits of the clean-up stage.
-QUICK_POLISH = 30
 MAX_SNAP_MISSES = 3
 # Exponents of the lattice of simple monomials tried when a term is added (one or
 # two variables per monomial; pairs only while the lattice stays small).
 LATTICE_VALUES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0)
 MAX_LATTICE = 2500
 MAX_EXCHANGE_SWEEPS = 3
-MAX_SUBSETS = 2000
 # Lattices up to this size (one or two variables) also get the exchange and
 # best-subset searches; on larger ones they cost more than they found.
 SMALL_LATTICE = 200
@@ -133,7 +139,12 @@ class SymbolicSearch:
         self.rng = rng
         self.floor = 1e-13 * float((self.train_y**2).mean())
         self.n_val = self.val_y.shape[0]
+        self.budget = SearchBudget.from_params(n_restarts, max_iter)
         self.n_steps = 0
+        # Work done, counted (the budgets' tests read these): term sets solved by
+        # the lattice stage, and L-BFGS polishes run.
+        self.n_lattice_evaluated = 0
+        self.n_polishes = 0
         self._lattice: torch.Tensor | None = None
         self._chain: list[torch.Tensor] = []
         n = self.train_y.shape[0]
@@ -245,19 +256,25 @@ class SymbolicSearch:
 
         (best,), _, steps = primitives.adam_prox(
             [expo0], batch_loss, lambda: [None], validate, prox,
-            lr=lr, max_iter=self.max_iter, patience=8, eval_every=10, rel_tol=1e-6,
+            lr=lr, max_iter=self.budget.adam_iter, patience=8, eval_every=10, rel_tol=1e-6,
             score_start=False, eval_last=False,
         )
         self.n_steps += steps
         return best
 
     def polish(self, expo: torch.Tensor, free: torch.Tensor | None = None,
-               use_intercept=True, max_iter=200) -> torch.Tensor:
-        """L-BFGS on the log projected MSE; entries where ``free`` is False stay fixed."""
+               use_intercept=True, max_iter=None) -> torch.Tensor:
+        """L-BFGS on the log projected MSE; entries where ``free`` is False stay fixed.
+
+        ``max_iter`` defaults to the budget's ``polish_iter``.
+        """
+        max_iter = self.budget.polish_iter if max_iter is None else min(
+            max_iter, self.budget.polish_iter)
         free = torch.ones_like(expo, dtype=torch.bool) if free is None else free
         free = free & ~self.fixed
         if not bool(free.any()):
             return expo
+        self.n_polishes += 1
         bounds = None
         if self.constraints is not None:
             # The box, and each term's orthant from its current direction: the
@@ -297,7 +314,7 @@ class SymbolicSearch:
             subset = self.best_subset(n_terms)
             if subset is not None:
                 lattice_sets.append(subset)
-        for expo in lattice_sets:
+        for expo in _distinct(lattice_sets)[: self.budget.lattice_sets]:
             candidates.extend([expo, self.polish(expo)])
         if n_terms > 1 or anchor is None or not self._anchor_suffices(candidates[0]):
             if not any(self.is_perfect(self.evaluate(c)) for c in candidates[:2]):
@@ -306,7 +323,7 @@ class SymbolicSearch:
                 val, _ = self.mse(self.val_log_u, self.val_y, found,
                                   fit_on=(self.train_log_u, self.train_y))
                 val = torch.nan_to_num(val, nan=float("inf"))
-                for r in torch.argsort(val)[:3].tolist():
+                for r in torch.argsort(val)[: self.budget.polished_restarts].tolist():
                     candidates.append(self.polish(found[r]))
         fits = [self.evaluate(c) for c in candidates]
         best = min(fits, key=lambda f: f.bic)
@@ -372,6 +389,7 @@ class SymbolicSearch:
         """``base`` (K, m) plus the lattice monomial that lowers the training MSE most."""
         lattice = self.lattice()
         stack = torch.cat([base.expand(lattice.shape[0], *base.shape), lattice[:, None]], dim=1)
+        self.n_lattice_evaluated += stack.shape[0]
         rows = self._rows
         mse, _ = self.mse(self.train_log_u[rows], self.train_y[rows], stack)
         mse = torch.nan_to_num(mse, nan=float("inf"))
@@ -384,7 +402,8 @@ class SymbolicSearch:
         chain for x**4 + x**3 + x**2 + x on [0.5, 2] started x**3, x**5, x**-0.5 and
         no single swap led out of it). When the lattice is small, every subset is
         solved, batched; otherwise the pool is cut to the monomials that fit best on
-        their own, as many as keep the count of subsets under ``MAX_SUBSETS``.
+        their own, as many as keep the count of subsets within the budget
+        (``budget.subsets``: ``MAX_SUBSETS`` at the default ``n_restarts``).
 
         Examples
         --------
@@ -401,10 +420,11 @@ class SymbolicSearch:
             return None
         log_u, y = self.train_log_u[self._rows], self.train_y[self._rows]
         pool = lattice.shape[0]
-        while pool > n_terms and math.comb(pool, n_terms) > MAX_SUBSETS:
+        while pool > n_terms and math.comb(pool, n_terms) > self.budget.subsets:
             pool -= 1
         if pool < lattice.shape[0]:
             single, _ = self.mse(log_u, y, lattice[:, None])
+            self.n_lattice_evaluated += lattice.shape[0]
             order = torch.argsort(torch.nan_to_num(single, nan=float("inf")))[:pool]
             candidates = lattice[order]
         else:
@@ -412,6 +432,7 @@ class SymbolicSearch:
         index = torch.tensor(list(itertools.combinations(range(pool), n_terms)),
                              device=lattice.device)
         best_mse, best = float("inf"), None
+        self.n_lattice_evaluated += index.shape[0]
         for chunk in index.split(SUBSET_CHUNK):
             stack = candidates[chunk]
             mse = torch.nan_to_num(self.mse(log_u, y, stack)[0], nan=float("inf"))
@@ -450,6 +471,7 @@ class SymbolicSearch:
             for k in range(expo.shape[0]):
                 stack = expo.expand(lattice.shape[0], *expo.shape).clone()
                 stack[:, k] = lattice
+                self.n_lattice_evaluated += stack.shape[0]
                 mse = torch.nan_to_num(self.mse(log_u, y, stack)[0], nan=float("inf"))
                 best = int(torch.argmin(mse))
                 if float(mse[best]) < current * (1 - 1e-6):
@@ -537,6 +559,17 @@ class SymbolicSearch:
                 if misses >= MAX_SNAP_MISSES:
                     break
         return fit
+
+
+def _distinct(term_sets: list[torch.Tensor]) -> list[torch.Tensor]:
+    """``term_sets`` without repeats (same terms in any order), first occurrence kept."""
+    seen, out = set(), []
+    for expo in term_sets:
+        key = tuple(map(tuple, canonical_terms(expo).tolist()))
+        if key not in seen:
+            seen.add(key)
+            out.append(expo)
+    return out
 
 
 def snap_targets(expo: torch.Tensor) -> torch.Tensor:
