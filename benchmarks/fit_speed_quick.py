@@ -4,13 +4,19 @@ side-by-side in one process (benchmarks/fit_speed.py is the full protocol with m
 
 Usage: ``python benchmarks/fit_speed_quick.py``
 """
-import time, platform, os, numpy as np, torch, pandas as pd
-from threadpoolctl import threadpool_limits
-from sklearn.datasets import load_breast_cancer, load_wine, load_iris
-from sklearn.model_selection import train_test_split
+import os
+import time
+
+import pandas as pd
+import torch
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
 from ecsel import ECSELClassifier
 from ecsel.datasets import load_online_shoppers
+
 torch.set_num_threads(1)
 sets = {}
 for name, loader in [("breast_cancer", load_breast_cancer), ("wine", load_wine), ("iris", load_iris)]:
