@@ -52,7 +52,12 @@ def test_binary_pipeline_in_float_with_zipmap(binary):
     # float32 inputs and outputs: the preceding steps round, so compare at float precision
     p1 = np.array([row[1] for row in proba])
     np.testing.assert_allclose(p1, pipe.predict_proba(X)[:, 1], atol=1e-4)
-    assert np.mean(label == pipe.predict(X)) > 0.99
+    # float32 rounding may flip a label only where the probability is within that
+    # rounding of the threshold; every other label agrees exactly
+    expected = pipe.predict_proba(X)[:, 1]
+    clear = np.abs(expected - pipe[-1].threshold_) > 1e-4
+    assert clear.sum() > len(clear) // 2  # the comparison covers most rows
+    np.testing.assert_array_equal(np.asarray(label)[clear], pipe.predict(X)[clear])
 
 
 def test_multiclass_pipeline():
